@@ -1,0 +1,9 @@
+//! One module per subcommand: its arguments and what it does.
+
+pub mod access;
+pub mod handles;
+pub mod meta;
+pub mod pipe;
+pub mod pipes;
+pub mod run;
+pub mod watch;

@@ -1,0 +1,271 @@
+//! The model every backend fills in and every printer reads: processes, the handles they
+//! hold, the objects those handles point at, and what each handle may do.
+//!
+//! One name for one idea on both systems: a Linux fd is a [`Handle`], an inode (or a
+//! Windows kernel object) is the object, identified by an [`ObjectId`].
+
+use std::borrow::Cow;
+use std::fmt;
+
+/// A process id.
+pub type Pid = u32;
+
+/// What kind of object a handle refers to, in the words of its OS: `pipe`, `fifo`, `file`,
+/// `socket`, `eventfd`… on Linux; `File`, `Process`, `Event`… on Windows.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ObjectType(pub Cow<'static, str>);
+
+impl ObjectType {
+    /// A type known at compile time.
+    pub const fn new(name: &'static str) -> Self {
+        ObjectType(Cow::Borrowed(name))
+    }
+    /// The type's name.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for ObjectType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// What a handle may do with its object's data, in short.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Mode {
+    /// Read only.
+    Read,
+    /// Write only.
+    Write,
+    /// Read and write.
+    ReadWrite,
+    /// Neither (an `O_PATH` descriptor; a handle with no data access).
+    None,
+    /// Not known (the backend could not tell).
+    Unknown,
+}
+
+impl Mode {
+    /// `r`, `w`, `rw`, `-` or `?`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::Read => "r",
+            Mode::Write => "w",
+            Mode::ReadWrite => "rw",
+            Mode::None => "-",
+            Mode::Unknown => "?",
+        }
+    }
+    /// Whether the handle can read.
+    pub fn reads(self) -> bool {
+        matches!(self, Mode::Read | Mode::ReadWrite)
+    }
+    /// Whether the handle can write.
+    pub fn writes(self) -> bool {
+        matches!(self, Mode::Write | Mode::ReadWrite)
+    }
+}
+
+impl fmt::Display for Mode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The identity of the kernel object behind a handle: two handles with equal ids refer to
+/// the same object (the same pipe, the same file).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ObjectId {
+    /// A Linux inode. For pipes and sockets `dev` is 0 (their pseudo file system is one
+    /// per machine); for files it is the mount id from fdinfo, or the device when known.
+    Inode {
+        /// Device or mount id (0 for pipefs and sockfs).
+        dev: u64,
+        /// Inode number.
+        ino: u64,
+    },
+    /// A Windows kernel object address (visible to administrators on most versions).
+    Address(u64),
+    /// An object known only by its name (for example a Wine anonymous pipe).
+    Name(String),
+}
+
+/// Which kind of pipe a handle is an end of.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum PipeKind {
+    /// An anonymous pipe (`pipe(2)`, `CreatePipe`).
+    Anonymous,
+    /// A named FIFO in the file system (`mkfifo`).
+    Fifo,
+    /// A Windows named pipe.
+    Named,
+}
+
+impl PipeKind {
+    /// `anonymous`, `fifo` or `named`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PipeKind::Anonymous => "anonymous",
+            PipeKind::Fifo => "fifo",
+            PipeKind::Named => "named",
+        }
+    }
+}
+
+/// A handle's name as the OS gives it: a path, `pipe:[8844]`, `\Device\NamedPipe\…`.
+///
+/// Kept as raw bytes because Linux paths need not be UTF-8; Windows names are stored as
+/// UTF-8 (converted from UTF-16).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Name(pub Vec<u8>);
+
+impl Name {
+    /// The raw bytes.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+    /// The name as text, with invalid UTF-8 replaced (for display only; see
+    /// [`Name::as_bytes`] for the exact bytes).
+    pub fn to_string_lossy(&self) -> Cow<'_, str> {
+        String::from_utf8_lossy(&self.0)
+    }
+    /// Whether the name is empty (the OS gave none).
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl From<&str> for Name {
+    fn from(s: &str) -> Self {
+        Name(s.as_bytes().to_vec())
+    }
+}
+
+/// Another handle that shares this handle's open file description (Linux) — both were
+/// made from one open by `dup` or `fork` — so a change of offset or flags through one is
+/// seen through the other.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct HandleRef {
+    /// The process holding the other handle.
+    pub pid: Pid,
+    /// The other handle.
+    pub handle: u64,
+}
+
+/// The Handle Properties: details a scan gathers only when asked (`--long`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct HandleDetails {
+    /// File position (`pos:` of fdinfo).
+    pub pos: Option<u64>,
+    /// Mount id (`mnt_id:` of fdinfo).
+    pub mnt_id: Option<u64>,
+    /// Inode number (`ino:` of fdinfo, or the number in `pipe:[N]`).
+    pub ino: Option<u64>,
+    /// Other handles sharing this open file description, where the OS can tell.
+    pub shared_with: Vec<HandleRef>,
+    /// Type-specific lines (eventfd count, timerfd clock, epoll targets, `scm_fds`…), in
+    /// the order the OS gives them, as `key`, `value`.
+    pub extra: Vec<(String, String)>,
+    /// Windows: the kernel object's address; `None` when the OS hides it.
+    pub object_address: Option<u64>,
+    /// Windows: handle count of the object.
+    pub handle_count: Option<u32>,
+    /// Windows: pointer (reference) count of the object.
+    pub pointer_count: Option<u32>,
+    /// Windows: paged pool quota charge.
+    pub paged_quota: Option<u32>,
+    /// Windows: non-paged pool quota charge.
+    pub nonpaged_quota: Option<u32>,
+    /// Windows: handle attributes (`inherit`, `protect-from-close`, `audit`).
+    pub attributes: Vec<&'static str>,
+}
+
+/// One handle (a Linux fd) held by a process.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Handle {
+    /// The handle value (fd number).
+    pub handle: u64,
+    /// What the object is.
+    pub object_type: ObjectType,
+    /// What the handle may do with the data, in short.
+    pub mode: Mode,
+    /// The object's name as the OS gives it.
+    pub name: Name,
+    /// The object's identity, when the backend knows it.
+    pub object: Option<ObjectId>,
+    /// `Some` when the handle is an end of a pipe.
+    pub pipe: Option<PipeKind>,
+    /// Linux: the open flags (`flags:` of fdinfo, e.g. `O_WRONLY|O_CLOEXEC`).
+    pub flags: Option<u32>,
+    /// Windows: the granted access mask.
+    pub access: Option<u32>,
+    /// Handle Properties, filled in by a `long` scan.
+    pub details: Option<Box<HandleDetails>>,
+}
+
+/// A process and the handles it holds.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Process {
+    /// Process id.
+    pub pid: Pid,
+    /// Parent process id, when known.
+    pub ppid: Option<Pid>,
+    /// Short name (Linux `comm`; Windows image name).
+    pub name: String,
+    /// Owner's user name (or numeric id when it has no name).
+    pub user: Option<String>,
+    /// Owner's numeric user id (Linux).
+    pub uid: Option<u32>,
+    /// Start time, milliseconds since the Unix epoch, when known.
+    pub start_time_ms: Option<u64>,
+    /// The handles, in handle order.
+    pub handles: Vec<Handle>,
+}
+
+/// A process the scan could not inspect.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ScanError {
+    /// The process.
+    pub pid: Pid,
+    /// Its name, when it could still be read.
+    pub process: Option<String>,
+    /// What kind of failure.
+    pub kind: crate::ErrorKind,
+    /// One line for a person, e.g. "permission denied".
+    pub message: String,
+}
+
+/// What one scan saw.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Snapshot {
+    /// The processes inspected, by pid.
+    pub processes: Vec<Process>,
+    /// Processes that could not be inspected.
+    pub errors: Vec<ScanError>,
+    /// How many processes exited while they were being scanned (skipped quietly).
+    pub vanished: usize,
+}
+
+/// Which process a selector names.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ProcessSelector {
+    /// By id.
+    Pid(Pid),
+    /// By short name (exact match of `comm` / image name, case-insensitive on Windows).
+    Name(String),
+}
+
+/// What to scan and how much to read.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ScanOptions {
+    /// Only these processes; empty means every process.
+    pub processes: Vec<ProcessSelector>,
+    /// Gather [`HandleDetails`] for every handle (costs an fdinfo read per fd on Linux).
+    pub long: bool,
+    /// Read the open flags of every handle (fdinfo on Linux) even without `long`.
+    pub flags: bool,
+    /// Only handles that are pipe ends (lets a backend skip work on others).
+    pub pipes_only: bool,
+}

@@ -9,6 +9,7 @@
 
 pub mod error;
 pub mod model;
+mod parse_windows;
 mod sys;
 
 pub use error::{Error, ErrorKind, Result};

@@ -180,6 +180,10 @@ pub struct HandleDetails {
     pub nonpaged_quota: Option<u32>,
     /// Windows: handle attributes (`inherit`, `protect-from-close`, `audit`).
     pub attributes: Vec<&'static str>,
+    /// Why the handle's name could not be read, when it could not (Windows: a name query
+    /// that did not answer in time, as on a synchronous pipe with a read pending). A
+    /// handle whose name is unavailable always has details, even without `long`.
+    pub name_unavailable: Option<String>,
 }
 
 /// One handle (a Linux fd) held by a process.

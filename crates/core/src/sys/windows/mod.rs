@@ -1,9 +1,14 @@
-//! Windows backend: NtQuerySystemInformation and NtQueryObject.
+//! Windows backend: the system handle table from NtQuerySystemInformation, object types
+//! and names from NtQueryObject (names behind a hang guard), processes from Toolhelp.
+//!
+//! `ffi` is the only module with `unsafe`; the byte layouts it reads are parsed by
+//! `crate::parse_windows`, which is tested on every OS.
 
-use crate::{Error, Result, ScanOptions, Snapshot};
+mod ffi;
+mod guard;
+mod scan;
 
-pub(crate) fn scan(_opts: &ScanOptions) -> Result<Snapshot> {
-    Err(Error::Unsupported(
-        "scanning handles (Windows backend not written yet)",
-    ))
-}
+pub(crate) use scan::scan;
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,581 @@
+//! Parsers for the raw buffers the Windows native API returns: the system handle table
+//! (`SYSTEM_HANDLE_INFORMATION_EX`), the object type list (`OBJECT_TYPES_INFORMATION`), an
+//! object's name (`OBJECT_NAME_INFORMATION`) and basic information, and a pipe's
+//! `FILE_PIPE_LOCAL_INFORMATION`.
+//!
+//! They take bytes and return values, with no I/O, so they build and are tested with inline
+//! samples on every OS. Layouts are those of 64-bit Windows; the FFI module checks its
+//! `#[repr(C)]` structs against the offsets below at compile time.
+#![cfg_attr(not(windows), allow(dead_code))]
+
+use std::fmt;
+
+use crate::model::{Mode, PipeKind};
+
+/// A buffer did not hold what its layout promises.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ParseError(pub(crate) &'static str);
+
+impl fmt::Display for ParseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.0)
+    }
+}
+
+impl std::error::Error for ParseError {}
+
+type Result<T> = std::result::Result<T, ParseError>;
+
+fn u16_at(buf: &[u8], at: usize) -> Option<u16> {
+    Some(u16::from_le_bytes(buf.get(at..at + 2)?.try_into().ok()?))
+}
+
+fn u32_at(buf: &[u8], at: usize) -> Option<u32> {
+    Some(u32::from_le_bytes(buf.get(at..at + 4)?.try_into().ok()?))
+}
+
+fn u64_at(buf: &[u8], at: usize) -> Option<u64> {
+    Some(u64::from_le_bytes(buf.get(at..at + 8)?.try_into().ok()?))
+}
+
+fn align8(n: usize) -> usize {
+    n.div_ceil(8) * 8
+}
+
+/// UTF-16LE bytes to a `String`, unpaired surrogates replaced.
+pub(crate) fn utf16_bytes(bytes: &[u8]) -> String {
+    let units: Vec<u16> = bytes
+        .chunks_exact(2)
+        .map(|c| u16::from_le_bytes([c[0], c[1]]))
+        .collect();
+    String::from_utf16_lossy(&units)
+}
+
+// --- SYSTEM_HANDLE_INFORMATION_EX ------------------------------------------------------
+
+/// Size of the table's header: `NumberOfHandles` and `Reserved`, both `ULONG_PTR`.
+pub(crate) const HANDLE_TABLE_HEADER: usize = 16;
+/// Size of one `SYSTEM_HANDLE_TABLE_ENTRY_INFO_EX`.
+pub(crate) const HANDLE_ENTRY_SIZE: usize = 40;
+/// Offsets inside `SYSTEM_HANDLE_TABLE_ENTRY_INFO_EX`.
+pub(crate) mod entry {
+    pub(crate) const OBJECT: usize = 0;
+    pub(crate) const PID: usize = 8;
+    pub(crate) const HANDLE: usize = 16;
+    pub(crate) const ACCESS: usize = 24;
+    pub(crate) const TYPE_INDEX: usize = 30;
+    pub(crate) const ATTRIBUTES: usize = 32;
+}
+
+/// One row of the system handle table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct HandleEntry {
+    /// Kernel address of the object; 0 when the OS hides it.
+    pub(crate) object: u64,
+    pub(crate) pid: u32,
+    pub(crate) handle: u64,
+    pub(crate) access: u32,
+    pub(crate) type_index: u16,
+    /// `OBJ_INHERIT` (0x2), `OBJ_PROTECT_CLOSE` (0x1), `OBJ_AUDIT_OBJECT_CLOSE` (0x4).
+    pub(crate) attributes: u32,
+}
+
+/// Parses a `SYSTEM_HANDLE_INFORMATION_EX` buffer (SystemExtendedHandleInformation).
+pub(crate) fn handle_table(buf: &[u8]) -> Result<Vec<HandleEntry>> {
+    let count = u64_at(buf, 0).ok_or(ParseError("handle table shorter than its header"))?;
+    let count = usize::try_from(count).map_err(|_| ParseError("handle count overflows"))?;
+    let need = count
+        .checked_mul(HANDLE_ENTRY_SIZE)
+        .and_then(|n| n.checked_add(HANDLE_TABLE_HEADER))
+        .ok_or(ParseError("handle count overflows"))?;
+    if buf.len() < need {
+        return Err(ParseError("handle table shorter than its handle count"));
+    }
+    let rows = buf[HANDLE_TABLE_HEADER..need].chunks_exact(HANDLE_ENTRY_SIZE);
+    Ok(rows
+        .map(|e| HandleEntry {
+            object: u64_at(e, entry::OBJECT).unwrap_or(0),
+            // Process ids fit in 32 bits (they are ULONG_PTR only for alignment).
+            pid: u64_at(e, entry::PID).unwrap_or(0) as u32,
+            handle: u64_at(e, entry::HANDLE).unwrap_or(0),
+            access: u32_at(e, entry::ACCESS).unwrap_or(0),
+            type_index: u16_at(e, entry::TYPE_INDEX).unwrap_or(0),
+            attributes: u32_at(e, entry::ATTRIBUTES).unwrap_or(0),
+        })
+        .collect())
+}
+
+/// `OBJ_PROTECT_CLOSE`.
+pub(crate) const OBJ_PROTECT_CLOSE: u32 = 0x1;
+/// `OBJ_INHERIT`.
+pub(crate) const OBJ_INHERIT: u32 = 0x2;
+/// `OBJ_AUDIT_OBJECT_CLOSE`.
+pub(crate) const OBJ_AUDIT_OBJECT_CLOSE: u32 = 0x4;
+
+/// The names of the handle attribute bits set in `attributes`.
+pub(crate) fn attribute_names(attributes: u32) -> Vec<&'static str> {
+    let mut names = Vec::new();
+    if attributes & OBJ_INHERIT != 0 {
+        names.push("inherit");
+    }
+    if attributes & OBJ_PROTECT_CLOSE != 0 {
+        names.push("protect-from-close");
+    }
+    if attributes & OBJ_AUDIT_OBJECT_CLOSE != 0 {
+        names.push("audit");
+    }
+    names
+}
+
+// --- OBJECT_TYPES_INFORMATION ----------------------------------------------------------
+
+/// Size of one `OBJECT_TYPE_INFORMATION` (its name follows it in the buffer).
+pub(crate) const TYPE_INFO_SIZE: usize = 104;
+/// Offsets inside `OBJECT_TYPE_INFORMATION`.
+pub(crate) mod type_info {
+    /// `TypeName.Length` (bytes).
+    pub(crate) const NAME_LENGTH: usize = 0;
+    /// `TypeName.MaximumLength` (bytes).
+    pub(crate) const NAME_MAX: usize = 2;
+    pub(crate) const OBJECTS: usize = 16;
+    pub(crate) const HANDLES: usize = 20;
+    pub(crate) const GENERIC_MAPPING: usize = 68;
+    pub(crate) const VALID_ACCESS: usize = 84;
+    pub(crate) const TYPE_INDEX: usize = 90;
+}
+
+/// One object type as the OS describes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ObjectTypeInfo {
+    /// The index handle-table rows carry for this type.
+    pub(crate) index: u16,
+    pub(crate) name: String,
+    pub(crate) objects: u32,
+    pub(crate) handles: u32,
+    /// GENERIC_READ, GENERIC_WRITE, GENERIC_EXECUTE, GENERIC_ALL mapped to specific rights.
+    pub(crate) generic_mapping: [u32; 4],
+    pub(crate) valid_access: u32,
+}
+
+/// Parses an `OBJECT_TYPES_INFORMATION` buffer (NtQueryObject ObjectTypesInformation).
+///
+/// Each entry's `TypeIndex` is used when the OS fills it in (Windows 8.1 and later); where
+/// every entry says 0 the index is the position plus 2, as on older systems.
+pub(crate) fn object_types(buf: &[u8]) -> Result<Vec<ObjectTypeInfo>> {
+    let count = u32_at(buf, 0).ok_or(ParseError("type list shorter than its header"))?;
+    let mut at = 8; // ALIGN_UP(sizeof(ULONG), ULONG_PTR)
+    let mut types = Vec::new();
+    for _ in 0..count {
+        let e = buf
+            .get(at..at + TYPE_INFO_SIZE)
+            .ok_or(ParseError("type list shorter than its type count"))?;
+        let len = usize::from(u16_at(e, type_info::NAME_LENGTH).unwrap_or(0));
+        let max = usize::from(u16_at(e, type_info::NAME_MAX).unwrap_or(0));
+        let name_at = at + TYPE_INFO_SIZE;
+        let name = buf
+            .get(name_at..name_at + len)
+            .ok_or(ParseError("type name runs past the buffer"))?;
+        let mapping = |i: usize| u32_at(e, type_info::GENERIC_MAPPING + 4 * i).unwrap_or(0);
+        types.push(ObjectTypeInfo {
+            index: u16::from(e[type_info::TYPE_INDEX]),
+            name: utf16_bytes(name),
+            objects: u32_at(e, type_info::OBJECTS).unwrap_or(0),
+            handles: u32_at(e, type_info::HANDLES).unwrap_or(0),
+            generic_mapping: [mapping(0), mapping(1), mapping(2), mapping(3)],
+            valid_access: u32_at(e, type_info::VALID_ACCESS).unwrap_or(0),
+        });
+        at = name_at + align8(max.max(len));
+    }
+    if types.iter().all(|t| t.index == 0) {
+        for (i, t) in types.iter_mut().enumerate() {
+            t.index = u16::try_from(i + 2).unwrap_or(u16::MAX);
+        }
+    }
+    Ok(types)
+}
+
+// --- OBJECT_NAME_INFORMATION -----------------------------------------------------------
+
+/// Size of a `UNICODE_STRING` (`Length`, `MaximumLength`, padding, `Buffer`).
+pub(crate) const UNICODE_STRING_SIZE: usize = 16;
+
+/// Parses an `OBJECT_NAME_INFORMATION` buffer. `base` is the buffer's address, so that the
+/// string's `Buffer` pointer can be turned into an offset; a null pointer is an empty name.
+pub(crate) fn object_name(buf: &[u8], base: u64) -> Result<String> {
+    let len = usize::from(u16_at(buf, 0).ok_or(ParseError("name shorter than its header"))?);
+    let ptr = u64_at(buf, 8).ok_or(ParseError("name shorter than its header"))?;
+    if ptr == 0 || len == 0 {
+        return Ok(String::new());
+    }
+    let at = ptr
+        .checked_sub(base)
+        .and_then(|o| usize::try_from(o).ok())
+        .ok_or(ParseError("name points outside its buffer"))?;
+    let bytes = buf
+        .get(at..at + len)
+        .ok_or(ParseError("name runs past the buffer"))?;
+    Ok(utf16_bytes(bytes))
+}
+
+// --- OBJECT_BASIC_INFORMATION ----------------------------------------------------------
+
+/// Size of `OBJECT_BASIC_INFORMATION`.
+pub(crate) const BASIC_INFO_SIZE: usize = 56;
+
+/// What ObjectBasicInformation says about a handle and its object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) struct BasicInfo {
+    pub(crate) attributes: u32,
+    pub(crate) access: u32,
+    pub(crate) handle_count: u32,
+    pub(crate) pointer_count: u32,
+    pub(crate) paged_quota: u32,
+    pub(crate) nonpaged_quota: u32,
+}
+
+/// Parses an `OBJECT_BASIC_INFORMATION` buffer.
+pub(crate) fn basic_info(buf: &[u8]) -> Result<BasicInfo> {
+    if buf.len() < 24 {
+        return Err(ParseError("basic information too short"));
+    }
+    let f = |i: usize| u32_at(buf, 4 * i).unwrap_or(0);
+    Ok(BasicInfo {
+        attributes: f(0),
+        access: f(1),
+        handle_count: f(2),
+        pointer_count: f(3),
+        paged_quota: f(4),
+        nonpaged_quota: f(5),
+    })
+}
+
+// --- FILE_PIPE_LOCAL_INFORMATION -------------------------------------------------------
+
+/// Size of `FILE_PIPE_LOCAL_INFORMATION`.
+pub(crate) const PIPE_LOCAL_SIZE: usize = 40;
+
+/// Which end of a pipe a handle is, as NPFS says (`NamedPipeEnd`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PipeEnd {
+    /// `FILE_PIPE_CLIENT_END`: opened with CreateFile (CreatePipe's write end).
+    Client,
+    /// `FILE_PIPE_SERVER_END`: the CreateNamedPipe side (CreatePipe's read end).
+    Server,
+}
+
+impl PipeEnd {
+    /// `client` or `server`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PipeEnd::Client => "client",
+            PipeEnd::Server => "server",
+        }
+    }
+}
+
+/// FilePipeLocalInformation: a pipe end's own view of the pipe.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PipeLocalInfo {
+    /// Message-type pipe (else byte stream).
+    pub message_type: bool,
+    /// Instances allowed (`u32::MAX`: unlimited).
+    pub max_instances: u32,
+    /// Instances that exist.
+    pub current_instances: u32,
+    /// Buffer size for data flowing into the server end, bytes.
+    pub inbound_quota: u32,
+    /// Bytes waiting to be read at this end.
+    pub read_data_available: u32,
+    /// Buffer size for data flowing out of the server end, bytes.
+    pub outbound_quota: u32,
+    /// Room left for writing at this end, bytes.
+    pub write_quota_available: u32,
+    /// `FILE_PIPE_DISCONNECTED_STATE` 1, `LISTENING` 2, `CONNECTED` 3, `CLOSING` 4.
+    pub state: u32,
+    /// Which end this is.
+    pub end: PipeEnd,
+}
+
+impl PipeLocalInfo {
+    /// The pipe state in words.
+    pub fn state_str(&self) -> &'static str {
+        match self.state {
+            1 => "disconnected",
+            2 => "listening",
+            3 => "connected",
+            4 => "closing",
+            _ => "unknown",
+        }
+    }
+}
+
+/// Parses a `FILE_PIPE_LOCAL_INFORMATION` buffer.
+pub(crate) fn pipe_local(buf: &[u8]) -> Result<PipeLocalInfo> {
+    if buf.len() < PIPE_LOCAL_SIZE {
+        return Err(ParseError("pipe information too short"));
+    }
+    let f = |i: usize| u32_at(buf, 4 * i).unwrap_or(0);
+    Ok(PipeLocalInfo {
+        message_type: f(0) == 1,
+        max_instances: f(2),
+        current_instances: f(3),
+        inbound_quota: f(4),
+        read_data_available: f(5),
+        outbound_quota: f(6),
+        write_quota_available: f(7),
+        state: f(8),
+        end: if f(9) == 1 {
+            PipeEnd::Server
+        } else {
+            PipeEnd::Client
+        },
+    })
+}
+
+// --- What a File handle is -------------------------------------------------------------
+
+/// The named-pipe file system's device, as object names start.
+pub(crate) const NAMED_PIPE_DEVICE: &str = r"\Device\NamedPipe\";
+
+/// What kind of pipe a `File` object with this name is, from the name alone: anonymous
+/// pipes made by `CreatePipe` are named `Win32.Pipes.*` by Wine (and `Win32Pipes.*` by
+/// Windows before 10); any other name on the named-pipe device is a named pipe.
+pub(crate) fn pipe_kind_from_name(name: &str) -> Option<PipeKind> {
+    let rest = name.strip_prefix(NAMED_PIPE_DEVICE)?;
+    if rest.is_empty() {
+        return None; // the device itself
+    }
+    if rest.starts_with("Win32.Pipes.") || rest.starts_with("Win32Pipes.") {
+        Some(PipeKind::Anonymous)
+    } else {
+        Some(PipeKind::Named)
+    }
+}
+
+/// `FILE_READ_DATA`.
+pub(crate) const FILE_READ_DATA: u32 = 0x1;
+/// `FILE_WRITE_DATA`.
+pub(crate) const FILE_WRITE_DATA: u32 = 0x2;
+
+/// The mode of a handle to a `File` object, from its granted access.
+pub(crate) fn file_mode(access: u32) -> Mode {
+    match (access & FILE_READ_DATA != 0, access & FILE_WRITE_DATA != 0) {
+        (true, true) => Mode::ReadWrite,
+        (true, false) => Mode::Read,
+        (false, true) => Mode::Write,
+        (false, false) => Mode::None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn put_u16(b: &mut [u8], at: usize, v: u16) {
+        b[at..at + 2].copy_from_slice(&v.to_le_bytes());
+    }
+    fn put_u32(b: &mut [u8], at: usize, v: u32) {
+        b[at..at + 4].copy_from_slice(&v.to_le_bytes());
+    }
+    fn put_u64(b: &mut [u8], at: usize, v: u64) {
+        b[at..at + 8].copy_from_slice(&v.to_le_bytes());
+    }
+    fn utf16(s: &str) -> Vec<u8> {
+        s.encode_utf16().flat_map(u16::to_le_bytes).collect()
+    }
+
+    #[test]
+    fn handle_table_two_rows() {
+        // Two rows as Windows writes them: the pipe ends of the seed article.
+        let mut b = vec![0u8; HANDLE_TABLE_HEADER + 2 * HANDLE_ENTRY_SIZE];
+        put_u64(&mut b, 0, 2);
+        let r0 = HANDLE_TABLE_HEADER;
+        put_u64(&mut b, r0, 0xffff_a50e_1b2c_3d40);
+        put_u64(&mut b, r0 + 8, 5352);
+        put_u64(&mut b, r0 + 16, 0xc8);
+        put_u32(&mut b, r0 + 24, 0x0012_0189);
+        put_u16(&mut b, r0 + 30, 37);
+        put_u32(&mut b, r0 + 32, OBJ_INHERIT);
+        let r1 = r0 + HANDLE_ENTRY_SIZE;
+        put_u64(&mut b, r1 + 8, 5352);
+        put_u64(&mut b, r1 + 16, 0xcc);
+        put_u32(&mut b, r1 + 24, 0x0012_0196);
+        put_u16(&mut b, r1 + 30, 37);
+        let rows = handle_table(&b).unwrap();
+        assert_eq!(
+            rows,
+            vec![
+                HandleEntry {
+                    object: 0xffff_a50e_1b2c_3d40,
+                    pid: 5352,
+                    handle: 0xc8,
+                    access: 0x120189,
+                    type_index: 37,
+                    attributes: OBJ_INHERIT
+                },
+                HandleEntry {
+                    object: 0,
+                    pid: 5352,
+                    handle: 0xcc,
+                    access: 0x120196,
+                    type_index: 37,
+                    attributes: 0
+                }
+            ]
+        );
+        assert_eq!(attribute_names(rows[0].attributes), ["inherit"]);
+        assert_eq!(
+            attribute_names(OBJ_INHERIT | OBJ_PROTECT_CLOSE),
+            ["inherit", "protect-from-close"]
+        );
+    }
+
+    #[test]
+    fn handle_table_rejects_short_buffers() {
+        assert!(handle_table(&[0; 8]).is_err());
+        let mut b = vec![0u8; HANDLE_TABLE_HEADER + HANDLE_ENTRY_SIZE];
+        put_u64(&mut b, 0, 2); // claims two rows, holds one
+        assert!(handle_table(&b).is_err());
+        put_u64(&mut b, 0, u64::MAX);
+        assert!(handle_table(&b).is_err());
+        put_u64(&mut b, 0, 0);
+        assert_eq!(handle_table(&b).unwrap(), vec![]);
+    }
+
+    /// Builds an OBJECT_TYPES_INFORMATION buffer with the given (name, TypeIndex).
+    fn types_buffer(types: &[(&str, u8)]) -> Vec<u8> {
+        let mut b = vec![0u8; 8];
+        put_u32(&mut b, 0, types.len() as u32);
+        for (name, index) in types {
+            let at = b.len();
+            let n = utf16(name);
+            let max = n.len() + 2; // with the terminating NUL
+            b.resize(at + TYPE_INFO_SIZE, 0);
+            put_u16(&mut b, at, n.len() as u16);
+            put_u16(&mut b, at + 2, max as u16);
+            put_u32(&mut b, at + type_info::HANDLES, 7);
+            put_u32(&mut b, at + type_info::GENERIC_MAPPING, 0x120089);
+            put_u32(&mut b, at + type_info::GENERIC_MAPPING + 12, 0x1f01ff);
+            put_u32(&mut b, at + type_info::VALID_ACCESS, 0x1f01ff);
+            b[at + type_info::TYPE_INDEX] = *index;
+            b.extend_from_slice(&n);
+            b.resize(at + TYPE_INFO_SIZE + align8(max), 0);
+        }
+        b
+    }
+
+    #[test]
+    fn object_types_with_indexes() {
+        // "Event" is 10 bytes of name, 12 with NUL: padded to 16 before the next entry.
+        let b = types_buffer(&[("Type", 2), ("Event", 16), ("File", 37)]);
+        let t = object_types(&b).unwrap();
+        let got: Vec<(u16, &str)> = t.iter().map(|t| (t.index, t.name.as_str())).collect();
+        assert_eq!(got, [(2, "Type"), (16, "Event"), (37, "File")]);
+        assert_eq!(t[2].generic_mapping, [0x120089, 0, 0, 0x1f01ff]);
+        assert_eq!(t[2].handles, 7);
+    }
+
+    #[test]
+    fn object_types_without_indexes_count_from_two() {
+        let b = types_buffer(&[("Type", 0), ("Directory", 0), ("File", 0)]);
+        let t = object_types(&b).unwrap();
+        let got: Vec<(u16, &str)> = t.iter().map(|t| (t.index, t.name.as_str())).collect();
+        assert_eq!(got, [(2, "Type"), (3, "Directory"), (4, "File")]);
+    }
+
+    #[test]
+    fn object_types_truncated() {
+        let mut b = types_buffer(&[("File", 37)]);
+        put_u32(&mut b, 0, 2);
+        assert!(object_types(&b).is_err());
+        assert!(object_types(&[1, 0]).is_err());
+    }
+
+    #[test]
+    fn object_name_uses_buffer_pointer() {
+        let name = r"\Device\NamedPipe\Win32.Pipes.00000020.00000001";
+        let base = 0x1000u64;
+        let mut b = vec![0u8; UNICODE_STRING_SIZE];
+        let n = utf16(name);
+        put_u16(&mut b, 0, n.len() as u16);
+        put_u16(&mut b, 2, n.len() as u16 + 2);
+        put_u64(&mut b, 8, base + UNICODE_STRING_SIZE as u64);
+        b.extend_from_slice(&n);
+        b.extend_from_slice(&[0, 0]);
+        assert_eq!(object_name(&b, base).unwrap(), name);
+        // An unnamed file: Length 0, Buffer NULL.
+        assert_eq!(object_name(&[0u8; 16], base).unwrap(), "");
+        // A pointer before the buffer or past its end is an error, not a read elsewhere.
+        put_u64(&mut b, 8, base - 2);
+        assert!(object_name(&b, base).is_err());
+        put_u64(&mut b, 8, base + 64);
+        assert!(object_name(&b, base).is_err());
+    }
+
+    #[test]
+    fn basic_info_fields() {
+        let mut b = vec![0u8; BASIC_INFO_SIZE];
+        for (i, v) in [0x2, 0x120189, 2, 65537, 0, 176].into_iter().enumerate() {
+            put_u32(&mut b, 4 * i, v);
+        }
+        let i = basic_info(&b).unwrap();
+        assert_eq!(
+            i,
+            BasicInfo {
+                attributes: 2,
+                access: 0x120189,
+                handle_count: 2,
+                pointer_count: 65537,
+                paged_quota: 0,
+                nonpaged_quota: 176
+            }
+        );
+        assert!(basic_info(&b[..20]).is_err());
+    }
+
+    #[test]
+    fn pipe_local_fields() {
+        let mut b = vec![0u8; PIPE_LOCAL_SIZE];
+        for (i, v) in [0, 0, 1, 1, 4096, 5, 0, 0, 3, 1].into_iter().enumerate() {
+            put_u32(&mut b, 4 * i, v);
+        }
+        let p = pipe_local(&b).unwrap();
+        assert_eq!(p.end, PipeEnd::Server);
+        assert_eq!(p.inbound_quota, 4096);
+        assert_eq!(p.read_data_available, 5);
+        assert_eq!(p.state_str(), "connected");
+        assert!(!p.message_type);
+        put_u32(&mut b, 36, 0);
+        assert_eq!(pipe_local(&b).unwrap().end, PipeEnd::Client);
+        assert!(pipe_local(&b[..36]).is_err());
+    }
+
+    #[test]
+    fn pipe_kinds_by_name() {
+        let cases = [
+            (
+                r"\Device\NamedPipe\Win32.Pipes.00000020.00000003",
+                Some(PipeKind::Anonymous),
+            ),
+            (
+                r"\Device\NamedPipe\Win32Pipes.000012b0.00000002",
+                Some(PipeKind::Anonymous),
+            ),
+            (r"\Device\NamedPipe\mojo.1234.5678", Some(PipeKind::Named)),
+            (r"\Device\NamedPipe\", None),
+            (r"\Device\HarddiskVolume3\Windows\notepad.exe", None),
+            ("", None),
+        ];
+        for (name, kind) in cases {
+            assert_eq!(pipe_kind_from_name(name), kind, "{name}");
+        }
+    }
+
+    #[test]
+    fn file_modes_from_access() {
+        assert_eq!(file_mode(0x120189), Mode::Read);
+        assert_eq!(file_mode(0x120196), Mode::Write);
+        assert_eq!(file_mode(0x12019f), Mode::ReadWrite);
+        assert_eq!(file_mode(0x100000), Mode::None);
+    }
+}

@@ -1,0 +1,421 @@
+//! The Windows backend's only `unsafe` code: calls into kernel32 and ntdll, each behind a
+//! safe function that owns its handles ([`OwnedHandle`] closes on drop) and returns plain
+//! bytes or values. Struct layouts the native API writes are declared here and checked
+//! against the pure parser's offsets at compile time.
+#![allow(unsafe_code)]
+
+use std::ffi::c_void;
+use std::io;
+use std::mem::{offset_of, size_of};
+use std::os::windows::io::{AsRawHandle, BorrowedHandle, FromRawHandle, OwnedHandle};
+use std::ptr;
+
+use windows_sys::Wdk::Foundation::{NtQueryObject, OBJECT_INFORMATION_CLASS};
+use windows_sys::Wdk::Storage::FileSystem::{
+    FILE_PIPE_LOCAL_INFORMATION, FilePipeLocalInformation, NtQueryInformationFile,
+};
+use windows_sys::Wdk::System::SystemInformation::{
+    NtQuerySystemInformation, SYSTEM_INFORMATION_CLASS,
+};
+use windows_sys::Win32::Foundation::{
+    DUPLICATE_SAME_ACCESS, DuplicateHandle, FILETIME, HANDLE,
+    HANDLE_FLAG_INHERIT, INVALID_HANDLE_VALUE, NTSTATUS, RtlNtStatusToDosError,
+    STATUS_BUFFER_OVERFLOW, STATUS_BUFFER_TOO_SMALL, STATUS_INFO_LENGTH_MISMATCH,
+    SetHandleInformation, UNICODE_STRING,
+};
+use windows_sys::Win32::Security::{GENERIC_MAPPING, SECURITY_ATTRIBUTES};
+use windows_sys::Win32::System::Diagnostics::ToolHelp::{
+    CreateToolhelp32Snapshot, PROCESSENTRY32W, Process32FirstW, Process32NextW,
+    TH32CS_SNAPPROCESS,
+};
+use windows_sys::Win32::System::IO::IO_STATUS_BLOCK;
+use windows_sys::Win32::System::Pipes::CreatePipe;
+use windows_sys::Win32::System::Threading::{
+    GetCurrentProcess, GetCurrentProcessId, GetProcessTimes, OpenProcess,
+};
+
+use crate::parse_windows as parse;
+
+// --- Layouts (64-bit), checked against the parser -----------------------------------
+
+const SYSTEM_EXTENDED_HANDLE_INFORMATION: SYSTEM_INFORMATION_CLASS = 64;
+const OBJECT_NAME_INFORMATION: OBJECT_INFORMATION_CLASS = 1;
+const OBJECT_TYPES_INFORMATION: OBJECT_INFORMATION_CLASS = 3;
+const OBJECT_BASIC_INFORMATION: OBJECT_INFORMATION_CLASS = 0;
+
+/// `SYSTEM_HANDLE_TABLE_ENTRY_INFO_EX`.
+#[allow(non_snake_case, dead_code)]
+#[repr(C)]
+struct SystemHandleTableEntryInfoEx {
+    Object: *mut c_void,
+    UniqueProcessId: usize,
+    HandleValue: usize,
+    GrantedAccess: u32,
+    CreatorBackTraceIndex: u16,
+    ObjectTypeIndex: u16,
+    HandleAttributes: u32,
+    Reserved: u32,
+}
+
+/// `SYSTEM_HANDLE_INFORMATION_EX` (the entries follow the header).
+#[allow(non_snake_case, dead_code)]
+#[repr(C)]
+struct SystemHandleInformationEx {
+    NumberOfHandles: usize,
+    Reserved: usize,
+    Handles: [SystemHandleTableEntryInfoEx; 1],
+}
+
+/// `OBJECT_TYPE_INFORMATION` (its name follows it).
+#[allow(non_snake_case, dead_code)]
+#[repr(C)]
+struct ObjectTypeInformation {
+    TypeName: UNICODE_STRING,
+    TotalNumberOfObjects: u32,
+    TotalNumberOfHandles: u32,
+    TotalPagedPoolUsage: u32,
+    TotalNonPagedPoolUsage: u32,
+    TotalNamePoolUsage: u32,
+    TotalHandleTableUsage: u32,
+    HighWaterNumberOfObjects: u32,
+    HighWaterNumberOfHandles: u32,
+    HighWaterPagedPoolUsage: u32,
+    HighWaterNonPagedPoolUsage: u32,
+    HighWaterNamePoolUsage: u32,
+    HighWaterHandleTableUsage: u32,
+    InvalidAttributes: u32,
+    GenericMapping: GENERIC_MAPPING,
+    ValidAccessMask: u32,
+    SecurityRequired: u8,
+    MaintainHandleCount: u8,
+    TypeIndex: u8,
+    ReservedByte: i8,
+    PoolType: u32,
+    DefaultPagedPoolCharge: u32,
+    DefaultNonPagedPoolCharge: u32,
+}
+
+/// `OBJECT_BASIC_INFORMATION`.
+#[allow(non_snake_case, dead_code)]
+#[repr(C)]
+struct ObjectBasicInformation {
+    Attributes: u32,
+    GrantedAccess: u32,
+    HandleCount: u32,
+    PointerCount: u32,
+    PagedPoolCharge: u32,
+    NonPagedPoolCharge: u32,
+    Reserved: [u32; 3],
+    NameInfoSize: u32,
+    TypeInfoSize: u32,
+    SecurityDescriptorSize: u32,
+    CreationTime: i64,
+}
+
+const _: () = {
+    type E = SystemHandleTableEntryInfoEx;
+    assert!(size_of::<E>() == parse::HANDLE_ENTRY_SIZE);
+    assert!(offset_of!(E, Object) == parse::entry::OBJECT);
+    assert!(offset_of!(E, UniqueProcessId) == parse::entry::PID);
+    assert!(offset_of!(E, HandleValue) == parse::entry::HANDLE);
+    assert!(offset_of!(E, GrantedAccess) == parse::entry::ACCESS);
+    assert!(offset_of!(E, ObjectTypeIndex) == parse::entry::TYPE_INDEX);
+    assert!(offset_of!(E, HandleAttributes) == parse::entry::ATTRIBUTES);
+    assert!(offset_of!(SystemHandleInformationEx, Handles) == parse::HANDLE_TABLE_HEADER);
+
+    type T = ObjectTypeInformation;
+    assert!(size_of::<T>() == parse::TYPE_INFO_SIZE);
+    assert!(offset_of!(T, TotalNumberOfObjects) == parse::type_info::OBJECTS);
+    assert!(offset_of!(T, TotalNumberOfHandles) == parse::type_info::HANDLES);
+    assert!(offset_of!(T, GenericMapping) == parse::type_info::GENERIC_MAPPING);
+    assert!(offset_of!(T, ValidAccessMask) == parse::type_info::VALID_ACCESS);
+    assert!(offset_of!(T, TypeIndex) == parse::type_info::TYPE_INDEX);
+
+    assert!(size_of::<UNICODE_STRING>() == parse::UNICODE_STRING_SIZE);
+    assert!(offset_of!(UNICODE_STRING, Buffer) == 8);
+    assert!(size_of::<ObjectBasicInformation>() == parse::BASIC_INFO_SIZE);
+    assert!(offset_of!(ObjectBasicInformation, NonPagedPoolCharge) == 20);
+    assert!(size_of::<FILE_PIPE_LOCAL_INFORMATION>() == parse::PIPE_LOCAL_SIZE);
+    assert!(offset_of!(FILE_PIPE_LOCAL_INFORMATION, NamedPipeEnd) == 36);
+};
+
+// --- Errors ---------------------------------------------------------------------------
+
+fn nt_error(status: NTSTATUS) -> io::Error {
+    // SAFETY: a pure translation of a status code; no pointers involved.
+    let code = unsafe { RtlNtStatusToDosError(status) };
+    io::Error::from_raw_os_error(code as i32)
+}
+
+fn parse_error(e: parse::ParseError) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, e)
+}
+
+// --- Buffers --------------------------------------------------------------------------
+
+/// A byte buffer aligned for any structure the native API writes into it.
+pub(crate) struct Buffer {
+    words: Vec<u64>,
+}
+
+impl Buffer {
+    fn new(bytes: usize) -> Self {
+        Buffer {
+            words: vec![0; bytes.div_ceil(8)],
+        }
+    }
+    fn len(&self) -> usize {
+        self.words.len() * 8
+    }
+    fn ptr(&mut self) -> *mut c_void {
+        self.words.as_mut_ptr().cast()
+    }
+    fn base(&self) -> u64 {
+        self.words.as_ptr() as u64
+    }
+    /// The buffer as bytes.
+    pub(crate) fn bytes(&self) -> &[u8] {
+        // SAFETY: u64s are plain bytes; the slice covers exactly the Vec's initialized
+        // elements and borrows `self`, so it cannot outlive them.
+        unsafe { std::slice::from_raw_parts(self.words.as_ptr().cast(), self.len()) }
+    }
+}
+
+/// Calls `query(buffer, len, &mut needed)` with a growing buffer until it fits (up to
+/// `max` bytes).
+fn query_growing(
+    start: usize,
+    max: usize,
+    mut query: impl FnMut(*mut c_void, u32, &mut u32) -> NTSTATUS,
+) -> io::Result<Buffer> {
+    let mut size = start;
+    loop {
+        let mut buf = Buffer::new(size);
+        let mut needed = 0u32;
+        let len = u32::try_from(buf.len()).unwrap_or(u32::MAX);
+        let status = query(buf.ptr(), len, &mut needed);
+        match status {
+            s if s >= 0 => return Ok(buf),
+            STATUS_INFO_LENGTH_MISMATCH | STATUS_BUFFER_OVERFLOW | STATUS_BUFFER_TOO_SMALL
+                if size < max =>
+            {
+                // The table may grow between calls: take what was asked for, and more.
+                let asked = needed as usize + needed as usize / 4;
+                size = asked.max(size * 2).min(max);
+            }
+            s => return Err(nt_error(s)),
+        }
+    }
+}
+
+// --- The system handle table and the object types ---------------------------------------
+
+/// Every handle of the system (SystemExtendedHandleInformation), parsed.
+pub(crate) fn system_handles() -> io::Result<Vec<parse::HandleEntry>> {
+    let buf = query_growing(1 << 20, 1 << 30, |p, len, needed| {
+        // SAFETY: `p` points to `len` writable bytes, aligned to 8, owned by the caller's
+        // Buffer for the duration of the call; `needed` is a valid u32.
+        unsafe { NtQuerySystemInformation(SYSTEM_EXTENDED_HANDLE_INFORMATION, p, len, needed) }
+    })?;
+    parse::handle_table(buf.bytes()).map_err(parse_error)
+}
+
+/// The object types the kernel knows (ObjectTypesInformation), parsed.
+pub(crate) fn object_types() -> io::Result<Vec<parse::ObjectTypeInfo>> {
+    let buf = query_growing(64 << 10, 16 << 20, |p, len, needed| {
+        // SAFETY: as above; a null handle is what this information class takes.
+        unsafe { NtQueryObject(ptr::null_mut(), OBJECT_TYPES_INFORMATION, p, len, needed) }
+    })?;
+    parse::object_types(buf.bytes()).map_err(parse_error)
+}
+
+// --- Processes ------------------------------------------------------------------------
+
+/// One process from a Toolhelp snapshot.
+#[derive(Debug, Clone)]
+pub(crate) struct ProcessEntry {
+    pub(crate) pid: u32,
+    pub(crate) ppid: u32,
+    pub(crate) name: String,
+}
+
+fn owned(h: HANDLE, what: &str) -> io::Result<OwnedHandle> {
+    if h.is_null() || h == INVALID_HANDLE_VALUE {
+        let e = io::Error::last_os_error();
+        return Err(io::Error::new(e.kind(), format!("{what}: {e}")));
+    }
+    // SAFETY: `h` is a valid handle just returned to us by the OS and owned by no one
+    // else; OwnedHandle closes it exactly once.
+    Ok(unsafe { OwnedHandle::from_raw_handle(h) })
+}
+
+/// Every process, with parent and image name (Toolhelp).
+pub(crate) fn processes() -> io::Result<Vec<ProcessEntry>> {
+    // SAFETY: no pointers; the result is checked and owned below.
+    let snap = owned(
+        unsafe { CreateToolhelp32Snapshot(TH32CS_SNAPPROCESS, 0) },
+        "CreateToolhelp32Snapshot",
+    )?;
+    let mut out = Vec::new();
+    let mut e = PROCESSENTRY32W {
+        dwSize: size_of::<PROCESSENTRY32W>() as u32,
+        ..Default::default()
+    };
+    // SAFETY: `snap` is a live snapshot handle; `e` is a PROCESSENTRY32W with dwSize set.
+    let mut ok = unsafe { Process32FirstW(snap.as_raw_handle(), &mut e) } != 0;
+    while ok {
+        let len = e.szExeFile.iter().position(|&c| c == 0).unwrap_or(260);
+        out.push(ProcessEntry {
+            pid: e.th32ProcessID,
+            ppid: e.th32ParentProcessID,
+            name: String::from_utf16_lossy(&e.szExeFile[..len]),
+        });
+        // SAFETY: as above.
+        ok = unsafe { Process32NextW(snap.as_raw_handle(), &mut e) } != 0;
+    }
+    Ok(out)
+}
+
+/// Our own process id.
+pub(crate) fn current_pid() -> u32 {
+    // SAFETY: no arguments, cannot fail.
+    unsafe { GetCurrentProcessId() }
+}
+
+/// Our own process, as the pseudo handle (never closed).
+pub(crate) fn current_process() -> BorrowedHandle<'static> {
+    // SAFETY: GetCurrentProcess returns a pseudo handle that is valid for the whole life
+    // of the process and must not be closed; a borrow never closes it.
+    unsafe { BorrowedHandle::borrow_raw(GetCurrentProcess()) }
+}
+
+/// Opens a process with `access`.
+pub(crate) fn open_process(pid: u32, access: u32) -> io::Result<OwnedHandle> {
+    // SAFETY: no pointers; the returned handle is checked and owned.
+    let h = unsafe { OpenProcess(access, 0, pid) };
+    if h.is_null() {
+        return Err(io::Error::last_os_error());
+    }
+    owned(h, "OpenProcess")
+}
+
+/// When the process was created, in milliseconds since the Unix epoch.
+pub(crate) fn process_start_ms(process: BorrowedHandle<'_>) -> io::Result<u64> {
+    let mut t = [FILETIME {
+        dwLowDateTime: 0,
+        dwHighDateTime: 0,
+    }; 4];
+    let [c, x, k, u] = &mut t;
+    // SAFETY: `process` is a live process handle; the four FILETIMEs are writable.
+    let ok = unsafe { GetProcessTimes(process.as_raw_handle(), c, x, k, u) };
+    if ok == 0 {
+        return Err(io::Error::last_os_error());
+    }
+    let ticks = (u64::from(c.dwHighDateTime) << 32) | u64::from(c.dwLowDateTime);
+    // FILETIME counts 100 ns from 1601-01-01.
+    Ok((ticks / 10_000).saturating_sub(11_644_473_600_000))
+}
+
+// --- Handles --------------------------------------------------------------------------
+
+/// Copies `handle` of the process `owner` into ours, with the same access.
+pub(crate) fn duplicate(owner: BorrowedHandle<'_>, handle: u64) -> io::Result<OwnedHandle> {
+    let mut dup: HANDLE = ptr::null_mut();
+    // SAFETY: `owner` is a live process handle with PROCESS_DUP_HANDLE (or our own
+    // pseudo handle); `handle` is only a value in that process's table, which the kernel
+    // validates; `dup` is a writable HANDLE that we own on success.
+    let ok = unsafe {
+        DuplicateHandle(
+            owner.as_raw_handle(),
+            handle as HANDLE,
+            GetCurrentProcess(),
+            &mut dup,
+            0,
+            0,
+            DUPLICATE_SAME_ACCESS,
+        )
+    };
+    if ok == 0 {
+        return Err(io::Error::last_os_error());
+    }
+    owned(dup, "DuplicateHandle")
+}
+
+/// Sets or clears a handle's inherit flag.
+pub(crate) fn set_inheritable(h: BorrowedHandle<'_>, inherit: bool) -> io::Result<()> {
+    let flags = if inherit { HANDLE_FLAG_INHERIT } else { 0 };
+    // SAFETY: `h` is a live handle we own or borrow.
+    if unsafe { SetHandleInformation(h.as_raw_handle(), HANDLE_FLAG_INHERIT, flags) } == 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// The handle's object: ObjectBasicInformation.
+pub(crate) fn object_basic(h: BorrowedHandle<'_>) -> io::Result<parse::BasicInfo> {
+    let mut buf = Buffer::new(parse::BASIC_INFO_SIZE);
+    let mut needed = 0u32;
+    // SAFETY: `h` is live; `buf` holds BASIC_INFO_SIZE aligned writable bytes.
+    let status = unsafe {
+        NtQueryObject(
+            h.as_raw_handle(),
+            OBJECT_BASIC_INFORMATION,
+            buf.ptr(),
+            parse::BASIC_INFO_SIZE as u32,
+            &mut needed,
+        )
+    };
+    if status < 0 {
+        return Err(nt_error(status));
+    }
+    parse::basic_info(buf.bytes()).map_err(parse_error)
+}
+
+/// The handle's object name (ObjectNameInformation). May block forever on a synchronous
+/// file with I/O pending: call it through the scan's hang guard.
+pub(crate) fn object_name(h: BorrowedHandle<'_>) -> io::Result<String> {
+    let raw = h.as_raw_handle();
+    let buf = query_growing(1024, 64 << 10, |p, len, needed| {
+        // SAFETY: `raw` is live for the call (borrowed from `h`); `p` holds `len` bytes.
+        unsafe { NtQueryObject(raw, OBJECT_NAME_INFORMATION, p, len, needed) }
+    })?;
+    parse::object_name(buf.bytes(), buf.base()).map_err(parse_error)
+}
+
+/// FilePipeLocalInformation of a pipe end; fails for files that are not pipes. May block
+/// like [`object_name`].
+pub(crate) fn pipe_local(h: BorrowedHandle<'_>) -> io::Result<parse::PipeLocalInfo> {
+    let mut buf = Buffer::new(parse::PIPE_LOCAL_SIZE);
+    let mut iosb = IO_STATUS_BLOCK::default();
+    // SAFETY: `h` is live; `iosb` and `buf` (PIPE_LOCAL_SIZE aligned bytes) are writable.
+    let status = unsafe {
+        NtQueryInformationFile(
+            h.as_raw_handle(),
+            &mut iosb,
+            buf.ptr(),
+            parse::PIPE_LOCAL_SIZE as u32,
+            FilePipeLocalInformation,
+        )
+    };
+    if status < 0 {
+        return Err(nt_error(status));
+    }
+    parse::pipe_local(buf.bytes()).map_err(parse_error)
+}
+
+/// An anonymous pipe: (read end, write end), inheritable or not.
+pub(crate) fn create_pipe(inheritable: bool) -> io::Result<(OwnedHandle, OwnedHandle)> {
+    let sa = SECURITY_ATTRIBUTES {
+        nLength: size_of::<SECURITY_ATTRIBUTES>() as u32,
+        lpSecurityDescriptor: ptr::null_mut(),
+        bInheritHandle: i32::from(inheritable),
+    };
+    let (mut r, mut w): (HANDLE, HANDLE) = (ptr::null_mut(), ptr::null_mut());
+    // SAFETY: `r`, `w` are writable HANDLEs; `sa` is a valid SECURITY_ATTRIBUTES.
+    if unsafe { CreatePipe(&mut r, &mut w, &sa, 0) } == 0 {
+        return Err(io::Error::last_os_error());
+    }
+    let r = owned(r, "CreatePipe");
+    let w = owned(w, "CreatePipe");
+    Ok((r?, w?))
+}

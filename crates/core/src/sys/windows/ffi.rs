@@ -18,15 +18,13 @@ use windows_sys::Wdk::System::SystemInformation::{
     NtQuerySystemInformation, SYSTEM_INFORMATION_CLASS,
 };
 use windows_sys::Win32::Foundation::{
-    DUPLICATE_SAME_ACCESS, DuplicateHandle, FILETIME, HANDLE,
-    HANDLE_FLAG_INHERIT, INVALID_HANDLE_VALUE, NTSTATUS, RtlNtStatusToDosError,
-    STATUS_BUFFER_OVERFLOW, STATUS_BUFFER_TOO_SMALL, STATUS_INFO_LENGTH_MISMATCH,
-    SetHandleInformation, UNICODE_STRING,
+    DUPLICATE_SAME_ACCESS, DuplicateHandle, FILETIME, HANDLE, INVALID_HANDLE_VALUE, NTSTATUS,
+    RtlNtStatusToDosError, STATUS_BUFFER_OVERFLOW, STATUS_BUFFER_TOO_SMALL,
+    STATUS_INFO_LENGTH_MISMATCH, UNICODE_STRING,
 };
 use windows_sys::Win32::Security::{GENERIC_MAPPING, SECURITY_ATTRIBUTES};
 use windows_sys::Win32::System::Diagnostics::ToolHelp::{
-    CreateToolhelp32Snapshot, PROCESSENTRY32W, Process32FirstW, Process32NextW,
-    TH32CS_SNAPPROCESS,
+    CreateToolhelp32Snapshot, PROCESSENTRY32W, Process32FirstW, Process32NextW, TH32CS_SNAPPROCESS,
 };
 use windows_sys::Win32::System::IO::IO_STATUS_BLOCK;
 use windows_sys::Win32::System::Pipes::CreatePipe;
@@ -342,7 +340,9 @@ pub(crate) fn duplicate(owner: BorrowedHandle<'_>, handle: u64) -> io::Result<Ow
 }
 
 /// Sets or clears a handle's inherit flag.
+#[cfg(test)]
 pub(crate) fn set_inheritable(h: BorrowedHandle<'_>, inherit: bool) -> io::Result<()> {
+    use windows_sys::Win32::Foundation::{HANDLE_FLAG_INHERIT, SetHandleInformation};
     let flags = if inherit { HANDLE_FLAG_INHERIT } else { 0 };
     // SAFETY: `h` is a live handle we own or borrow.
     if unsafe { SetHandleInformation(h.as_raw_handle(), HANDLE_FLAG_INHERIT, flags) } == 0 {

@@ -6,8 +6,10 @@
 
 mod ffi;
 mod guard;
+mod pipe;
 mod scan;
 
+pub(crate) use pipe::create_pipe;
 pub(crate) use scan::scan;
 
 #[cfg(test)]

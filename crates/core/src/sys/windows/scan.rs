@@ -8,7 +8,9 @@ use std::io;
 use std::os::windows::io::{AsHandle, AsRawHandle, BorrowedHandle, OwnedHandle};
 
 use windows_sys::Win32::Foundation::{ERROR_ACCESS_DENIED, ERROR_INVALID_PARAMETER};
-use windows_sys::Win32::System::Threading::{PROCESS_DUP_HANDLE, PROCESS_QUERY_LIMITED_INFORMATION};
+use windows_sys::Win32::System::Threading::{
+    PROCESS_DUP_HANDLE, PROCESS_QUERY_LIMITED_INFORMATION,
+};
 
 use super::ffi;
 use super::guard::{HangGuard, NAME_QUERY_TIMEOUT};
@@ -45,11 +47,15 @@ pub(crate) fn file_facts(dup: &OwnedHandle) -> FileFacts {
     FileFacts { name, pipe }
 }
 
+/// The guarded query run on each `File` handle.
+pub(crate) type FileQuery = fn(&OwnedHandle) -> FileFacts;
+
 /// The state shared by one scan.
 pub(crate) struct Scanner<'a> {
     opts: &'a ScanOptions,
     types: HashMap<u16, String>,
     guard: HangGuard,
+    query: FileQuery,
 }
 
 impl<'a> Scanner<'a> {
@@ -74,6 +80,7 @@ impl<'a> Scanner<'a> {
             opts,
             types,
             guard: HangGuard::new(NAME_QUERY_TIMEOUT),
+            query: file_facts,
         }
     }
 
@@ -132,7 +139,8 @@ impl<'a> Scanner<'a> {
             if is_file {
                 // The duplicate goes with the call: if the call never returns, neither
                 // does the handle (closing it could block as well).
-                match self.guard.run(move || file_facts(&dup)) {
+                let query = self.query;
+                match self.guard.run(move || query(&dup)) {
                     Some(f) => {
                         h.name = Name(f.name.unwrap_or_default().into_bytes());
                         pipe_info = f.pipe;
@@ -150,8 +158,9 @@ impl<'a> Scanner<'a> {
         }
         if is_file {
             let name = h.name.to_string_lossy();
-            h.pipe = parse::pipe_kind_from_name(&name)
-                .or_else(|| (name.is_empty() && pipe_info.is_some()).then_some(PipeKind::Anonymous));
+            h.pipe = parse::pipe_kind_from_name(&name).or_else(|| {
+                (name.is_empty() && pipe_info.is_some()).then_some(PipeKind::Anonymous)
+            });
             if h.pipe.is_some() {
                 // Both ends of a pipe share its name (Wine, named pipes); each end is its
                 // own file object, so an address would not pair them. Unnamed ends
@@ -182,8 +191,14 @@ pub(crate) fn pipe_lines(p: &PipeLocalInfo) -> Vec<(String, String)> {
         ("pipe state".to_owned(), p.state_str().to_owned()),
         ("in quota".to_owned(), p.inbound_quota.to_string()),
         ("out quota".to_owned(), p.outbound_quota.to_string()),
-        ("read available".to_owned(), p.read_data_available.to_string()),
-        ("write quota available".to_owned(), p.write_quota_available.to_string()),
+        (
+            "read available".to_owned(),
+            p.read_data_available.to_string(),
+        ),
+        (
+            "write quota available".to_owned(),
+            p.write_quota_available.to_string(),
+        ),
     ];
     if p.message_type {
         v.push(("pipe type".to_owned(), "message".to_owned()));
@@ -212,6 +227,11 @@ fn message(e: &io::Error) -> String {
 }
 
 pub(crate) fn scan(opts: &ScanOptions) -> Result<Snapshot> {
+    scan_with(opts, file_facts)
+}
+
+/// Reads the system handle table, and a scanner whose type names line up with it.
+pub(crate) fn read_table(opts: &ScanOptions) -> Result<(Vec<HandleEntry>, Scanner<'_>)> {
     let me = ffi::current_pid();
     // A handle of known type (Process) in the table, to line type indexes up by.
     let probe = ffi::open_process(me, PROCESS_QUERY_LIMITED_INFORMATION).ok();
@@ -219,12 +239,20 @@ pub(crate) fn scan(opts: &ScanOptions) -> Result<Snapshot> {
         .map_err(|e| Error::io("reading the system handle table", None, None, e))?;
     let calibration = probe.as_ref().and_then(|p| {
         let value = p.as_raw_handle() as u64;
-        table.iter().find(|e| e.pid == me && e.handle == value).copied()
+        table
+            .iter()
+            .find(|e| e.pid == me && e.handle == value)
+            .copied()
     });
-    let mut scanner = Scanner::new(opts, calibration.as_ref());
-    drop(probe);
-    let procs =
-        ffi::processes().map_err(|e| Error::io("listing processes", None, None, e))?;
+    Ok((table, Scanner::new(opts, calibration.as_ref())))
+}
+
+/// [`scan`] with the guarded query for `File` handles given (tests give one that blocks).
+pub(crate) fn scan_with(opts: &ScanOptions, query: FileQuery) -> Result<Snapshot> {
+    let (table, mut scanner) = read_table(opts)?;
+    scanner.query = query;
+    let me = ffi::current_pid();
+    let procs = ffi::processes().map_err(|e| Error::io("listing processes", None, None, e))?;
     let mut by_pid: BTreeMap<Pid, Vec<HandleEntry>> = BTreeMap::new();
     for e in table {
         by_pid.entry(e.pid).or_default().push(e);
@@ -241,8 +269,11 @@ pub(crate) fn scan(opts: &ScanOptions) -> Result<Snapshot> {
         let opened = if p.pid == me {
             Ok(None)
         } else {
-            ffi::open_process(p.pid, PROCESS_DUP_HANDLE | PROCESS_QUERY_LIMITED_INFORMATION)
-                .map(Some)
+            ffi::open_process(
+                p.pid,
+                PROCESS_DUP_HANDLE | PROCESS_QUERY_LIMITED_INFORMATION,
+            )
+            .map(Some)
         };
         let opened = match opened {
             Err(e) if e.raw_os_error() == Some(ERROR_INVALID_PARAMETER as i32) => {

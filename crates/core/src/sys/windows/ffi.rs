@@ -419,3 +419,63 @@ pub(crate) fn create_pipe(inheritable: bool) -> io::Result<(OwnedHandle, OwnedHa
     let w = owned(w, "CreatePipe");
     Ok((r?, w?))
 }
+
+/// The process owner's account name (`DOMAIN\user`), from its token.
+pub(crate) fn process_user(process: BorrowedHandle<'_>) -> io::Result<String> {
+    use windows_sys::Win32::Security::{
+        GetTokenInformation, LookupAccountSidW, SID_NAME_USE, TOKEN_QUERY, TOKEN_USER, TokenUser,
+    };
+    use windows_sys::Win32::System::Threading::OpenProcessToken;
+
+    let mut token: HANDLE = ptr::null_mut();
+    // SAFETY: `process` is a live process handle; `token` is a writable HANDLE we own on
+    // success.
+    if unsafe { OpenProcessToken(process.as_raw_handle(), TOKEN_QUERY, &mut token) } == 0 {
+        return Err(io::Error::last_os_error());
+    }
+    let token = owned(token, "OpenProcessToken")?;
+    let mut buf = Buffer::new(256);
+    let mut needed = 0u32;
+    // SAFETY: `token` is live; `buf` holds `buf.len()` aligned writable bytes.
+    let ok = unsafe {
+        GetTokenInformation(
+            token.as_raw_handle(),
+            TokenUser,
+            buf.ptr(),
+            buf.len() as u32,
+            &mut needed,
+        )
+    };
+    if ok == 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: on success the buffer starts with a TOKEN_USER whose SID points into the
+    // same buffer, which stays alive (and unmoved) until the end of this function.
+    let sid = unsafe { (*buf.ptr().cast::<TOKEN_USER>()).User.Sid };
+    let (mut name, mut domain) = ([0u16; 256], [0u16; 256]);
+    let (mut name_len, mut domain_len) = (256u32, 256u32);
+    let mut use_ = SID_NAME_USE::default();
+    // SAFETY: `sid` is valid (see above); the name buffers and their lengths are writable
+    // and the lengths are their capacities in characters.
+    let ok = unsafe {
+        LookupAccountSidW(
+            ptr::null(),
+            sid,
+            name.as_mut_ptr(),
+            &mut name_len,
+            domain.as_mut_ptr(),
+            &mut domain_len,
+            &mut use_,
+        )
+    };
+    if ok == 0 {
+        return Err(io::Error::last_os_error());
+    }
+    let name = String::from_utf16_lossy(&name[..name_len as usize]);
+    let domain = String::from_utf16_lossy(&domain[..domain_len as usize]);
+    Ok(if domain.is_empty() {
+        name
+    } else {
+        format!("{domain}\\{name}")
+    })
+}

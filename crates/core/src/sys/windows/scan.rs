@@ -303,6 +303,7 @@ pub(crate) fn scan_with(opts: &ScanOptions, query: FileQuery) -> Result<Snapshot
             Err(()) => None,
         };
         let start_time_ms = owner.and_then(|o| ffi::process_start_ms(o).ok());
+        let user = owner.and_then(|o| ffi::process_user(o).ok());
         let mut handles = Vec::new();
         for e in by_pid.get(&p.pid).map(Vec::as_slice).unwrap_or(&[]) {
             handles.extend(scanner.describe(e, owner));
@@ -312,7 +313,7 @@ pub(crate) fn scan_with(opts: &ScanOptions, query: FileQuery) -> Result<Snapshot
             pid: p.pid,
             ppid: (p.pid != 0).then_some(p.ppid),
             name: p.name,
-            user: None,
+            user,
             uid: None,
             start_time_ms,
             handles,

@@ -86,6 +86,9 @@ fn scan_of_own_process_lists_both_pipe_ends() {
     let p = snap.processes.iter().find(|p| p.pid == me).unwrap();
     assert!(p.name.to_ascii_lowercase().ends_with(".exe"), "{}", p.name);
     assert!(p.ppid.is_some());
+    assert!(p.start_time_ms.is_some());
+    let user = p.user.as_deref().unwrap();
+    assert!(user.contains('\\') && user.len() > 2, "{user}");
     let rh = find(&snap, me, r.as_raw_handle() as u64);
     let wh = find(&snap, me, w.as_raw_handle() as u64);
     assert_eq!(rh.object_type.as_str(), "File");

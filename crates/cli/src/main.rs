@@ -2,6 +2,7 @@
 
 mod cli;
 mod cmd;
+mod json;
 mod out;
 
 use std::io;

@@ -3,16 +3,9 @@
 //! Values: the kernel's `include/uapi/asm-generic/fcntl.h` (x86-64 and most others; the
 //! same numbers as glibc's `<bits/fcntl-linux.h>`).
 
-/// One open flag: its name, its bits, and what it means.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct FdFlag {
-    /// Name as in `<fcntl.h>`.
-    pub name: &'static str,
-    /// The bits.
-    pub bits: u32,
-    /// What it means, in a few words.
-    pub doc: &'static str,
-}
+/// One open flag: its name, its bits, and what it means (the same shape as a Windows
+/// access right).
+pub type FdFlag = crate::model::Right;
 
 /// `O_ACCMODE`: the two bits holding the access mode.
 pub const O_ACCMODE: u32 = 0o3;
@@ -106,6 +99,64 @@ pub const FD_FLAGS: &[FdFlag] = &[
         name: "O_TMPFILE",
         bits: 0o20200000,
         doc: "unnamed temporary file",
+    },
+];
+
+/// The access modes, the values of `flags & O_ACCMODE`.
+pub const FD_MODES: &[FdFlag] = &[
+    FdFlag {
+        name: "O_RDONLY",
+        bits: 0,
+        doc: "read only",
+    },
+    FdFlag {
+        name: "O_WRONLY",
+        bits: 1,
+        doc: "write only",
+    },
+    FdFlag {
+        name: "O_RDWR",
+        bits: 2,
+        doc: "read and write",
+    },
+];
+
+/// Other names: the access modes, and the old spellings glibc still accepts.
+pub const FD_SYNONYMS: &[FdFlag] = &[
+    FdFlag {
+        name: "O_RDONLY",
+        bits: 0,
+        doc: "read only",
+    },
+    FdFlag {
+        name: "O_WRONLY",
+        bits: 1,
+        doc: "write only",
+    },
+    FdFlag {
+        name: "O_RDWR",
+        bits: 2,
+        doc: "read and write",
+    },
+    FdFlag {
+        name: "O_NDELAY",
+        bits: 0o4000,
+        doc: "non-blocking I/O",
+    },
+    FdFlag {
+        name: "FASYNC",
+        bits: 0o20000,
+        doc: "signal-driven I/O",
+    },
+    FdFlag {
+        name: "O_FSYNC",
+        bits: 0o4010000,
+        doc: "writes wait for data and metadata",
+    },
+    FdFlag {
+        name: "O_RSYNC",
+        bits: 0o4010000,
+        doc: "writes wait for data and metadata",
     },
 ];
 

@@ -1,10 +1,497 @@
-//! `pipescope access`.
+//! `pipescope access`: decode an access mask (or Linux open flags) for an object type,
+//! encode right names into a mask, map generic rights, list the types, and decode a stream
+//! of `MASK [TYPE]` lines for enriching logs.
+
+use std::fmt::Write as _;
+use std::io::{self, BufRead, BufWriter, Write};
+
+use anyhow::{Context, bail};
+use pipescope_access::{
+    Decoded, Group, Kind, TypeInfo, decode, encode, lookup_type, map_generic, parse_mask, types,
+};
+use serde::Serialize;
+use serde::ser::{SerializeMap, SerializeSeq, Serializer};
+
+use crate::Exit;
 
 /// Arguments of `pipescope access`.
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+#[command(after_help = "Examples:
+  pipescope access 0x120189 file          a pipe's read end
+  pipescope access 0x1fffff process       Sysmon GrantedAccess
+  pipescope access 02000001 fd            an fdinfo flags: line (leading 0 = octal)
+  pipescope access --encode 'FILE_GENERIC_READ|SYNCHRONIZE' file
+  pipescope access --encode FA file       SDDL right strings work too
+  pipescope access 0x10000000 file --map-generic
+  pipescope access --types
+  some-log | pipescope access - --json    one result per `MASK [TYPE]` line")]
+pub struct Args {
+    /// The mask: hex (0x…), decimal, or octal (0o…; for type fd also a leading 0). `-`
+    /// reads `MASK [TYPE]` lines from stdin and prints one result per line. With
+    /// --encode, this position takes the TYPE instead.
+    #[arg(value_name = "MASK")]
+    pub mask: Option<String>,
+    /// The object type (case-insensitive; aliases like mutex, registry, winsta, pipe, dir).
+    /// Without it only standard, special and generic bits are named. In batch mode, the
+    /// type for lines that name none.
+    #[arg(value_name = "TYPE")]
+    pub ty: Option<String>,
+    /// Encode right names instead: `FILE_GENERIC_READ|SYNCHRONIZE`, names without their
+    /// prefix, numbers, separated by |, + or ,; or SDDL right strings (FA, KR, CCLCSWRP…).
+    #[arg(long, value_name = "EXPR", conflicts_with = "types")]
+    pub encode: Option<String>,
+    /// Replace GENERIC_* bits by what they mean for the type (GENERIC_ALL on File is
+    /// 0x1f01ff).
+    #[arg(long)]
+    pub map_generic: bool,
+    /// List every type with its aliases and generic mapping.
+    #[arg(long)]
+    pub types: bool,
+    /// Print JSON (one object per mask; JSON lines in batch mode).
+    #[arg(long)]
+    pub json: bool,
+}
 
 /// Runs `pipescope access`.
-pub fn run(_args: Args) -> anyhow::Result<()> {
-    anyhow::bail!("`pipescope access` is not implemented yet")
+pub fn run(args: Args) -> anyhow::Result<()> {
+    let stdout = io::stdout();
+    let mut out = BufWriter::with_capacity(64 * 1024, stdout.lock());
+    if args.types {
+        if args.mask.is_some() || args.map_generic {
+            bail!("--types takes no MASK, TYPE or --map-generic");
+        }
+        if args.json {
+            write_types_json(&mut out)?;
+        } else {
+            write_types(&mut out)?;
+        }
+        return Ok(out.flush()?);
+    }
+    if let Some(expr) = &args.encode {
+        if args.ty.is_some() {
+            bail!("--encode takes one TYPE after the expression, not a MASK");
+        }
+        let ty = args.mask.as_deref().map(find_type).transpose()?;
+        let mask = encode(expr, ty).with_context(|| format!("cannot encode `{expr}`"))?;
+        one(&mut out, mask, ty, &args)?;
+        return Ok(out.flush()?);
+    }
+    let Some(mask_text) = args.mask.as_deref() else {
+        bail!("give a MASK (or `-` to read lines from stdin), --encode EXPR, or --types");
+    };
+    let ty = args.ty.as_deref().map(find_type).transpose()?;
+    if mask_text == "-" {
+        let stdin = io::stdin();
+        let bad = batch(stdin.lock(), &mut out, ty, &args)?;
+        out.flush()?;
+        if bad > 0 {
+            return Err(Exit(1).into());
+        }
+        return Ok(());
+    }
+    let mask = parse_mask(mask_text, ty)?;
+    one(&mut out, mask, ty, &args)?;
+    Ok(out.flush()?)
+}
+
+/// Finds a type or explains which ones exist.
+fn find_type(name: &str) -> anyhow::Result<&'static TypeInfo> {
+    lookup_type(name).ok_or_else(|| anyhow::anyhow!(unknown_type(name)))
+}
+
+fn unknown_type(name: &str) -> String {
+    let mut s = format!("unknown type `{name}`; known types: ");
+    for (i, t) in types().iter().enumerate() {
+        if i > 0 {
+            s.push_str(", ");
+        }
+        s.push_str(t.name);
+    }
+    s.push_str(" (aliases: pipescope access --types)");
+    s
+}
+
+/// Decodes one mask (mapping generic bits first if asked) and prints it.
+fn one(
+    out: &mut impl Write,
+    mask: u32,
+    ty: Option<&'static TypeInfo>,
+    args: &Args,
+) -> anyhow::Result<()> {
+    let (mask, mapped_from) = mapped(mask, ty, args.map_generic)?;
+    let d = decode(mask, ty);
+    if args.json {
+        let mut summary = String::new();
+        d.write_summary(&mut summary)?;
+        serde_json::to_writer_pretty(
+            &mut *out,
+            &MaskJson {
+                d: &d,
+                summary: &summary,
+                mapped_from,
+            },
+        )?;
+        writeln!(out)?;
+    } else {
+        write_human(out, &d, mapped_from)?;
+    }
+    Ok(())
+}
+
+fn mapped(
+    mask: u32,
+    ty: Option<&'static TypeInfo>,
+    map: bool,
+) -> anyhow::Result<(u32, Option<u32>)> {
+    if !map {
+        return Ok((mask, None));
+    }
+    match ty {
+        Some(t) if t.mapping.is_some() => Ok((map_generic(mask, t), Some(mask))),
+        Some(t) => bail!("type {} has no generic mapping", t.name),
+        None => bail!("--map-generic needs a TYPE: the mapping is the type's"),
+    }
+}
+
+/// The mask in the bases its readers use: octal first for open flags.
+fn write_mask_numbers(out: &mut impl Write, mask: u32, ty: Option<&TypeInfo>) -> io::Result<()> {
+    if ty.is_some_and(|t| t.kind == Kind::OpenFlags) {
+        write!(out, "0{mask:o} (0x{mask:x}, {mask})")
+    } else {
+        write!(out, "0x{mask:08x} ({mask})")
+    }
+}
+
+fn write_human(out: &mut impl Write, d: &Decoded, mapped_from: Option<u32>) -> io::Result<()> {
+    write!(out, "mask     ")?;
+    write_mask_numbers(out, d.mask, d.ty)?;
+    writeln!(out)?;
+    if let Some(from) = mapped_from {
+        writeln!(
+            out,
+            "mapped   from 0x{from:08x} through the type's generic mapping"
+        )?;
+    }
+    match d.ty {
+        Some(t) => writeln!(out, "type     {}", t.name)?,
+        None => writeln!(out, "type     (none: specific bits not named)")?,
+    }
+    let width = d.rights.iter().map(|r| r.name.len()).max().unwrap_or(0);
+    if d.rights.is_empty() {
+        writeln!(out, "rights   (none)")?;
+    }
+    for (i, r) in d.rights.iter().enumerate() {
+        let label = if i == 0 { "rights" } else { "" };
+        let bits = if d.ty.is_some_and(|t| t.kind == Kind::OpenFlags) {
+            format!("0{:o}", r.bits)
+        } else {
+            format!("0x{:08x}", r.bits)
+        };
+        writeln!(
+            out,
+            "{label:<8} {:<width$}  {bits:>10}  {:<8}  {}",
+            r.name,
+            r.group.as_str(),
+            r.doc
+        )?;
+    }
+    if !d.compact.is_empty() {
+        write!(out, "compact  ")?;
+        write_joined(out, &d.compact, " | ")?;
+        writeln!(out)?;
+    }
+    if d.unknown != 0 {
+        writeln!(out, "unnamed  0x{:08x}", d.unknown)?;
+    }
+    let mut summary = String::new();
+    // Writing into a String cannot fail.
+    let _ = d.write_summary(&mut summary);
+    writeln!(out, "summary  {summary}")?;
+    if d.needs_type() {
+        writeln!(
+            out,
+            "note     specific bits 0x{:04x} need a type to be named: pipescope access 0x{:x} TYPE \
+             (pipescope access --types lists them)",
+            d.mask & 0xffff,
+            d.mask
+        )?;
+    }
+    Ok(())
+}
+
+fn write_joined(out: &mut impl Write, items: &[&str], sep: &str) -> io::Result<()> {
+    for (i, s) in items.iter().enumerate() {
+        if i > 0 {
+            out.write_all(sep.as_bytes())?;
+        }
+        out.write_all(s.as_bytes())?;
+    }
+    Ok(())
+}
+
+/// Decodes `MASK [TYPE]` lines; a bad line gets an error line and the rest go on. Returns
+/// how many lines were bad.
+fn batch(
+    mut input: impl BufRead,
+    out: &mut impl Write,
+    default_ty: Option<&'static TypeInfo>,
+    args: &Args,
+) -> anyhow::Result<u64> {
+    let mut line = String::with_capacity(128);
+    let mut summary = String::with_capacity(256);
+    let mut cache: (String, Option<&'static TypeInfo>) = (String::new(), None);
+    let mut bad = 0u64;
+    let mut number = 0u64;
+    loop {
+        line.clear();
+        if input.read_line(&mut line).context("reading stdin")? == 0 {
+            break;
+        }
+        number += 1;
+        let text = line.trim();
+        if text.is_empty() {
+            continue;
+        }
+        match batch_line(text, default_ty, &mut cache, args.map_generic) {
+            Ok((mask, ty, mapped_from)) => {
+                let d = decode(mask, ty);
+                summary.clear();
+                d.write_summary(&mut summary)?;
+                if args.json {
+                    serde_json::to_writer(
+                        &mut *out,
+                        &MaskJson {
+                            d: &d,
+                            summary: &summary,
+                            mapped_from,
+                        },
+                    )?;
+                    out.write_all(b"\n")?;
+                } else {
+                    write_batch_line(out, &d, &summary)?;
+                }
+            }
+            Err(msg) => {
+                bad += 1;
+                if args.json {
+                    serde_json::to_writer(
+                        &mut *out,
+                        &ErrorJson {
+                            line: number,
+                            input: text,
+                            error: &msg,
+                        },
+                    )?;
+                    out.write_all(b"\n")?;
+                } else {
+                    writeln!(out, "error\tline {number}: {msg}")?;
+                }
+            }
+        }
+    }
+    Ok(bad)
+}
+
+/// One batch line: `MASK [TYPE]`, where TYPE is the rest of the line (`ALPC Port`).
+fn batch_line(
+    text: &str,
+    default_ty: Option<&'static TypeInfo>,
+    cache: &mut (String, Option<&'static TypeInfo>),
+    map: bool,
+) -> Result<(u32, Option<&'static TypeInfo>, Option<u32>), String> {
+    let (mask_text, ty_text) = match text.split_once([' ', '\t']) {
+        Some((m, t)) => (m, t.trim()),
+        None => (text, ""),
+    };
+    let ty = if ty_text.is_empty() {
+        default_ty
+    } else if cache.1.is_some() && cache.0 == ty_text {
+        cache.1
+    } else {
+        let t = lookup_type(ty_text).ok_or_else(|| format!("unknown type `{ty_text}`"))?;
+        cache.0.clear();
+        cache.0.push_str(ty_text);
+        cache.1 = Some(t);
+        Some(t)
+    };
+    let mask = parse_mask(mask_text, ty).map_err(|e| e.to_string())?;
+    let (mask, mapped_from) = mapped(mask, ty, map).map_err(|e| e.to_string())?;
+    Ok((mask, ty, mapped_from))
+}
+
+/// A batch result: hex, type, compact form, summary, separated by tabs.
+fn write_batch_line(out: &mut impl Write, d: &Decoded, summary: &str) -> io::Result<()> {
+    let ty = d.ty.map_or("-", |t| t.name);
+    write!(out, "0x{:08x}\t{ty}\t", d.mask)?;
+    if d.compact.is_empty() {
+        out.write_all(b"-")?;
+    } else {
+        write_joined(out, &d.compact, " | ")?;
+    }
+    writeln!(out, "\t{summary}")
+}
+
+/// The JSON of one mask (see docs/readme/access.md for the schema).
+struct MaskJson<'a> {
+    d: &'a Decoded,
+    summary: &'a str,
+    mapped_from: Option<u32>,
+}
+
+struct Names<'a>(&'a Decoded);
+
+impl Serialize for Names<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut seq = s.serialize_seq(Some(self.0.rights.len()))?;
+        for r in &self.0.rights {
+            seq.serialize_element(r.name)?;
+        }
+        seq.end()
+    }
+}
+
+struct Details<'a>(&'a Decoded);
+
+#[derive(Serialize)]
+struct DetailJson {
+    name: &'static str,
+    group: Group,
+    bits: u32,
+    doc: &'static str,
+}
+
+impl Serialize for Details<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut seq = s.serialize_seq(Some(self.0.rights.len()))?;
+        for r in &self.0.rights {
+            seq.serialize_element(&DetailJson {
+                name: r.name,
+                group: r.group,
+                bits: r.bits,
+                doc: r.doc,
+            })?;
+        }
+        seq.end()
+    }
+}
+
+impl Serialize for MaskJson<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let d = self.d;
+        let mut m = s.serialize_map(None)?;
+        m.serialize_entry("mask", &d.mask)?;
+        m.serialize_entry("hex", &format_args!("0x{:x}", d.mask))?;
+        if d.ty.is_some_and(|t| t.kind == Kind::OpenFlags) {
+            m.serialize_entry("octal", &format_args!("0{:o}", d.mask))?;
+        }
+        m.serialize_entry("type", &d.ty.map(|t| t.name))?;
+        m.serialize_entry("rights", &Names(d))?;
+        m.serialize_entry("compact", &d.compact)?;
+        m.serialize_entry("unknown", &d.unknown)?;
+        m.serialize_entry("summary", self.summary)?;
+        m.serialize_entry("needs_type", &d.needs_type())?;
+        if let Some(from) = self.mapped_from {
+            m.serialize_entry("mapped_from", &from)?;
+        }
+        m.serialize_entry("details", &Details(d))?;
+        m.end()
+    }
+}
+
+/// The JSON of a bad batch line.
+#[derive(Serialize)]
+struct ErrorJson<'a> {
+    line: u64,
+    input: &'a str,
+    error: &'a str,
+}
+
+fn write_types(out: &mut impl Write) -> io::Result<()> {
+    writeln!(
+        out,
+        "{:<22} {:<10} {:<10} {:<10} {:<10}  aliases",
+        "TYPE", "READ", "WRITE", "EXECUTE", "ALL"
+    )?;
+    for t in types() {
+        let mut aliases = String::new();
+        for (i, a) in t.aliases.iter().enumerate() {
+            if i > 0 {
+                aliases.push_str(", ");
+            }
+            aliases.push_str(a);
+        }
+        match t.mapping {
+            Some(m) => write!(
+                out,
+                "{:<22} 0x{:08x} 0x{:08x} 0x{:08x} 0x{:08x}",
+                t.name, m.read, m.write, m.execute, m.all
+            )?,
+            None => write!(out, "{:<22} {:<43}", t.name, "(no generic mapping)")?,
+        }
+        writeln!(out, "  {aliases}")?;
+    }
+    let mut tail = String::new();
+    let _ = write!(
+        tail,
+        "{} types. `pipescope access --types --json` adds each type's rights and sources.",
+        types().len()
+    );
+    writeln!(out, "\n{tail}")
+}
+
+#[derive(Serialize)]
+struct TypeJson {
+    name: &'static str,
+    aliases: &'static [&'static str],
+    doc: &'static str,
+    source: &'static str,
+    kind: &'static str,
+    generic_mapping: Option<pipescope_access::GenericMapping>,
+    rights: Vec<RightJson>,
+    combinations: Vec<RightJson>,
+}
+
+#[derive(Serialize)]
+struct RightJson {
+    name: &'static str,
+    bits: u32,
+    doc: &'static str,
+}
+
+fn write_types_json(out: &mut impl Write) -> anyhow::Result<()> {
+    let list: Vec<TypeJson> = types()
+        .iter()
+        .map(|t| TypeJson {
+            name: t.name,
+            aliases: t.aliases,
+            doc: t.doc,
+            source: t.source,
+            kind: match t.kind {
+                Kind::AccessMask => "access_mask",
+                Kind::OpenFlags => "open_flags",
+            },
+            generic_mapping: t.mapping,
+            rights: t
+                .rights
+                .iter()
+                .map(|r| RightJson {
+                    name: r.name,
+                    bits: r.bits,
+                    doc: r.doc,
+                })
+                .collect(),
+            combinations: t
+                .combos
+                .iter()
+                .map(|r| RightJson {
+                    name: r.name,
+                    bits: r.bits,
+                    doc: r.doc,
+                })
+                .collect(),
+        })
+        .collect();
+    serde_json::to_writer_pretty(&mut *out, &list)?;
+    writeln!(out)?;
+    Ok(())
 }

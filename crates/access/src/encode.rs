@@ -1,0 +1,225 @@
+//! Encoding: an expression of right names (`FILE_GENERIC_READ|SYNCHRONIZE`), short names
+//! without the type's prefix (`read_data`), numbers, and SDDL right strings (`FA`,
+//! `CCDCLCSWRPWPDTLOCRSDRCWDWO`) becomes a mask.
+
+use crate::model::{Kind, Right, TypeInfo};
+use crate::parse::{ParseError, parse_mask};
+use crate::tables::{
+    COMMON_COMBOS, COMMON_SYNONYMS, GENERIC, SDDL_CODES, SPECIAL, STANDARD, TYPES,
+};
+
+/// Why an expression could not be encoded.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EncodeError {
+    /// The expression holds no names at all.
+    #[error("empty expression: give right names separated by |, + or ,")]
+    Empty,
+    /// Two separators in a row, or one at an end.
+    #[error("empty name in `{expr}` (two separators in a row, or one at an end)")]
+    EmptyTerm {
+        /// The whole expression.
+        expr: String,
+    },
+    /// A name that is neither a right of the type, nor a number, nor SDDL.
+    #[error(
+        "unknown right `{name}`{}{}",
+        ty.map(|t| format!(" for type {t}")).unwrap_or_default(),
+        suggestion.map(|s| format!("; did you mean {s}?")).unwrap_or_default()
+    )]
+    UnknownRight {
+        /// The name as given.
+        name: String,
+        /// The type's canonical name, if a type was given.
+        ty: Option<&'static str>,
+        /// The nearest known name.
+        suggestion: Option<&'static str>,
+    },
+    /// A number term that is not a valid 32-bit mask.
+    #[error("bad number in expression: {0}")]
+    Number(#[from] ParseError),
+}
+
+/// Encodes `expr` for `ty`: names (with or without the type's prefix, any case), numbers
+/// and SDDL right strings, separated by `|`, `+` or `,`. Without a type, the standard,
+/// special and generic names, SDDL, and the full names of any type's rights are accepted.
+pub fn encode(expr: &str, ty: Option<&'static TypeInfo>) -> Result<u32, EncodeError> {
+    if expr.trim().is_empty() {
+        return Err(EncodeError::Empty);
+    }
+    let mut mask = 0;
+    for term in expr.split(['|', '+', ',']) {
+        let term = term.trim();
+        if term.is_empty() {
+            return Err(EncodeError::EmptyTerm {
+                expr: expr.to_owned(),
+            });
+        }
+        mask |= encode_term(term, ty)?;
+    }
+    Ok(mask)
+}
+
+fn encode_term(term: &str, ty: Option<&'static TypeInfo>) -> Result<u32, EncodeError> {
+    if term.as_bytes()[0].is_ascii_digit() {
+        return Ok(parse_mask(term, ty)?);
+    }
+    if let Some(bits) = lookup_name(term, ty) {
+        return Ok(bits);
+    }
+    if ty.is_none_or(|t| t.kind == Kind::AccessMask)
+        && let Some(bits) = sddl(term)
+    {
+        return Ok(bits);
+    }
+    Err(EncodeError::UnknownRight {
+        name: term.to_owned(),
+        ty: ty.map(|t| t.name),
+        suggestion: nearest(term, ty),
+    })
+}
+
+/// Every name `ty` accepts, its own first.
+fn candidates(ty: Option<&'static TypeInfo>) -> impl Iterator<Item = &'static Right> {
+    let own: [&'static [Right]; 3] = match ty {
+        Some(t) => [t.rights, t.synonyms, t.combos],
+        None => [&[], &[], &[]],
+    };
+    let common: [&'static [Right]; 5] = if ty.is_none_or(|t| t.kind == Kind::AccessMask) {
+        [STANDARD, SPECIAL, GENERIC, COMMON_SYNONYMS, COMMON_COMBOS]
+    } else {
+        [&[]; 5]
+    };
+    own.into_iter().chain(common).flatten()
+}
+
+/// Every name of every type, for names given without a type.
+fn all_type_names() -> impl Iterator<Item = &'static Right> {
+    TYPES
+        .iter()
+        .flat_map(|t| [t.rights, t.synonyms, t.combos])
+        .flatten()
+}
+
+fn lookup_name(term: &str, ty: Option<&'static TypeInfo>) -> Option<u32> {
+    if let Some(r) = candidates(ty).find(|r| r.name.eq_ignore_ascii_case(term)) {
+        return Some(r.bits);
+    }
+    if let Some(t) = ty {
+        for r in candidates(ty) {
+            for p in t.prefixes {
+                if let Some(short) = r.name.strip_prefix(p)
+                    && short.eq_ignore_ascii_case(term)
+                {
+                    return Some(r.bits);
+                }
+            }
+        }
+        return None;
+    }
+    all_type_names()
+        .find(|r| r.name.eq_ignore_ascii_case(term))
+        .map(|r| r.bits)
+}
+
+/// An SDDL right string: two-letter codes, concatenated (`FA`, `CCLCSWRPWPDTLOCRRC`).
+fn sddl(term: &str) -> Option<u32> {
+    let b = term.as_bytes();
+    if b.len() % 2 != 0 {
+        return None;
+    }
+    let mut mask = 0;
+    for pair in b.chunks_exact(2) {
+        let (_, bits) = SDDL_CODES
+            .iter()
+            .find(|(code, _)| code.as_bytes().eq_ignore_ascii_case(pair))?;
+        mask |= bits;
+    }
+    Some(mask)
+}
+
+/// The known name nearest to `term` (edit distance, ignoring case; a name also matches
+/// without the type's prefix).
+fn nearest(term: &str, ty: Option<&'static TypeInfo>) -> Option<&'static str> {
+    let upper = term.to_ascii_uppercase();
+    let prefixes: &[&str] = ty.map_or(&[], |t| t.prefixes);
+    let pool: Box<dyn Iterator<Item = &'static Right>> = match ty {
+        Some(_) => Box::new(candidates(ty)),
+        None => Box::new(candidates(None).chain(all_type_names())),
+    };
+    let mut best: Option<(usize, &'static str)> = None;
+    for r in pool {
+        let mut d = edit_distance(&upper, r.name);
+        for p in prefixes {
+            if let Some(short) = r.name.strip_prefix(p) {
+                d = d.min(edit_distance(&upper, short));
+            }
+        }
+        if best.is_none_or(|(bd, _)| d < bd) {
+            best = Some((d, r.name));
+        }
+    }
+    best.map(|(_, name)| name)
+}
+
+/// Levenshtein distance over bytes.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    let mut cur = vec![0; b.len() + 1];
+    for (i, &ca) in a.iter().enumerate() {
+        cur[0] = i + 1;
+        for (j, &cb) in b.iter().enumerate() {
+            let sub = prev[j] + usize::from(ca != cb);
+            cur[j + 1] = sub.min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        std::mem::swap(&mut prev, &mut cur);
+    }
+    prev[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lookup_type;
+
+    #[test]
+    fn edit_distance_counts_edits() {
+        assert_eq!(edit_distance("KITTEN", "SITTING"), 3);
+        assert_eq!(edit_distance("", "AB"), 2);
+        assert_eq!(edit_distance("SAME", "SAME"), 0);
+    }
+
+    #[test]
+    fn sddl_strings() {
+        assert_eq!(sddl("FA"), Some(0x1F01FF));
+        assert_eq!(sddl("kr"), Some(0x20019));
+        // The service-style string: every DS bit plus the standard rights.
+        assert_eq!(sddl("CCDCLCSWRPWPDTLOCRSDRCWDWO"), Some(0xF01FF));
+        assert_eq!(sddl("CCX"), None);
+        assert_eq!(sddl("ZZ"), None);
+    }
+
+    #[test]
+    fn suggestion_is_nearest_name() {
+        let file = lookup_type("file");
+        let err = encode("FILE_RAED_DATA", file).unwrap_err();
+        assert_eq!(
+            err,
+            EncodeError::UnknownRight {
+                name: "FILE_RAED_DATA".into(),
+                ty: Some("File"),
+                suggestion: Some("FILE_READ_DATA"),
+            }
+        );
+        assert_eq!(
+            err.to_string(),
+            "unknown right `FILE_RAED_DATA` for type File; did you mean FILE_READ_DATA?"
+        );
+        let EncodeError::UnknownRight { suggestion, .. } =
+            encode("vm_raed", lookup_type("process")).unwrap_err()
+        else {
+            panic!("expected an unknown right");
+        };
+        assert_eq!(suggestion, Some("PROCESS_VM_READ"));
+    }
+}

@@ -102,6 +102,9 @@ pub struct HandleJson<'a> {
     /// Windows: the granted access mask.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub access: Option<u32>,
+    /// Windows: the granted access decoded for the object's type (with `access`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub access_decoded: Option<AccessJson>,
     /// Handle Properties, with `-l`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub details: Option<DetailsJson<'a>>,
@@ -128,6 +131,7 @@ impl<'a> HandleJson<'a> {
             pipe: h.pipe.map(|k| k.as_str()),
             flags: h.flags.map(FlagsJson::new),
             access: h.access,
+            access_decoded: h.access.map(|m| AccessJson::new(m, h.object_type.as_str())),
             details: h.details.as_deref().map(DetailsJson::new),
         }
     }
@@ -179,6 +183,36 @@ impl FlagsJson {
     }
 }
 
+/// A Windows access mask decoded with the access crate for the handle's object type.
+#[derive(Debug, Serialize)]
+pub struct AccessJson {
+    /// The mask in hex, `0x120189`.
+    pub hex: String,
+    /// Well-known combinations folded (`FILE_GENERIC_READ`), then the other rights.
+    pub compact: Vec<&'static str>,
+    /// Every set right by name, in bit order.
+    pub rights: Vec<&'static str>,
+    /// Bits with no name for this type.
+    pub unknown: u32,
+    /// The rights in plain words.
+    pub summary: String,
+}
+
+impl AccessJson {
+    /// Decodes `mask` for the type named `object_type` (no type when the access crate
+    /// does not know it: then only standard and generic bits are named).
+    pub fn new(mask: u32, object_type: &str) -> Self {
+        let d = pipescope_access::decode(mask, pipescope_access::lookup_type(object_type));
+        AccessJson {
+            hex: format!("{mask:#x}"),
+            compact: d.compact.clone(),
+            rights: d.names().collect(),
+            unknown: d.unknown,
+            summary: d.summary(),
+        }
+    }
+}
+
 /// The Handle Properties (`-l`).
 #[derive(Debug, Serialize)]
 pub struct DetailsJson<'a> {
@@ -206,6 +240,20 @@ pub struct DetailsJson<'a> {
     /// Windows: handle attributes.
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
     pub attributes: &'a [&'static str],
+    /// Windows: the kernel object's address as `0x…`, or `hidden` when the OS does not
+    /// show it (Wine; Windows 11 24H2 and later without SeDebugPrivilege).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub object_address: Option<String>,
+    /// Windows: paged pool quota charged for the object, bytes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub paged_quota: Option<u32>,
+    /// Windows: non-paged pool quota charged for the object, bytes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nonpaged_quota: Option<u32>,
+    /// Why the name could not be read (then `name` is empty), e.g. a name query that did
+    /// not answer within 1 s.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name_unavailable: Option<&'a str>,
 }
 
 impl<'a> DetailsJson<'a> {
@@ -231,7 +279,20 @@ impl<'a> DetailsJson<'a> {
             handle_count: d.handle_count,
             pointer_count: d.pointer_count,
             attributes: &d.attributes,
+            object_address: object_address(d),
+            paged_quota: d.paged_quota,
+            nonpaged_quota: d.nonpaged_quota,
+            name_unavailable: d.name_unavailable.as_deref(),
         }
+    }
+}
+
+/// Windows: the object address as `0x…`, or `hidden` (never `0x0`); elsewhere none.
+pub fn object_address(d: &HandleDetails) -> Option<String> {
+    match d.object_address {
+        Some(a) => Some(format!("{a:#x}")),
+        None if cfg!(windows) => Some("hidden".to_owned()),
+        None => None,
     }
 }
 

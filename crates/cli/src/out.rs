@@ -12,18 +12,34 @@ use std::fmt::Write as _;
 use std::io::{self, IsTerminal, Write};
 
 /// Makes bytes safe and unambiguous on a terminal. Valid, printable UTF-8 passes through;
-/// a backslash becomes `\\`; `\n`, `\r`, `\t` are written so; other control characters
+/// a backslash that could be read as the start of an escape (followed by `x`, `u`, `n`,
+/// `r`, `t` or another backslash, or ending the name) becomes `\\`, others stay single so
+/// that Windows names (`\Device\NamedPipe\…`) read as they are; `\n`, `\r`, `\t` are written so; other control characters
 /// (C0, DEL, C1) and each byte of invalid UTF-8 become `\xNN`; the invisible characters
 /// that reorder or hide text (bidi controls, zero-width ones) become `\u{NNNN}`.
 pub fn escape(bytes: &[u8]) -> Cow<'_, str> {
     if let Ok(s) = std::str::from_utf8(bytes) {
-        if !s.chars().any(needs_escape) {
+        if !s.chars().any(needs_escape) && !ambiguous_backslash(s) {
             return Cow::Borrowed(s);
         }
     }
     let mut out = String::with_capacity(bytes.len() + 8);
     for chunk in bytes.utf8_chunks() {
-        for c in chunk.valid().chars() {
+        let mut chars = chunk.valid().chars().peekable();
+        while let Some(c) = chars.next() {
+            if c == '\\' {
+                // Invalid UTF-8 right after the valid part is shown as `\xNN`.
+                let next = chars
+                    .peek()
+                    .copied()
+                    .or_else(|| (!chunk.invalid().is_empty()).then_some('x'));
+                if next.is_none_or(|n| matches!(n, 'x' | 'u' | 'n' | 'r' | 't' | '\\')) {
+                    out.push_str("\\\\");
+                } else {
+                    out.push('\\');
+                }
+                continue;
+            }
             push_char(&mut out, c);
         }
         for b in chunk.invalid() {
@@ -39,7 +55,22 @@ pub fn escape_str(s: &str) -> Cow<'_, str> {
 }
 
 fn needs_escape(c: char) -> bool {
-    c == '\\' || c.is_control() || invisible(c)
+    c.is_control() || invisible(c)
+}
+
+/// Whether a backslash in valid UTF-8 text must be doubled (see [`escape`]).
+fn ambiguous_backslash(s: &str) -> bool {
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\\'
+            && chars
+                .peek()
+                .is_none_or(|n| matches!(n, 'x' | 'u' | 'n' | 'r' | 't' | '\\'))
+        {
+            return true;
+        }
+    }
+    false
 }
 
 /// Characters that change how the text around them is shown while showing nothing.
@@ -307,6 +338,20 @@ mod tests {
         assert_eq!(escape(b"/tmp/\xff\xfe-\xc3"), "/tmp/\\xff\\xfe-\\xc3");
         // A literal backslash-x in a name cannot be mistaken for an escaped byte.
         assert_eq!(escape(b"a\\xffb"), "a\\\\xffb");
+        assert_eq!(escape(b"a\\\xff"), "a\\\\\\xff");
+        assert_eq!(escape(b"end\\"), "end\\\\");
+        assert_eq!(escape(b"two\\\\n"), "two\\\\\\\\n");
+    }
+
+    #[test]
+    fn windows_names_keep_single_backslashes() {
+        let name = r"\Device\NamedPipe\Win32.Pipes.00000032.00000001";
+        assert_eq!(escape(name.as_bytes()), name);
+        // Only a backslash that looks like the start of an escape is doubled.
+        assert_eq!(
+            escape(br"\Device\NamedPipe\npipe"),
+            r"\Device\NamedPipe\\npipe"
+        );
     }
 
     #[test]

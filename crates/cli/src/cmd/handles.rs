@@ -122,7 +122,14 @@ impl Filter {
 
     fn process(&self, p: &Process) -> bool {
         self.user.as_ref().is_none_or(|u| {
-            p.user.as_deref() == Some(u.name.as_str()) || (u.uid.is_some() && p.uid == u.uid)
+            p.user.as_deref().is_some_and(|name| {
+                // Windows users are `DOMAIN\user`, matched whole or by the user part.
+                let short = name.rsplit_once('\\').map_or(name, |(_, user)| user);
+                name == u.name
+                    || (cfg!(windows)
+                        && (name.eq_ignore_ascii_case(&u.name)
+                            || short.eq_ignore_ascii_case(&u.name)))
+            }) || (u.uid.is_some() && p.uid == u.uid)
         })
     }
 
@@ -168,7 +175,7 @@ fn write_csv<W: Write>(w: &mut W, snap: &Snapshot, filter: &Filter) -> io::Resul
         w,
         &[
             "pid", "process", "user", "handle", "type", "mode", "name", "inode", "dev", "pipe",
-            "flags",
+            "flags", "access",
         ],
     )?;
     for (p, handles) in filter.select(snap) {
@@ -193,11 +200,40 @@ fn write_csv<W: Write>(w: &mut W, snap: &Snapshot, filter: &Filter) -> io::Resul
                     &dev,
                     h.pipe.map_or("", |k| k.as_str()),
                     flags.as_deref().unwrap_or(""),
+                    &h.access.map(|a| format!("{a:#x}")).unwrap_or_default(),
                 ],
             )?;
         }
     }
     Ok(())
+}
+
+/// The handle value as its OS writes it: decimal fds, hexadecimal Windows handles.
+pub fn handle_value(h: &Handle) -> String {
+    if h.access.is_some() {
+        format!("{:#x}", h.handle)
+    } else {
+        h.handle.to_string()
+    }
+}
+
+/// The NAME cell: the name, escaped; or why there is none, in angle brackets.
+pub fn display_name(h: &Handle) -> String {
+    if h.name.is_empty() {
+        if let Some(why) = h
+            .details
+            .as_ref()
+            .and_then(|d| d.name_unavailable.as_deref())
+        {
+            return format!("<name unavailable: {}>", out::escape_str(why));
+        }
+        if h.pipe.is_some() {
+            // Windows 10 and later leave anonymous pipes unnamed (Process Hacker:
+            // "Unnamed file: \FileSystem\Npfs").
+            return "<unnamed pipe: \\Device\\NamedPipe>".to_owned();
+        }
+    }
+    out::escape(h.name.as_bytes()).into_owned()
 }
 
 fn object_numbers(h: &Handle) -> (String, String) {
@@ -233,7 +269,23 @@ fn write_table<W: Write>(
         ("TYPE", Align::Left),
         ("MODE", Align::Left),
     ];
-    if long {
+    // Windows handles carry a granted access mask and the Handle Properties of Process
+    // Hacker instead of open flags and fdinfo.
+    let windows = cfg!(windows);
+    if windows {
+        columns.push(("ACCESS", Align::Right));
+    }
+    if long && windows {
+        columns.extend([
+            ("RIGHTS", Align::Left),
+            ("OBJECT", Align::Left),
+            ("HANDLES", Align::Right),
+            ("REFS", Align::Right),
+            ("PAGED", Align::Right),
+            ("NONPAGED", Align::Right),
+            ("ATTRIBUTES", Align::Left),
+        ]);
+    } else if long {
         columns.extend([
             ("FLAGS", Align::Left),
             ("POS", Align::Right),
@@ -250,12 +302,39 @@ fn write_table<W: Write>(
             let mut cells = vec![
                 pid.clone(),
                 process.clone(),
-                h.handle.to_string(),
+                handle_value(h),
                 out::escape_str(h.object_type.as_str()).into_owned(),
                 h.mode.as_str().to_owned(),
             ];
             let details = h.details.as_deref();
-            if long {
+            if windows {
+                cells.push(
+                    h.access
+                        .map_or_else(|| "-".to_owned(), |a| format!("{a:#x}")),
+                );
+            }
+            if long && windows {
+                let num = |v: Option<u32>| v.map_or_else(|| "-".to_owned(), |v| v.to_string());
+                cells.push(h.access.map_or_else(
+                    || "-".to_owned(),
+                    |a| {
+                        json::AccessJson::new(a, h.object_type.as_str())
+                            .compact
+                            .join("|")
+                    },
+                ));
+                cells.push(details.and_then(json::object_address).unwrap_or_default());
+                cells.push(num(details.and_then(|d| d.handle_count)));
+                cells.push(num(details.and_then(|d| d.pointer_count)));
+                cells.push(num(details.and_then(|d| d.paged_quota)));
+                cells.push(num(details.and_then(|d| d.nonpaged_quota)));
+                let attributes = details.map(|d| d.attributes.join(",")).unwrap_or_default();
+                cells.push(if attributes.is_empty() {
+                    "-".to_owned()
+                } else {
+                    attributes
+                });
+            } else if long {
                 let num = |v: Option<u64>| v.map_or_else(|| "-".to_owned(), |v| v.to_string());
                 cells.push(h.flags.map_or_else(
                     || "-".to_owned(),
@@ -275,7 +354,7 @@ fn write_table<W: Write>(
                     _ => None,
                 })));
             }
-            cells.push(out::escape(h.name.as_bytes()).into_owned());
+            cells.push(display_name(h));
             table.row(cells, paint_for(h));
             if let Some(d) = details {
                 for r in &d.shared_with {

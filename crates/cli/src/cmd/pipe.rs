@@ -10,7 +10,8 @@ use std::process::{Child, Command, Stdio};
 use anyhow::Context as _;
 use pipescope_core::{Handle, ObjectId, PipeDemo, ProcessSelector, ScanOptions, Snapshot};
 
-use crate::json::{HandleJson, PipeEndJson, PipeReport, SeenFrom};
+use super::handles::{display_name, handle_value};
+use crate::json::{self, AccessJson, HandleJson, PipeEndJson, PipeReport, SeenFrom};
 use crate::out::{self, Align, Paint, Table};
 
 /// Arguments of `pipescope pipe`.
@@ -135,13 +136,16 @@ fn print(
         return Ok(());
     }
     let color = out::color_stdout();
-    let ino = match demo.read.object {
-        Some(ObjectId::Inode { ino, .. }) => ino.to_string(),
-        _ => "?".into(),
+    let identity = match &demo.read.object {
+        Some(ObjectId::Inode { ino, .. }) => format!("inode {ino}"),
+        Some(ObjectId::Address(a)) => format!("object {a:#x}"),
+        // Wine names anonymous pipes; Windows 10 and later do not.
+        Some(ObjectId::Name(n)) => format!("named {}", out::escape_str(n)),
+        None => "unnamed".to_owned(),
     };
     writeln!(
         w,
-        "Created an anonymous pipe in pid {} (inode {ino}, capacity {}):",
+        "Created an anonymous pipe in pid {} ({identity}, capacity {}):",
         demo.pid,
         demo.capacity
             .map_or_else(|| "unknown".to_owned(), |c| format!("{c} bytes")),
@@ -157,6 +161,9 @@ fn print(
     ]);
     for h in [&demo.read, &demo.write] {
         t.row(end_cells(h), Some(Paint::Cyan));
+        for line in properties(h) {
+            t.note(line);
+        }
     }
     t.write(&mut w, color)?;
     if let Some(snap) = seen {
@@ -180,6 +187,9 @@ fn print(
                 let mut cells = vec![p.pid.to_string(), out::escape_str(&p.name).into_owned()];
                 cells.extend(end_cells(h));
                 t.row(cells, Some(Paint::Cyan));
+                for line in properties(h) {
+                    t.note(line);
+                }
             }
         }
         t.write(&mut w, color)?;
@@ -192,23 +202,68 @@ fn print(
 }
 
 fn end_cells(h: &Handle) -> Vec<String> {
-    let access = h.flags.map_or_else(
-        || "-".to_owned(),
-        |f| pipescope_access::fd_flag_names(f).join("|"),
-    );
-    let object = match h.object {
-        Some(ObjectId::Inode { dev, ino }) => format!("inode {ino} dev {dev}"),
-        Some(ObjectId::Address(a)) => format!("{a:#x}"),
-        Some(ObjectId::Name(ref n)) => out::escape_str(n).into_owned(),
-        None => "-".into(),
+    let access = match (h.access, h.flags) {
+        // Windows: the granted access, and its compact form for the object's type.
+        (Some(a), _) => format!(
+            "{a:#x} {}",
+            AccessJson::new(a, h.object_type.as_str()).compact.join("|")
+        ),
+        (None, Some(f)) => pipescope_access::fd_flag_names(f).join("|"),
+        (None, None) => "-".to_owned(),
+    };
+    let object = match (h.access, h.details.as_deref()) {
+        // Windows: the file object's address, or "hidden" (never 0x0).
+        (Some(_), Some(d)) => json::object_address(d).unwrap_or_default(),
+        _ => match h.object {
+            Some(ObjectId::Inode { dev, ino }) => format!("inode {ino} dev {dev}"),
+            Some(ObjectId::Address(a)) => format!("{a:#x}"),
+            Some(ObjectId::Name(ref n)) => out::escape_str(n).into_owned(),
+            None => "-".into(),
+        },
     };
     vec![
-        h.handle.to_string(),
+        handle_value(h),
         format!("{} end", end_of(h)),
         out::escape_str(h.object_type.as_str()).into_owned(),
         h.mode.as_str().to_owned(),
         access,
         object,
-        out::escape(h.name.as_bytes()).into_owned(),
+        display_name(h),
     ]
+}
+
+/// Windows: the Handle Properties lines under an end — references, quota, attributes,
+/// the access in words and the pipe's own FilePipeLocalInformation.
+fn properties(h: &Handle) -> Vec<String> {
+    let (Some(access), Some(d)) = (h.access, h.details.as_deref()) else {
+        return Vec::new();
+    };
+    let num = |v: Option<u32>| v.map_or_else(|| "?".to_owned(), |v| v.to_string());
+    let attributes = if d.attributes.is_empty() {
+        "none".to_owned()
+    } else {
+        d.attributes.join(", ")
+    };
+    let mut lines = vec![
+        format!(
+            "references: {} handles, {} pointers; quota: paged {}, non-paged {}; attributes: {attributes}",
+            num(d.handle_count),
+            num(d.pointer_count),
+            num(d.paged_quota),
+            num(d.nonpaged_quota),
+        ),
+        format!(
+            "access: {}",
+            AccessJson::new(access, h.object_type.as_str()).summary
+        ),
+    ];
+    if !d.extra.is_empty() {
+        let pipe: Vec<String> = d
+            .extra
+            .iter()
+            .map(|(k, v)| format!("{} {}", out::escape_str(k), out::escape_str(v)))
+            .collect();
+        lines.push(format!("pipe: {}", pipe.join(", ")));
+    }
+    lines
 }

@@ -479,3 +479,15 @@ pub(crate) fn process_user(process: BorrowedHandle<'_>) -> io::Result<String> {
         format!("{domain}\\{name}")
     })
 }
+
+/// The handle's object type name, asked of the handle itself (ObjectTypeInformation).
+pub(crate) fn object_type_name(h: BorrowedHandle<'_>) -> io::Result<String> {
+    use windows_sys::Wdk::Foundation::ObjectTypeInformation;
+    let raw = h.as_raw_handle();
+    let buf = query_growing(512, 64 << 10, |p, len, needed| {
+        // SAFETY: `raw` is live for the call (borrowed from `h`); `p` holds `len` bytes.
+        unsafe { NtQueryObject(raw, ObjectTypeInformation, p, len, needed) }
+    })?;
+    // The buffer starts with the type's UNICODE_STRING name, as a name query's does.
+    parse::object_name(buf.bytes(), buf.base()).map_err(parse_error)
+}

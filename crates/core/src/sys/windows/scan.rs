@@ -98,7 +98,20 @@ impl<'a> Scanner<'a> {
         e: &HandleEntry,
         owner: Option<BorrowedHandle<'_>>,
     ) -> Option<Handle> {
-        let object_type = self.type_name(e.type_index);
+        let mut object_type = self.type_name(e.type_index);
+        let dup = owner.and_then(|o| ffi::duplicate(o, e.handle).ok());
+        if matches!(object_type.as_str(), "Type") || object_type.as_str().starts_with("Type#") {
+            // Handles to type objects are rare; Wine also files objects of types it does
+            // not list under index 0. Ask the handle itself.
+            if let Some(name) = dup
+                .as_ref()
+                .and_then(|d| ffi::object_type_name(d.as_handle()).ok())
+            {
+                if !name.is_empty() {
+                    object_type = ObjectType(name.into());
+                }
+            }
+        }
         let is_file = object_type.as_str() == "File";
         if self.opts.pipes_only && !is_file {
             return None;
@@ -123,7 +136,6 @@ impl<'a> Scanner<'a> {
             attributes: parse::attribute_names(e.attributes),
             ..HandleDetails::default()
         };
-        let dup = owner.and_then(|o| ffi::duplicate(o, e.handle).ok());
         let mut pipe_info = None;
         let mut name_unavailable = None;
         if let Some(dup) = dup {

@@ -8,6 +8,7 @@
 #![deny(unsafe_code)]
 
 pub mod error;
+pub mod graph;
 pub mod model;
 mod sys;
 

@@ -2,6 +2,8 @@
 
 mod cli;
 mod cmd;
+mod diagram;
+mod json;
 mod out;
 
 use std::io;

@@ -8,7 +8,7 @@ use std::io::{self, Write};
 use pipescope_core::Pid;
 use pipescope_core::graph::{FindingKind, Pipe, PipeEnd, PipeGraph};
 
-use crate::cmd::pipes::escape;
+use crate::out::escape_str as escape;
 
 /// One edge to draw, whatever the syntax.
 struct Edge {
@@ -39,7 +39,7 @@ fn layout(g: &PipeGraph<'_>, pipes: &[&Pipe]) -> (Vec<(Pid, String)>, Vec<Edge>,
         let id = p.id();
         let title = match p.kind {
             pipescope_core::PipeKind::Anonymous => id.clone(),
-            _ => format!("{id} {}", escape(&p.name.to_string_lossy())),
+            _ => format!("{id} {}", crate::out::escape(p.name.as_bytes())),
         };
         let lost = p.has(FindingKind::NoReader)
             || p.has(FindingKind::NoWriter)

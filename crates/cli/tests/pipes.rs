@@ -18,7 +18,12 @@ struct Group(Child);
 
 impl Group {
     fn spawn(cmd: &mut Command) -> Group {
-        Group(cmd.process_group(0).spawn().expect("spawn"))
+        Group(
+            cmd.process_group(0)
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("spawn"),
+        )
     }
     fn pid(&self) -> u32 {
         self.0.id()
@@ -230,8 +235,6 @@ fn shell_pipeline_shows_both_pipes_with_the_right_ends() {
     });
     let (first, cat, last) = (kids[0], kids[1], kids[2]);
     let doc = pipes_json(&["-p", &cat.to_string()]);
-    let pipes = doc["pipes"].as_array().unwrap();
-    assert_eq!(pipes.len(), 2, "cat holds two pipes: {doc}");
     let left = pipes_with_end(&doc, cat, 0);
     assert_eq!(left.len(), 1);
     assert_eq!(ends(&left[0]["writers"]), [(u64::from(first), 1)].into());

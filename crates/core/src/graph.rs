@@ -380,22 +380,30 @@ impl<'a> PipeGraph<'a> {
                     })
                     .collect();
                 let more = denied.len().saturating_sub(names.len());
-                out.push(Finding {
-                    kind: FindingKind::HiddenHolder,
-                    pid: None,
-                    handle: None,
-                    message: format!(
-                        "the missing end may be held by one of the {} process{} the scan \
+                let message = if denied.len() == 1 {
+                    format!(
+                        "the missing end may be held by {}, which the scan was not allowed \
+                         to inspect",
+                        names[0]
+                    )
+                } else {
+                    format!(
+                        "the missing end may be held by one of the {} processes the scan \
                          was not allowed to inspect ({}{})",
                         denied.len(),
-                        if denied.len() == 1 { "" } else { "es" },
                         names.join(", "),
                         if more > 0 {
                             format!(", and {more} more")
                         } else {
                             String::new()
                         }
-                    ),
+                    )
+                };
+                out.push(Finding {
+                    kind: FindingKind::HiddenHolder,
+                    pid: None,
+                    handle: None,
+                    message,
                 });
             }
         }

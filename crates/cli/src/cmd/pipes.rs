@@ -1,7 +1,7 @@
 //! `pipescope pipes`: every pipe on the machine with both ends and what is wrong with it;
 //! `--why PID:FD` explains why one read end sees no end-of-file.
 
-use std::io::{self, IsTerminal, Write};
+use std::io::{self, Write};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, bail};
@@ -9,6 +9,7 @@ use pipescope_core::graph::{GraphOptions, Pipe, PipeEnd, PipeGraph};
 use pipescope_core::{ErrorKind, Pid, PipeKind, ProcessSelector, ScanOptions, Snapshot};
 
 use crate::diagram;
+use crate::out::escape_str as escape;
 use crate::json;
 
 /// Arguments of `pipescope pipes`.
@@ -65,7 +66,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let color = match args.color {
         Color::Always => true,
         Color::Never => false,
-        Color::Auto => stdout.is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+        Color::Auto => crate::out::color_stdout(),
     };
     let mut out = io::BufWriter::new(stdout.lock());
     if let Some((pid, fd)) = why {
@@ -97,7 +98,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             in_flight: in_flight_json(&graph),
             errors: errors_json(&snapshot),
         };
-        serde_json::to_writer(&mut out, &doc)?;
+        serde_json::to_writer(&mut out, &doc).map_err(io::Error::from)?;
         writeln!(out)?;
     } else if args.dot {
         diagram::dot(&graph, &shown, &mut out)?;
@@ -207,23 +208,6 @@ const RED: &str = "\x1b[31m";
 const BOLD: &str = "\x1b[1m";
 const RESET: &str = "\x1b[0m";
 
-/// Text from another process made safe for a terminal: control characters (and
-/// backslashes) are shown as escapes, never sent raw.
-pub(crate) fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            '\r' => out.push_str("\\r"),
-            c if c.is_control() => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 fn end_text(g: &PipeGraph<'_>, e: &PipeEnd) -> String {
     let shared = e.description.map(|d| format!(", ={d}")).unwrap_or_default();
     format!(
@@ -249,7 +233,7 @@ fn ends_text(g: &PipeGraph<'_>, ends: &[PipeEnd], none: &str) -> String {
 fn pipe_title(p: &Pipe) -> String {
     match p.kind {
         PipeKind::Anonymous => p.id(),
-        _ => format!("{} {}", p.kind.as_str(), escape(&p.name.to_string_lossy())),
+        _ => format!("{} {}", p.kind.as_str(), crate::out::escape(p.name.as_bytes())),
     }
 }
 
@@ -402,7 +386,7 @@ fn why_run(
             in_flight: in_flight_json(g),
             errors: errors_json(g.snapshot()),
         };
-        serde_json::to_writer(&mut *out, &doc)?;
+        serde_json::to_writer(&mut *out, &doc).map_err(io::Error::from)?;
         writeln!(out)?;
         out.flush()?;
         return Ok(());
@@ -508,12 +492,6 @@ mod tests {
         assert!(parse_pid_fd("42").is_err());
         assert!(parse_pid_fd("x:1").is_err());
         assert!(parse_pid_fd("1:-1").is_err());
-    }
-
-    #[test]
-    fn escape_keeps_terminals_safe() {
-        assert_eq!(escape("cat"), "cat");
-        assert_eq!(escape("a\x1b[31mb\n"), "a\\u{1b}[31mb\\n");
     }
 
     #[test]

@@ -9,8 +9,8 @@ use pipescope_core::graph::{GraphOptions, Pipe, PipeEnd, PipeGraph};
 use pipescope_core::{ErrorKind, Pid, PipeKind, ProcessSelector, ScanOptions, Snapshot};
 
 use crate::diagram;
-use crate::out::escape_str as escape;
 use crate::json;
+use crate::out::escape_str as escape;
 
 /// Arguments of `pipescope pipes`.
 #[derive(Debug, clap::Args)]
@@ -233,7 +233,11 @@ fn ends_text(g: &PipeGraph<'_>, ends: &[PipeEnd], none: &str) -> String {
 fn pipe_title(p: &Pipe) -> String {
     match p.kind {
         PipeKind::Anonymous => p.id(),
-        _ => format!("{} {}", p.kind.as_str(), crate::out::escape(p.name.as_bytes())),
+        _ => format!(
+            "{} {}",
+            p.kind.as_str(),
+            crate::out::escape(p.name.as_bytes())
+        ),
     }
 }
 

@@ -217,6 +217,16 @@ fn farm_pipes_match_the_ground_truth_and_only_leaky_ones_have_extra_writers() {
         assert_eq!(named, stray);
         assert_eq!(named.len(), 1);
         assert_eq!(named[0].1, 7);
+        // The stage's fd 1 and the bystander's fd 7 come from one pipe(2): one open file
+        // description, marked with the same number (kcmp).
+        let marks: Vec<&Value> = p["writers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|w| &w["description"])
+            .collect();
+        assert_eq!(marks.len(), 2);
+        assert!(marks[0].is_u64() && marks[0] == marks[1], "{p}");
     }
 }
 

@@ -17,6 +17,7 @@
 //! only contend in procfs).
 
 mod in_flight;
+mod kcmp;
 mod pipe;
 
 use std::collections::HashMap;
@@ -73,6 +74,9 @@ pub(crate) fn scan(opts: &ScanOptions) -> Result<Snapshot> {
             Outcome::Vanished => snap.vanished += 1,
             Outcome::Skipped => {}
         }
+    }
+    if opts.pipes_only || opts.long {
+        kcmp::mark_shared(&mut snap);
     }
     Ok(snap)
 }

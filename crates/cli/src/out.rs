@@ -186,7 +186,14 @@ pub struct Table {
     headers: Vec<&'static str>,
     align: Vec<Align>,
     widths: Vec<usize>,
-    rows: Vec<(Vec<String>, Option<Paint>)>,
+    rows: Vec<Row>,
+}
+
+#[derive(Debug)]
+struct Row {
+    cells: Vec<String>,
+    paint: Option<Paint>,
+    notes: Vec<String>,
 }
 
 impl Table {
@@ -205,7 +212,18 @@ impl Table {
         for (w, c) in self.widths.iter_mut().zip(&cells) {
             *w = (*w).max(width(c));
         }
-        self.rows.push((cells, paint));
+        self.rows.push(Row {
+            cells,
+            paint,
+            notes: Vec::new(),
+        });
+    }
+
+    /// Adds a line of detail under the last row, indented (already escaped).
+    pub fn note(&mut self, text: String) {
+        if let Some(row) = self.rows.last_mut() {
+            row.notes.push(text);
+        }
     }
 
     /// Rows added so far.
@@ -222,8 +240,11 @@ impl Table {
     pub fn write<W: Write + ?Sized>(&self, w: &mut W, color: bool) -> io::Result<()> {
         let header: Vec<String> = self.headers.iter().map(|h| h.to_string()).collect();
         self.line(w, &header, color.then_some(Paint::Bold))?;
-        for (cells, paint) in &self.rows {
-            self.line(w, cells, if color { *paint } else { None })?;
+        for row in &self.rows {
+            self.line(w, &row.cells, if color { row.paint } else { None })?;
+            for note in &row.notes {
+                writeln!(w, "      {note}")?;
+            }
         }
         Ok(())
     }

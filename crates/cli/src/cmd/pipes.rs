@@ -6,7 +6,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, bail};
 use pipescope_core::graph::{GraphOptions, Pipe, PipeEnd, PipeGraph};
-use pipescope_core::{ErrorKind, Pid, PipeKind, ProcessSelector, ScanOptions, Snapshot};
+use pipescope_core::{Pid, PipeKind, ProcessSelector, ScanOptions, Snapshot};
 
 use crate::diagram;
 use crate::json;
@@ -151,6 +151,9 @@ fn pipe_json(g: &PipeGraph<'_>, p: &Pipe) -> json::PipeJson {
         inode: p.inode(),
         kind: p.kind.as_str(),
         path: (p.kind != PipeKind::Anonymous).then(|| p.name.to_string_lossy().into_owned()),
+        path_b64: (p.kind != PipeKind::Anonymous
+            && std::str::from_utf8(p.name.as_bytes()).is_err())
+        .then(|| crate::out::base64(p.name.as_bytes())),
         self_pipe: p.is_self_pipe(),
         readers: p.readers.iter().map(|e| end_json(g, e)).collect(),
         writers: p.writers.iter().map(|e| end_json(g, e)).collect(),
@@ -180,26 +183,8 @@ fn in_flight_json(g: &PipeGraph<'_>) -> Vec<json::InFlightJson> {
         .collect()
 }
 
-fn errors_json(s: &Snapshot) -> Vec<json::ScanErrorJson> {
-    s.errors
-        .iter()
-        .map(|e| json::ScanErrorJson {
-            pid: e.pid,
-            process: e.process.clone(),
-            kind: kind_str(e.kind),
-            message: e.message.clone(),
-        })
-        .collect()
-}
-
-fn kind_str(k: ErrorKind) -> &'static str {
-    match k {
-        ErrorKind::PermissionDenied => "permission-denied",
-        ErrorKind::Gone => "gone",
-        ErrorKind::Unsupported => "unsupported",
-        ErrorKind::InvalidInput => "invalid-input",
-        ErrorKind::Os => "os",
-    }
+fn errors_json(s: &Snapshot) -> Vec<json::ErrorJson<'_>> {
+    s.errors.iter().map(json::ErrorJson::new).collect()
 }
 
 // --- table --------------------------------------------------------------------------------

@@ -8,6 +8,7 @@
 #![deny(unsafe_code)]
 
 pub mod error;
+pub mod graph;
 pub mod model;
 pub mod parse;
 mod parse_windows;

@@ -16,6 +16,8 @@
 //! The pid list is shared between two threads (the work is system calls; more threads
 //! only contend in procfs).
 
+mod in_flight;
+mod kcmp;
 mod pipe;
 
 use std::collections::HashMap;
@@ -72,6 +74,9 @@ pub(crate) fn scan(opts: &ScanOptions) -> Result<Snapshot> {
             Outcome::Vanished => snap.vanished += 1,
             Outcome::Skipped => {}
         }
+    }
+    if opts.pipes_only || opts.long {
+        kcmp::mark_shared(&mut snap);
     }
     Ok(snap)
 }
@@ -252,7 +257,8 @@ impl<'a> Context<'a> {
     ) -> rustix::io::Result<()> {
         let fd_dir = open_dir(dir.as_fd(), c"fd")?;
         let want_info = self.opts.long || self.opts.flags;
-        let info_dir = if want_info {
+        // A pipes-only scan reads the fdinfo of sockets (descriptors in flight).
+        let info_dir = if want_info || self.opts.pipes_only {
             Some(open_dir(dir.as_fd(), c"fdinfo")?)
         } else {
             None
@@ -300,8 +306,17 @@ fn describe(
     let n = rustix::fs::readlinkat_raw(fd_dir, name, &mut *link)?;
     let target = &link[..n];
     let parsed = parse::fd_link(target);
-    if opts.pipes_only && !matches!(parsed, FdLink::Pipe(_) | FdLink::Path(_)) {
-        return Ok(None);
+    if opts.pipes_only {
+        match parsed {
+            FdLink::Pipe(_) | FdLink::Path(_) => {}
+            FdLink::Socket(ino) => {
+                return match info_dir {
+                    Some(dir) => in_flight::socket(dir, name, fd, ino, target, text),
+                    None => Ok(None),
+                };
+            }
+            _ => return Ok(None),
+        }
     }
     let mut h = Handle {
         handle: fd,
@@ -379,7 +394,7 @@ fn describe(
         }
         FdLink::Other => {}
     }
-    if let Some(info_dir) = info_dir {
+    if let Some(info_dir) = info_dir.filter(|_| opts.long || opts.flags) {
         match read_file(info_dir, name, text) {
             Ok(()) => {
                 if opts.long {

@@ -113,7 +113,7 @@ fn pipe_shows_both_ends_with_the_seed_access_masks() {
         .iter()
         .map(|kv| (kv["key"].as_str().unwrap(), kv["value"].as_str().unwrap()))
         .collect();
-    assert!(extra.contains(&("pipe end", "server")), "{extra:?}");
+    assert!(extra.contains(&("pipe-end", "server")), "{extra:?}");
     assert!(v["capacity"].as_u64().unwrap() > 0);
 }
 
@@ -130,7 +130,7 @@ fn pipe_table_names_the_access_and_hides_no_address_as_zero() {
         text.contains("0x120196 FILE_GENERIC_WRITE|FILE_READ_ATTRIBUTES"),
         "{text}"
     );
-    assert!(text.contains("pipe end server"), "{text}");
+    assert!(text.contains("pipe-end: server"), "{text}");
     assert!(!text.contains(" 0x0 "), "{text}");
 }
 

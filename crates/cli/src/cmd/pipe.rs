@@ -246,7 +246,7 @@ fn properties(h: &Handle) -> Vec<String> {
     };
     let mut lines = vec![
         format!(
-            "references: {} handles, {} pointers; quota: paged {}, non-paged {}; attributes: {attributes}",
+            "references: handles {}, pointers {}; quota: paged {}, non-paged {}; attributes: {attributes}",
             num(d.handle_count),
             num(d.pointer_count),
             num(d.paged_quota),
@@ -261,7 +261,7 @@ fn properties(h: &Handle) -> Vec<String> {
         let pipe: Vec<String> = d
             .extra
             .iter()
-            .map(|(k, v)| format!("{} {}", out::escape_str(k), out::escape_str(v)))
+            .map(|(k, v)| format!("{}: {}", out::escape_str(k), out::escape_str(v)))
             .collect();
         lines.push(format!("pipe: {}", pipe.join(", ")));
     }

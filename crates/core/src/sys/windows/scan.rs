@@ -170,14 +170,15 @@ impl<'a> Scanner<'a> {
         }
         if is_file {
             let name = h.name.to_string_lossy();
-            h.pipe = parse::pipe_kind_from_name(&name).or_else(|| {
-                (name.is_empty() && pipe_info.is_some()).then_some(PipeKind::Anonymous)
-            });
+            let by_name = parse::pipe_kind_from_name(&name);
+            // A pipe without a name of its own (Windows 10 and later make anonymous pipes
+            // so; their name is empty or the bare device) still answers as a pipe.
+            h.pipe = by_name.or_else(|| pipe_info.is_some().then_some(PipeKind::Anonymous));
             if h.pipe.is_some() {
                 // Both ends of a pipe share its name (Wine, named pipes); each end is its
                 // own file object, so an address would not pair them. Unnamed ends
                 // cannot be paired at all.
-                h.object = (!name.is_empty()).then(|| ObjectId::Name(name.into_owned()));
+                h.object = by_name.map(|_| ObjectId::Name(name.into_owned()));
             }
         }
         if self.opts.pipes_only && h.pipe.is_none() && name_unavailable.is_none() {
@@ -199,21 +200,21 @@ impl<'a> Scanner<'a> {
 /// FilePipeLocalInformation as the `extra` lines of the Handle Properties.
 pub(crate) fn pipe_lines(p: &PipeLocalInfo) -> Vec<(String, String)> {
     let mut v = vec![
-        ("pipe end".to_owned(), p.end.as_str().to_owned()),
-        ("pipe state".to_owned(), p.state_str().to_owned()),
-        ("in quota".to_owned(), p.inbound_quota.to_string()),
-        ("out quota".to_owned(), p.outbound_quota.to_string()),
+        ("pipe-end".to_owned(), p.end.as_str().to_owned()),
+        ("pipe-state".to_owned(), p.state_str().to_owned()),
+        ("in-quota".to_owned(), p.inbound_quota.to_string()),
+        ("out-quota".to_owned(), p.outbound_quota.to_string()),
         (
-            "read available".to_owned(),
+            "read-available".to_owned(),
             p.read_data_available.to_string(),
         ),
         (
-            "write quota available".to_owned(),
+            "write-quota-available".to_owned(),
             p.write_quota_available.to_string(),
         ),
     ];
     if p.message_type {
-        v.push(("pipe type".to_owned(), "message".to_owned()));
+        v.push(("pipe-type".to_owned(), "message".to_owned()));
     }
     v
 }

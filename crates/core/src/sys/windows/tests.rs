@@ -56,8 +56,8 @@ fn create_pipe_describes_both_ends() {
     assert_eq!(r.handle, raw(&demo.read_handle));
     assert_eq!(w.handle, raw(&demo.write_handle));
     // CreatePipe's read end is the server end of the pipe, the write end the client.
-    assert_eq!(extra(r, "pipe end"), Some("server"));
-    assert_eq!(extra(w, "pipe end"), Some("client"));
+    assert_eq!(extra(r, "pipe-end"), Some("server"));
+    assert_eq!(extra(w, "pipe-end"), Some("client"));
     let d = r.details.as_ref().unwrap();
     assert!(d.handle_count >= Some(1), "{d:?}");
     assert!(

@@ -689,7 +689,6 @@ mod tests {
         // fd 1 is stdout on Unix; say so on every target, as the default does only there.
         let opts = GraphOptions {
             stdout_handle: Some(1),
-            ..GraphOptions::default()
         };
         let g = PipeGraph::build(&s, &opts);
         assert!(g.pipes[0].findings.is_empty());

@@ -491,3 +491,52 @@ pub(crate) fn object_type_name(h: BorrowedHandle<'_>) -> io::Result<String> {
     // The buffer starts with the type's UNICODE_STRING name, as a name query's does.
     parse::object_name(buf.bytes(), buf.base()).map_err(parse_error)
 }
+
+/// Enables SeDebugPrivilege in our own token when the token holds it (an elevated
+/// administrator): other processes then open for handle duplication, and Windows 11 24H2
+/// and later show object addresses. Returns whether it is now enabled.
+pub(crate) fn enable_debug_privilege() -> bool {
+    use windows_sys::Win32::Foundation::{ERROR_NOT_ALL_ASSIGNED, GetLastError, LUID};
+    use windows_sys::Win32::Security::{
+        AdjustTokenPrivileges, LUID_AND_ATTRIBUTES, LookupPrivilegeValueW, SE_DEBUG_NAME,
+        SE_PRIVILEGE_ENABLED, TOKEN_ADJUST_PRIVILEGES, TOKEN_PRIVILEGES,
+    };
+    use windows_sys::Win32::System::Threading::OpenProcessToken;
+
+    let mut luid = LUID::default();
+    // SAFETY: SE_DEBUG_NAME is a NUL-terminated wide string; `luid` is writable.
+    if unsafe { LookupPrivilegeValueW(ptr::null(), SE_DEBUG_NAME, &mut luid) } == 0 {
+        return false;
+    }
+    let mut token: HANDLE = ptr::null_mut();
+    // SAFETY: the pseudo handle of our process; `token` is writable and owned below.
+    let ok = unsafe { OpenProcessToken(GetCurrentProcess(), TOKEN_ADJUST_PRIVILEGES, &mut token) };
+    if ok == 0 {
+        return false;
+    }
+    let Ok(token) = owned(token, "OpenProcessToken") else {
+        return false;
+    };
+    let new = TOKEN_PRIVILEGES {
+        PrivilegeCount: 1,
+        Privileges: [LUID_AND_ATTRIBUTES {
+            Luid: luid,
+            Attributes: SE_PRIVILEGE_ENABLED,
+        }],
+    };
+    // SAFETY: `token` is live with TOKEN_ADJUST_PRIVILEGES; `new` is a valid one-entry
+    // TOKEN_PRIVILEGES; no previous state is asked for.
+    let ok = unsafe {
+        AdjustTokenPrivileges(
+            token.as_raw_handle(),
+            0,
+            &new,
+            0,
+            ptr::null_mut(),
+            ptr::null_mut(),
+        )
+    };
+    // Success with ERROR_NOT_ALL_ASSIGNED means the token does not hold the privilege.
+    // SAFETY: reads this thread's last error; no arguments.
+    ok != 0 && unsafe { GetLastError() } != ERROR_NOT_ALL_ASSIGNED
+}

@@ -240,6 +240,11 @@ fn message(e: &io::Error) -> String {
 }
 
 pub(crate) fn scan(opts: &ScanOptions) -> Result<Snapshot> {
+    // Only an elevated administrator holds it; for anyone else this changes nothing.
+    static DEBUG: std::sync::Once = std::sync::Once::new();
+    DEBUG.call_once(|| {
+        ffi::enable_debug_privilege();
+    });
     scan_with(opts, file_facts)
 }
 

@@ -257,7 +257,7 @@ mod tests {
 
     #[test]
     fn dot_draws_writers_to_readers_and_findings_in_red() {
-        let dot = render(|g, p, o| dot(g, p, o));
+        let dot = render(dot);
         assert!(dot.contains("p11 [label=\"11 tee \\\"x\\\"\"];"), "{dot}");
         assert!(
             dot.contains("p10 -> p11 [label=\"pipe:[5]\\nfd 1 → fd 0\"];"),
@@ -281,7 +281,7 @@ mod tests {
 
     #[test]
     fn mermaid_draws_the_same_graph() {
-        let m = render(|g, p, o| mermaid(g, p, o));
+        let m = render(mermaid);
         assert!(m.contains("p11[\"11 tee #quot;x#quot;\"]"), "{m}");
         assert!(
             m.contains("p10 -->|\"pipe:[5]<br/>fd 1 → fd 0\"| p11"),

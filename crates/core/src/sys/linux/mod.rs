@@ -222,6 +222,8 @@ struct Context {
     pids: Vec<Pid>,
     /// The pids were named one by one: each must exist, or it is reported.
     explicit: bool,
+    /// For a pipes-only scan: the UNIX sockets that may hold descriptors in flight.
+    sockets: Option<in_flight::UnixSockets>,
 }
 
 /// Buffers a thread reuses for every process and fd.
@@ -251,6 +253,11 @@ impl Context {
             .ok()
             .and_then(|()| parse::boot_time(&text))
             .map(|s| s * 1000);
+        let sockets = if opts.pipes_only {
+            in_flight::UnixSockets::dump()
+        } else {
+            None
+        };
         Context {
             proc_dir,
             opts,
@@ -259,6 +266,7 @@ impl Context {
             ticks_per_s: rustix::param::clock_ticks_per_second().max(1),
             pids: Vec::new(),
             explicit: false,
+            sockets,
         }
     }
 
@@ -396,6 +404,7 @@ impl Context {
                 name,
                 fd,
                 &self.opts,
+                self.sockets.as_ref(),
                 link,
                 text,
             );
@@ -419,6 +428,7 @@ fn describe(
     name: &CStr,
     fd: u64,
     opts: &ScanOptions,
+    sockets: Option<&in_flight::UnixSockets>,
     link: &mut [u8],
     text: &mut Vec<u8>,
 ) -> rustix::io::Result<Option<Handle>> {
@@ -430,7 +440,7 @@ fn describe(
             FdLink::Pipe(_) | FdLink::Path(_) => {}
             FdLink::Socket(ino) => {
                 return match info_dir {
-                    Some(dir) => in_flight::socket(dir, name, fd, ino, target, text),
+                    Some(dir) => in_flight::socket(dir, sockets, name, fd, ino, target, text),
                     None => Ok(None),
                 };
             }

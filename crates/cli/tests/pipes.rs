@@ -66,9 +66,9 @@ fn pipes_json(args: &[&str]) -> Value {
     serde_json::from_slice(&out.stdout).expect("JSON")
 }
 
-/// Polls `f` until it gives `Some`, for at most 20 s (the machine may be busy).
+/// Polls `f` until it gives `Some`, for at most 60 s (the machine may be busy).
 fn until<T>(what: &str, mut f: impl FnMut() -> Option<T>) -> T {
-    let deadline = Instant::now() + Duration::from_secs(20);
+    let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         if let Some(v) = f() {
             return v;

@@ -764,6 +764,10 @@ fn the_types_the_issue_asks_for_and_their_aliases() {
 fn every_name_and_alias_finds_only_its_own_type() {
     for t in types() {
         for name in std::iter::once(&t.name).chain(t.aliases) {
+            // lookup_type compares byte for byte once separators are stripped.
+            assert!(name.bytes().all(|c| c.is_ascii_alphanumeric()), "{name}");
+            // The human and JSON printers write table strings without escaping.
+            assert!(!name.is_empty() && name.len() <= 40);
             assert_eq!(lookup_type(name).map(|f| f.name), Some(t.name), "{name}");
         }
     }
@@ -778,6 +782,15 @@ fn access_mask_rights_are_single_specific_bits_in_order() {
             assert!(r.bits <= 0xffff, "{}: {} is not specific", t.name, r.name);
             assert!(r.bits > last, "{}: {} out of order", t.name, r.name);
             assert!(!r.doc.is_empty());
+            assert!(
+                (r.name.to_owned() + r.doc)
+                    .bytes()
+                    .all(|c| c.is_ascii_graphic() || c == b' ')
+                    && !r.doc.contains(['"', '\\']),
+                "{}: {} has characters JSON would escape",
+                t.name,
+                r.name
+            );
             last = r.bits;
         }
         for c in t.combos {

@@ -32,23 +32,23 @@ pub fn types() -> &'static [TypeInfo] {
 /// Finds a type by its name or an alias, ignoring case, spaces, `-` and `_`
 /// (`file`, `Mutex`, `ALPC Port`, `winsta`, `registry`, `fd`).
 pub fn lookup_type(name: &str) -> Option<&'static TypeInfo> {
-    tables::TYPES
-        .iter()
-        .find(|t| loose_eq(name, t.name) || t.aliases.iter().any(|a| loose_eq(name, a)))
-}
-
-/// Compares two names ignoring ASCII case, spaces, `-` and `_`, without allocating.
-fn loose_eq(a: &str, b: &str) -> bool {
-    fn keep(c: &&u8) -> bool {
-        !matches!(**c, b' ' | b'-' | b'_')
-    }
-    let mut x = a.as_bytes().iter().filter(keep);
-    let mut y = b.as_bytes().iter().filter(keep);
-    loop {
-        match (x.next(), y.next()) {
-            (None, None) => return true,
-            (Some(p), Some(q)) if p.eq_ignore_ascii_case(q) => {}
-            _ => return false,
+    // Names and aliases are plain ASCII letters and digits (a test keeps them so), so the
+    // given name, stripped of separators, compares byte for byte; no allocation, since
+    // this runs once per line in batch mode.
+    let mut buf = [0u8; 40];
+    let mut len = 0;
+    for &c in name.as_bytes() {
+        if matches!(c, b' ' | b'-' | b'_') {
+            continue;
         }
+        *buf.get_mut(len)? = c;
+        len += 1;
     }
+    let key = &buf[..len];
+    tables::TYPES.iter().find(|t| {
+        key.eq_ignore_ascii_case(t.name.as_bytes())
+            || t.aliases
+                .iter()
+                .any(|a| key.eq_ignore_ascii_case(a.as_bytes()))
+    })
 }

@@ -129,6 +129,7 @@ fn one(
                 d: &d,
                 summary: &summary,
                 mapped_from,
+                details: true,
             },
         )?;
         writeln!(out)?;
@@ -264,6 +265,7 @@ fn batch(
                             d: &d,
                             summary: &summary,
                             mapped_from,
+                            details: false,
                         },
                     )?;
                     out.write_all(b"\n")?;
@@ -336,6 +338,9 @@ struct MaskJson<'a> {
     d: &'a Decoded,
     summary: &'a str,
     mapped_from: Option<u32>,
+    /// Per-right details (name, group, bits, doc); batch lines leave them out to stay
+    /// short, since `rights` and `summary` carry the same names and words.
+    details: bool,
 }
 
 struct Names<'a>(&'a Decoded);
@@ -393,7 +398,9 @@ impl Serialize for MaskJson<'_> {
         if let Some(from) = self.mapped_from {
             m.serialize_entry("mapped_from", &from)?;
         }
-        m.serialize_entry("details", &Details(d))?;
+        if self.details {
+            m.serialize_entry("details", &Details(d))?;
+        }
         m.end()
     }
 }

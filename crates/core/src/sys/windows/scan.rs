@@ -262,7 +262,13 @@ pub(crate) fn read_table(opts: &ScanOptions) -> Result<(Vec<HandleEntry>, Scanne
             .find(|e| e.pid == me && e.handle == value)
             .copied()
     });
-    Ok((table, Scanner::new(opts, calibration.as_ref())))
+    let scanner = Scanner::new(opts, calibration.as_ref());
+    // The probe was pipescope's own, for this scan only: it is not worth listing.
+    let table = match calibration {
+        Some(c) => table.into_iter().filter(|e| *e != c).collect(),
+        None => table,
+    };
+    Ok((table, scanner))
 }
 
 /// [`scan`] with the guarded query for `File` handles given (tests give one that blocks).

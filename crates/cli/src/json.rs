@@ -526,6 +526,10 @@ pub struct PipesOutput<'a> {
     pub folded: usize,
     /// UNIX sockets holding descriptors sent but not yet received.
     pub in_flight: Vec<InFlightJson>,
+    /// Pipe ends that could not be tied to their pipe (Windows 10 and later leave
+    /// anonymous pipes unnamed, and nothing a program may ask pairs their ends).
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    pub unpaired: Vec<HandleRefJson>,
     /// Processes the scan could not inspect.
     pub errors: Vec<ErrorJson<'a>>,
 }

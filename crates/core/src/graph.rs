@@ -198,6 +198,9 @@ pub struct PipeGraph<'a> {
     pub pipes: Vec<Pipe>,
     /// Sockets holding descriptors in flight, anywhere in the snapshot.
     pub in_flight: Vec<InFlight>,
+    /// Pipe ends the backend could not tie to a pipe (no object identity: the unnamed
+    /// anonymous pipes of Windows 10 and later), so they are in no [`Pipe`].
+    pub unpaired: Vec<HandleRef>,
 }
 
 impl<'a> PipeGraph<'a> {
@@ -211,6 +214,7 @@ impl<'a> PipeGraph<'a> {
             .collect();
         let mut groups: BTreeMap<ObjectId, Pipe> = BTreeMap::new();
         let mut in_flight = Vec::new();
+        let mut unpaired = Vec::new();
         for p in &snapshot.processes {
             for h in &p.handles {
                 if let Some(count) = in_flight_count(h) {
@@ -221,6 +225,12 @@ impl<'a> PipeGraph<'a> {
                     });
                 }
                 let (Some(kind), Some(object)) = (h.pipe, h.object.as_ref()) else {
+                    if h.pipe.is_some() {
+                        unpaired.push(HandleRef {
+                            pid: p.pid,
+                            handle: h.handle,
+                        });
+                    }
                     continue;
                 };
                 let pipe = groups.entry(object.clone()).or_insert_with(|| Pipe {
@@ -265,6 +275,7 @@ impl<'a> PipeGraph<'a> {
             by_pid,
             pipes: Vec::new(),
             in_flight,
+            unpaired,
         };
         for pipe in &mut pipes {
             for list in [&mut pipe.readers, &mut pipe.writers, &mut pipe.unknown] {
@@ -676,6 +687,26 @@ mod tests {
         assert!(p.findings[0].message.contains("20 bystander"));
         assert!(p.findings[0].message.contains("11 python"));
         assert!(p.findings[0].message.contains("12 grep"));
+    }
+
+    #[test]
+    fn ends_without_an_identity_are_unpaired_not_guessed() {
+        let mut lone = pipe_end(0x34, 100, Mode::Read);
+        lone.object = None;
+        let s = snap(vec![
+            proc_(11, 1, "a", vec![lone]),
+            proc_(12, 1, "b", vec![pipe_end(3, 100, Mode::Write)]),
+        ]);
+        let g = PipeGraph::build(&s, &GraphOptions::default());
+        assert_eq!(
+            g.unpaired,
+            [HandleRef {
+                pid: 11,
+                handle: 0x34
+            }]
+        );
+        assert_eq!(g.pipes.len(), 1);
+        assert!(g.pipes[0].readers.is_empty());
     }
 
     #[test]

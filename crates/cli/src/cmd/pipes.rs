@@ -96,6 +96,15 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             pipes: shown.iter().map(|p| pipe_json(&graph, p)).collect(),
             folded,
             in_flight: in_flight_json(&graph),
+            unpaired: graph
+                .unpaired
+                .iter()
+                .filter(|r| selectors.is_empty() || selected.contains(&r.pid))
+                .map(|r| json::HandleRefJson {
+                    pid: r.pid,
+                    handle: r.handle,
+                })
+                .collect(),
             errors: errors_json(&snapshot),
         };
         serde_json::to_writer(&mut out, &doc).map_err(io::Error::from)?;
@@ -286,6 +295,15 @@ fn table(
         ));
     }
     writeln!(out, "{summary}")?;
+    if !g.unpaired.is_empty() {
+        writeln!(
+            out,
+            "{} pipe end{} not paired: unnamed pipes (Windows 10 and later) give no way to \
+             tell which ends belong together; `pipescope handles` lists them",
+            g.unpaired.len(),
+            if g.unpaired.len() == 1 { "" } else { "s" }
+        )?;
+    }
     if shared {
         writeln!(
             out,

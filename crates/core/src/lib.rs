@@ -25,6 +25,15 @@ pub fn scan(opts: &ScanOptions) -> Result<Snapshot> {
     sys::scan(opts)
 }
 
+/// The object types of the running kernel with their live generic mappings (Windows);
+/// [`Error::Unsupported`] elsewhere.
+pub fn object_types() -> Result<Vec<LiveObjectType>> {
+    #[cfg(windows)]
+    return sys::object_types();
+    #[cfg(not(windows))]
+    return Err(Error::Unsupported("listing kernel object types"));
+}
+
 /// Starts a scan that yields the processes selected by `opts` one at a time, in pid
 /// order, as they are read; a process that may not be inspected comes as an `Err`.
 ///

@@ -305,3 +305,20 @@ pub struct PipeDemo {
     /// The write end's OS handle; `take()` it to give it away (closing it when dropped).
     pub write_handle: Option<OwnedHandle>,
 }
+
+/// An object type as the running kernel describes it (Windows `ObjectTypesInformation`):
+/// its live generic mapping and how many objects and handles of it exist.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LiveObjectType {
+    /// The type's name (`File`, `Process`…).
+    pub name: String,
+    /// GENERIC_READ, GENERIC_WRITE, GENERIC_EXECUTE and GENERIC_ALL mapped to the
+    /// type's specific and standard rights.
+    pub generic_mapping: [u32; 4],
+    /// Every right valid for the type.
+    pub valid_access: u32,
+    /// Objects of this type that exist.
+    pub objects: u32,
+    /// Handles to objects of this type that exist.
+    pub handles: u32,
+}

@@ -443,7 +443,34 @@ fn write_types(out: &mut impl Write) -> io::Result<()> {
         "{} types. `pipescope access --types --json` adds each type's rights and sources.",
         types().len()
     );
-    writeln!(out, "\n{tail}")
+    writeln!(out, "\n{tail}")?;
+    // Windows: the running kernel's own mappings, marked where they differ.
+    if let Ok(live) = pipescope_core::object_types() {
+        writeln!(
+            out,
+            "\nLive generic mappings of this system (ObjectTypesInformation; * differs from the table above):"
+        )?;
+        writeln!(
+            out,
+            "{:<22} {:<10} {:<10} {:<10} {:<10}  {:>8} {:>8}",
+            "TYPE", "READ", "WRITE", "EXECUTE", "ALL", "OBJECTS", "HANDLES"
+        )?;
+        for t in &live {
+            let [r, w, x, a] = t.generic_mapping;
+            let differs = lookup_type(&t.name)
+                .and_then(|b| b.mapping)
+                .is_some_and(|m| [m.read, m.write, m.execute, m.all] != t.generic_mapping);
+            writeln!(
+                out,
+                "{:<22} 0x{r:08x} 0x{w:08x} 0x{x:08x} 0x{a:08x}  {:>8} {:>8}{}",
+                t.name,
+                t.objects,
+                t.handles,
+                if differs { " *" } else { "" }
+            )?;
+        }
+    }
+    Ok(())
 }
 
 #[derive(Serialize)]
@@ -454,6 +481,9 @@ struct TypeJson {
     source: &'static str,
     kind: &'static str,
     generic_mapping: Option<pipescope_access::GenericMapping>,
+    /// Windows: the running kernel's mapping for this type, `[read, write, execute, all]`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    live_generic_mapping: Option<[u32; 4]>,
     rights: Vec<RightJson>,
     combinations: Vec<RightJson>,
 }
@@ -466,6 +496,7 @@ struct RightJson {
 }
 
 fn write_types_json(out: &mut impl Write) -> anyhow::Result<()> {
+    let live = pipescope_core::object_types().unwrap_or_default();
     let list: Vec<TypeJson> = types()
         .iter()
         .map(|t| TypeJson {
@@ -478,6 +509,10 @@ fn write_types_json(out: &mut impl Write) -> anyhow::Result<()> {
                 Kind::OpenFlags => "open_flags",
             },
             generic_mapping: t.mapping,
+            live_generic_mapping: live
+                .iter()
+                .find(|l| l.name == t.name)
+                .map(|l| l.generic_mapping),
             rights: t
                 .rights
                 .iter()

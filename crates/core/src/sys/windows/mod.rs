@@ -12,5 +12,23 @@ mod scan;
 pub(crate) use pipe::create_pipe;
 pub(crate) use scan::scan;
 
+use crate::{Error, LiveObjectType, Result};
+
+/// The kernel's object types, with their live generic mappings.
+pub(crate) fn object_types() -> Result<Vec<LiveObjectType>> {
+    let types =
+        ffi::object_types().map_err(|e| Error::io("listing object types", None, None, e))?;
+    Ok(types
+        .into_iter()
+        .map(|t| LiveObjectType {
+            name: t.name,
+            generic_mapping: t.generic_mapping,
+            valid_access: t.valid_access,
+            objects: t.objects,
+            handles: t.handles,
+        })
+        .collect())
+}
+
 #[cfg(test)]
 mod tests;

@@ -290,3 +290,16 @@ fn scan_of_all_processes_completes() {
     let pids: Vec<Pid> = snap.processes.iter().map(|p| p.pid).collect();
     assert!(pids.windows(2).all(|w| w[0] < w[1]), "sorted by pid");
 }
+
+#[test]
+fn live_object_types_map_generic_rights() {
+    let types = crate::object_types().unwrap();
+    let file = types.iter().find(|t| t.name == "File").expect("File type");
+    // FILE_GENERIC_READ, FILE_GENERIC_WRITE, FILE_GENERIC_EXECUTE, FILE_ALL_ACCESS.
+    assert_eq!(
+        file.generic_mapping,
+        [0x120089, 0x120116, 0x1200a0, 0x1f01ff]
+    );
+    assert!(file.handles > 0);
+    assert!(types.iter().any(|t| t.name == "Process"));
+}

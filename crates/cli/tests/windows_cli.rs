@@ -232,3 +232,30 @@ fn handles_filters_by_type_case_insensitively() {
         .collect();
     assert_eq!(types.into_iter().collect::<Vec<_>>(), ["File"]);
 }
+
+#[test]
+fn access_types_shows_the_live_mappings_beside_the_built_in_ones() {
+    let out = pipescope().args(["access", "--types"]).output().unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    let live = text
+        .split_once("Live generic mappings")
+        .unwrap_or_else(|| panic!("no live section:\n{text}"))
+        .1;
+    let file = live.lines().find(|l| l.starts_with("File ")).unwrap();
+    assert!(
+        file.contains("0x00120089 0x00120116 0x001200a0 0x001f01ff"),
+        "{file}"
+    );
+    let v = json(&["access", "--types", "--json"]);
+    let file = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "File")
+        .unwrap();
+    assert_eq!(
+        file["live_generic_mapping"],
+        serde_json::json!([0x120089, 0x120116, 0x1200a0, 0x1f01ff])
+    );
+}

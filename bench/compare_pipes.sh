@@ -5,7 +5,8 @@
 #   - pipes_floor      that plus the least the pipes question needs (link lstat for a
 #                      pipe's mode, a statx per path for FIFOs, fdinfo per socket),
 #   - lsof -n -P +E    lsof's pipe endpoints,
-#   - procfd           when installed (`cargo install procfd`),
+#   - procfd --no-dns --json, and the same with --type pipe, when installed
+#                      (`cargo install procfd`, or PROCFD=/path/to/procfd),
 # and pipescope's peak RSS. Prints wall time (mean, min), CPU time (user+sys), and the
 # ratios the goals name: pipescope within 1.3x of pipes_floor, at least 5x faster than
 # lsof and procfd, peak RSS at most 25 MiB.
@@ -48,11 +49,11 @@ echo "machine: $("$work/pipes_floor")"
 
 cmds=("$work/pipes_floor -r" "$work/pipes_floor" "$bin pipes --json" "lsof -n -P +E")
 names=("floor (readlink only)" "floor (pipes need)" "pipescope pipes --json" "lsof -n -P +E")
-procfd_bin=$(command -v procfd || true)
+procfd_bin=${PROCFD:-$(command -v procfd || true)}
 [ -z "$procfd_bin" ] && [ -x "$HOME/.cargo/bin/procfd" ] && procfd_bin=$HOME/.cargo/bin/procfd
 if [ -n "$procfd_bin" ]; then
-  cmds+=("$procfd_bin")
-  names+=("procfd")
+  cmds+=("$procfd_bin --no-dns --json" "$procfd_bin --type pipe --no-dns --json")
+  names+=("procfd" "procfd --type pipe")
 else
   echo "procfd: not installed (cargo install procfd), left out"
 fi
@@ -84,7 +85,7 @@ def ratio(a, b):
 print()
 print(f"pipescope / floor (pipes need): {ratio(me, floor)}   goal <= 1.3x")
 print(f"pipescope / floor (readlink):   {ratio(me, rows['floor (readlink only)'])}")
-for peer in ("lsof -n -P +E", "procfd"):
+for peer in ("lsof -n -P +E", "procfd", "procfd --type pipe"):
     if peer in rows:
         print(f"{peer} / pipescope: {ratio(rows[peer], me)}   goal >= 5x")
 print(f"pipescope peak RSS: {rss_kib / 1024:.1f} MiB   goal <= 25 MiB")

@@ -422,6 +422,8 @@ impl Context {
 
 /// Describes one fd: `fd_dir` is `/proc/PID/fd`, `info_dir` `/proc/PID/fdinfo` when flags
 /// or details are wanted. `Ok(None)` when `opts` leaves this fd out.
+// Everything a per-fd step needs, passed flat: it runs once per fd of the machine.
+#[allow(clippy::too_many_arguments)]
 fn describe(
     fd_dir: BorrowedFd<'_>,
     info_dir: Option<BorrowedFd<'_>>,

@@ -326,10 +326,15 @@ fn batch_line(
     Ok((mask, ty, mapped_from))
 }
 
-/// A batch result: hex, type, compact form, summary, separated by tabs.
+/// A batch result: the mask (hex; octal for open flags), type, compact form, summary,
+/// separated by tabs.
 fn write_batch_line(out: &mut impl Write, d: &Decoded, summary: &str) -> io::Result<()> {
     let ty = d.ty.map_or("-", |t| t.name);
-    write!(out, "0x{:08x}\t{ty}\t", d.mask)?;
+    if d.ty.is_some_and(|t| t.kind == Kind::OpenFlags) {
+        write!(out, "0{:o}\t{ty}\t", d.mask)?;
+    } else {
+        write!(out, "0x{:08x}\t{ty}\t", d.mask)?;
+    }
     if d.compact.is_empty() {
         out.write_all(b"-")?;
     } else {

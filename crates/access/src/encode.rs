@@ -140,7 +140,12 @@ fn sddl(term: &str) -> Option<u32> {
 /// The known name nearest to `term` (edit distance, ignoring case; a name also matches
 /// without the type's prefix).
 fn nearest(term: &str, ty: Option<&'static TypeInfo>) -> Option<&'static str> {
+    // Names are at most a few dozen letters: a longer term is nothing near any of them.
+    if term.len() > 64 {
+        return None;
+    }
     let upper = term.to_ascii_uppercase();
+    let mut rows = (Vec::with_capacity(65), Vec::with_capacity(65));
     let prefixes: &[&str] = ty.map_or(&[], |t| t.prefixes);
     let pool: Box<dyn Iterator<Item = &'static Right>> = match ty {
         Some(_) => Box::new(candidates(ty)),
@@ -148,10 +153,10 @@ fn nearest(term: &str, ty: Option<&'static TypeInfo>) -> Option<&'static str> {
     };
     let mut best: Option<(usize, &'static str)> = None;
     for r in pool {
-        let mut d = edit_distance(&upper, r.name);
+        let mut d = edit_distance(&upper, r.name, &mut rows);
         for p in prefixes {
             if let Some(short) = r.name.strip_prefix(p) {
-                d = d.min(edit_distance(&upper, short));
+                d = d.min(edit_distance(&upper, short, &mut rows));
             }
         }
         if best.is_none_or(|(bd, _)| d < bd) {
@@ -161,18 +166,21 @@ fn nearest(term: &str, ty: Option<&'static TypeInfo>) -> Option<&'static str> {
     best.map(|(_, name)| name)
 }
 
-/// Levenshtein distance over bytes.
-fn edit_distance(a: &str, b: &str) -> usize {
+/// Levenshtein distance over bytes; `rows` is scratch space reused between calls.
+fn edit_distance(a: &str, b: &str, rows: &mut (Vec<usize>, Vec<usize>)) -> usize {
     let (a, b) = (a.as_bytes(), b.as_bytes());
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    let mut cur = vec![0; b.len() + 1];
+    let (prev, cur) = rows;
+    prev.clear();
+    prev.extend(0..=b.len());
+    cur.clear();
+    cur.resize(b.len() + 1, 0);
     for (i, &ca) in a.iter().enumerate() {
         cur[0] = i + 1;
         for (j, &cb) in b.iter().enumerate() {
             let sub = prev[j] + usize::from(ca != cb);
             cur[j + 1] = sub.min(prev[j + 1] + 1).min(cur[j] + 1);
         }
-        std::mem::swap(&mut prev, &mut cur);
+        std::mem::swap(prev, cur);
     }
     prev[b.len()]
 }
@@ -184,9 +192,11 @@ mod tests {
 
     #[test]
     fn edit_distance_counts_edits() {
-        assert_eq!(edit_distance("KITTEN", "SITTING"), 3);
-        assert_eq!(edit_distance("", "AB"), 2);
-        assert_eq!(edit_distance("SAME", "SAME"), 0);
+        let rows = &mut (Vec::new(), Vec::new());
+        assert_eq!(edit_distance("KITTEN", "SITTING", rows), 3);
+        assert_eq!(edit_distance("", "AB", rows), 2);
+        assert_eq!(edit_distance("SAME", "SAME", rows), 0);
+        assert_eq!(edit_distance("AB", "", rows), 2);
     }
 
     #[test]

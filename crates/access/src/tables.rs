@@ -731,7 +731,7 @@ pub static TYPES: &[TypeInfo] = &[
     },
     TypeInfo {
         name: "WindowStation",
-        aliases: &["winsta", "windowstation", "station"],
+        aliases: &["winsta", "station"],
         doc: "a window station",
         prefixes: &["WINSTA_"],
         rights: WINSTA_RIGHTS,

@@ -202,7 +202,12 @@ fn write_human(out: &mut impl Write, d: &Decoded, mapped_from: Option<u32>) -> i
         writeln!(out)?;
     }
     if d.unknown != 0 {
-        writeln!(out, "unnamed  0x{:08x}", d.unknown)?;
+        let why = if d.ty.is_none() {
+            "no type given"
+        } else {
+            "no right of this type has these bits"
+        };
+        writeln!(out, "unnamed  0x{:08x} ({why})", d.unknown)?;
     }
     let mut summary = String::new();
     // Writing into a String cannot fail.
@@ -321,10 +326,15 @@ fn batch_line(
     Ok((mask, ty, mapped_from))
 }
 
-/// A batch result: hex, type, compact form, summary, separated by tabs.
+/// A batch result: the mask (hex; octal for open flags), type, compact form, summary,
+/// separated by tabs.
 fn write_batch_line(out: &mut impl Write, d: &Decoded, summary: &str) -> io::Result<()> {
     let ty = d.ty.map_or("-", |t| t.name);
-    write!(out, "0x{:08x}\t{ty}\t", d.mask)?;
+    if d.ty.is_some_and(|t| t.kind == Kind::OpenFlags) {
+        write!(out, "0{:o}\t{ty}\t", d.mask)?;
+    } else {
+        write!(out, "0x{:08x}\t{ty}\t", d.mask)?;
+    }
     if d.compact.is_empty() {
         out.write_all(b"-")?;
     } else {
@@ -416,34 +426,30 @@ struct ErrorJson<'a> {
 fn write_types(out: &mut impl Write) -> io::Result<()> {
     writeln!(
         out,
-        "{:<22} {:<10} {:<10} {:<10} {:<10}  aliases",
+        "{:<22} {:<10} {:<10} {:<10} {:<10}  ALIASES",
         "TYPE", "READ", "WRITE", "EXECUTE", "ALL"
     )?;
+    let mut line = String::with_capacity(128);
     for t in types() {
-        let mut aliases = String::new();
-        for (i, a) in t.aliases.iter().enumerate() {
-            if i > 0 {
-                aliases.push_str(", ");
-            }
-            aliases.push_str(a);
-        }
-        match t.mapping {
+        line.clear();
+        // Writing into a String cannot fail.
+        let _ = match t.mapping {
             Some(m) => write!(
-                out,
-                "{:<22} 0x{:08x} 0x{:08x} 0x{:08x} 0x{:08x}",
+                line,
+                "{:<22} 0x{:08x} 0x{:08x} 0x{:08x} 0x{:08x}  ",
                 t.name, m.read, m.write, m.execute, m.all
-            )?,
-            None => write!(out, "{:<22} {:<43}", t.name, "(no generic mapping)")?,
-        }
-        writeln!(out, "  {aliases}")?;
+            ),
+            None => write!(line, "{:<22} {:<45}", t.name, "(no generic mapping)"),
+        };
+        line.push_str(&t.aliases.join(", "));
+        writeln!(out, "{}", line.trim_end())?;
     }
-    let mut tail = String::new();
-    let _ = write!(
-        tail,
-        "{} types. `pipescope access --types --json` adds each type's rights and sources.",
+    writeln!(
+        out,
+        "\n{} types; names are case-insensitive. `pipescope access --types --json` adds each \
+         type's rights, combinations and sources.",
         types().len()
-    );
-    writeln!(out, "\n{tail}")?;
+    )?;
     // Windows: the running kernel's own mappings, marked where they differ.
     if let Ok(live) = pipescope_core::object_types() {
         writeln!(

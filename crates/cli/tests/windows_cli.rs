@@ -259,3 +259,22 @@ fn access_types_shows_the_live_mappings_beside_the_built_in_ones() {
         serde_json::json!([0x120089, 0x120116, 0x1200a0, 0x1f01ff])
     );
 }
+
+#[test]
+fn csv_carries_the_granted_access() {
+    let demo = pipescope_core::create_pipe().unwrap();
+    let me = std::process::id().to_string();
+    let out = pipescope()
+        .args(["handles", "-p", &me, "--csv"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let csv = String::from_utf8(out.stdout).unwrap();
+    let mut lines = csv.lines();
+    assert!(lines.next().unwrap().ends_with(",flags,access"));
+    let read = lines
+        .map(|l| l.split(',').collect::<Vec<_>>())
+        .find(|r| r[3] == demo.read.handle.to_string())
+        .unwrap_or_else(|| panic!("no row for the read end:\n{csv}"));
+    assert_eq!((read[4], read[5], read[11]), ("File", "r", "0x120189"));
+}

@@ -198,13 +198,19 @@ fn write_json<W: Write>(w: &mut W, sink: &mut Sink, filter: &Filter) -> io::Resu
 }
 
 fn write_csv<W: Write>(w: &mut W, sink: &mut Sink, filter: &Filter) -> io::Result<()> {
-    out::csv_record(
-        w,
+    // Windows adds the granted access mask as a last column.
+    let columns: &[&str] = if cfg!(windows) {
         &[
             "pid", "process", "user", "handle", "type", "mode", "name", "inode", "dev", "pipe",
             "flags", "access",
-        ],
-    )?;
+        ]
+    } else {
+        &[
+            "pid", "process", "user", "handle", "type", "mode", "name", "inode", "dev", "pipe",
+            "flags",
+        ]
+    };
+    out::csv_record(w, columns)?;
     while let Some(p) = sink.next(filter) {
         let pid = p.pid.to_string();
         let user = p.user.as_deref().unwrap_or("");
@@ -213,23 +219,22 @@ fn write_csv<W: Write>(w: &mut W, sink: &mut Sink, filter: &Filter) -> io::Resul
             let flags = h
                 .flags
                 .map(|f| pipescope_access::fd_flag_names(f).join("|"));
-            out::csv_record(
-                w,
-                &[
-                    &pid,
-                    &p.name,
-                    user,
-                    &h.handle.to_string(),
-                    h.object_type.as_str(),
-                    h.mode.as_str(),
-                    &h.name.to_string_lossy(),
-                    &inode,
-                    &dev,
-                    h.pipe.map_or("", |k| k.as_str()),
-                    flags.as_deref().unwrap_or(""),
-                    &h.access.map(|a| format!("{a:#x}")).unwrap_or_default(),
-                ],
-            )?;
+            let access = h.access.map(|a| format!("{a:#x}")).unwrap_or_default();
+            let fields: [&str; 12] = [
+                &pid,
+                &p.name,
+                user,
+                &h.handle.to_string(),
+                h.object_type.as_str(),
+                h.mode.as_str(),
+                &h.name.to_string_lossy(),
+                &inode,
+                &dev,
+                h.pipe.map_or("", |k| k.as_str()),
+                flags.as_deref().unwrap_or(""),
+                &access,
+            ];
+            out::csv_record(w, &fields[..columns.len()])?;
         }
     }
     Ok(())

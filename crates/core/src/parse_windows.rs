@@ -211,8 +211,9 @@ pub(crate) fn object_name(buf: &[u8], base: u64) -> Result<String> {
         .checked_sub(base)
         .and_then(|o| usize::try_from(o).ok())
         .ok_or(ParseError("name points outside its buffer"))?;
-    let bytes = buf
-        .get(at..at + len)
+    let bytes = at
+        .checked_add(len)
+        .and_then(|end| buf.get(at..end))
         .ok_or(ParseError("name runs past the buffer"))?;
     Ok(utf16_bytes(bytes))
 }
@@ -510,6 +511,9 @@ mod tests {
         assert!(object_name(&b, base).is_err());
         put_u64(&mut b, 8, base + 64);
         assert!(object_name(&b, base).is_err());
+        // An offset so large that offset + length overflows.
+        put_u64(&mut b, 8, u64::MAX);
+        assert!(object_name(&b, 0).is_err());
     }
 
     #[test]
@@ -568,6 +572,31 @@ mod tests {
         ];
         for (name, kind) in cases {
             assert_eq!(pipe_kind_from_name(name), kind, "{name}");
+        }
+    }
+
+    proptest::proptest! {
+        /// The parsers read what the OS wrote, which they must never trust: any bytes
+        /// give a value or an error, never a panic or a read outside the buffer.
+        #[test]
+        fn parsers_never_panic(buf in proptest::collection::vec(proptest::num::u8::ANY, 0..600), base: u64) {
+            let _ = handle_table(&buf);
+            let _ = object_types(&buf);
+            let _ = object_name(&buf, base);
+            let _ = basic_info(&buf);
+            let _ = pipe_local(&buf);
+        }
+
+        /// A handle table that claims more rows than it holds is refused, whatever it
+        /// claims; one that holds them all gives them all.
+        #[test]
+        fn handle_table_counts_rows(rows in 0usize..20, claim in 0u64..40) {
+            let mut b = vec![0u8; HANDLE_TABLE_HEADER + rows * HANDLE_ENTRY_SIZE];
+            put_u64(&mut b, 0, claim);
+            match handle_table(&b) {
+                Ok(v) => proptest::prop_assert!(v.len() as u64 == claim && claim <= rows as u64),
+                Err(_) => proptest::prop_assert!(claim > rows as u64),
+            }
         }
     }
 

@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use std::io::{self, Write};
 
 use pipescope_core::Pid;
-use pipescope_core::graph::{FindingKind, Pipe, PipeEnd, PipeGraph};
+use pipescope_core::graph::{FindingKind, Pipe, PipeEnd, PipeGraph, handle_label};
 
 use crate::out::escape_str as escape;
 
@@ -56,7 +56,11 @@ fn layout(g: &PipeGraph<'_>, pipes: &[&Pipe]) -> (Vec<(Pid, String)>, Vec<Edge>,
                 edges.push(Edge {
                     from: node(w.pid),
                     to: node(r.pid),
-                    label: format!("{title}\nfd {} → fd {}", w.handle, r.handle),
+                    label: format!(
+                        "{title}\n{} → {}",
+                        handle_label(w.handle),
+                        handle_label(r.handle)
+                    ),
                     red: extra(p, w),
                 });
             }
@@ -71,7 +75,7 @@ fn layout(g: &PipeGraph<'_>, pipes: &[&Pipe]) -> (Vec<(Pid, String)>, Vec<Edge>,
                 edges.push(Edge {
                     from: node(w.pid),
                     to: stub_id.clone(),
-                    label: format!("fd {}", w.handle),
+                    label: handle_label(w.handle),
                     red: true,
                 });
             }
@@ -89,7 +93,7 @@ fn layout(g: &PipeGraph<'_>, pipes: &[&Pipe]) -> (Vec<(Pid, String)>, Vec<Edge>,
                 edges.push(Edge {
                     from: stub_id.clone(),
                     to: node(r.pid),
-                    label: format!("fd {}", r.handle),
+                    label: handle_label(r.handle),
                     red: true,
                 });
             }

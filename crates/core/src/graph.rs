@@ -31,6 +31,16 @@ impl Default for GraphOptions {
     }
 }
 
+/// How a handle is named in messages, in the words of this OS: `fd 4` on Unix, `handle
+/// 0x38` on Windows.
+pub fn handle_label(handle: u64) -> String {
+    if cfg!(windows) {
+        format!("handle {handle:#x}")
+    } else {
+        format!("fd {handle}")
+    }
+}
+
 /// One end of a pipe: a handle held by a process.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PipeEnd {
@@ -462,10 +472,10 @@ impl<'a> PipeGraph<'a> {
                 pid: Some(e.pid),
                 handle: Some(e.handle),
                 message: format!(
-                    "{} holds a write end (fd {}) besides {main}; {readers} will not see \
+                    "{} holds a write end ({}) besides {main}; {readers} will not see \
                      end-of-file until it closes it",
                     self.label(e.pid),
-                    e.handle
+                    handle_label(e.handle)
                 ),
             })
             .collect()

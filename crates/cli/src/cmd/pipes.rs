@@ -205,10 +205,10 @@ const RESET: &str = "\x1b[0m";
 fn end_text(g: &PipeGraph<'_>, e: &PipeEnd) -> String {
     let shared = e.description.map(|d| format!(", ={d}")).unwrap_or_default();
     format!(
-        "{} {} (fd {}, {}{shared})",
+        "{} {} ({}, {}{shared})",
         e.pid,
         escape(g.process_name(e.pid)),
-        e.handle,
+        pipescope_core::graph::handle_label(e.handle),
         e.mode
     )
 }

@@ -264,13 +264,19 @@ mod tests {
         let dot = render(dot);
         assert!(dot.contains("p11 [label=\"11 tee \\\"x\\\"\"];"), "{dot}");
         assert!(
-            dot.contains("p10 -> p11 [label=\"pipe:[5]\\nfd 1 → fd 0\"];"),
+            dot.contains(&format!(
+                "p10 -> p11 [label=\"pipe:[5]\\n{} → {}\"];",
+                handle_label(1),
+                handle_label(0)
+            )),
             "{dot}"
         );
         assert!(
-            dot.contains(
-                "p12 -> p11 [label=\"pipe:[5]\\nfd 9 → fd 0\", color=red, fontcolor=red];"
-            ),
+            dot.contains(&format!(
+                "p12 -> p11 [label=\"pipe:[5]\\n{} → {}\", color=red, fontcolor=red];",
+                handle_label(9),
+                handle_label(0)
+            )),
             "{dot}"
         );
         assert!(
@@ -278,7 +284,10 @@ mod tests {
             "{dot}"
         );
         assert!(
-            dot.contains("p10 -> s1 [label=\"fd 4\", color=red"),
+            dot.contains(&format!(
+                "p10 -> s1 [label=\"{}\", color=red",
+                handle_label(4)
+            )),
             "{dot}"
         );
     }
@@ -288,7 +297,11 @@ mod tests {
         let m = render(mermaid);
         assert!(m.contains("p11[\"11 tee #quot;x#quot;\"]"), "{m}");
         assert!(
-            m.contains("p10 -->|\"pipe:[5]<br/>fd 1 → fd 0\"| p11"),
+            m.contains(&format!(
+                "p10 -->|\"pipe:[5]<br/>{} → {}\"| p11",
+                handle_label(1),
+                handle_label(0)
+            )),
             "{m}"
         );
         assert!(

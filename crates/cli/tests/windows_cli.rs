@@ -207,6 +207,21 @@ fn pipes_pairs_the_writer_here_with_the_reader_in_the_child() {
     };
     assert_eq!(pids("readers"), [u64::from(pid)]);
     assert_eq!(pids("writers"), [u64::from(std::process::id())]);
+
+    // `--why` takes the child's read end as Windows writes handles, in hex.
+    let handle = pipe["readers"][0]["handle"].as_u64().unwrap();
+    let why = pipescope()
+        .args(["pipes", "--why", &format!("{pid}:{handle:#x}")])
+        .output()
+        .unwrap();
+    assert!(
+        why.status.success(),
+        "{}",
+        String::from_utf8_lossy(&why.stderr)
+    );
+    let text = String::from_utf8(why.stdout).unwrap();
+    assert!(text.contains(&format!("handle {handle:#x}")), "{text}");
+    assert!(text.contains(&format!("{} ", std::process::id())), "{text}");
 }
 
 #[test]

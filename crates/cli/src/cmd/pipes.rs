@@ -138,8 +138,16 @@ fn matches(s: &ProcessSelector, pid: Pid, name: &str) -> bool {
 fn parse_pid_fd(s: &str) -> anyhow::Result<(Pid, u64)> {
     let parsed = s
         .split_once(':')
-        .and_then(|(p, f)| Some((p.trim().parse().ok()?, f.trim().parse().ok()?)));
+        .and_then(|(p, f)| Some((p.trim().parse().ok()?, handle_number(f.trim())?)));
     parsed.with_context(|| format!("--why takes PID:FD (for example 4242:0), not {s:?}"))
+}
+
+/// A handle number in decimal, or in hex with `0x` as Windows handles are written.
+fn handle_number(s: &str) -> Option<u64> {
+    match s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
+        Some(hex) => u64::from_str_radix(hex, 16).ok(),
+        None => s.parse().ok(),
+    }
 }
 
 // --- JSON ---------------------------------------------------------------------------------
@@ -399,7 +407,11 @@ fn why_run(
         return Ok(());
     }
     let (red, reset) = if color { (RED, RESET) } else { ("", "") };
-    let who = format!("{pid} {} (fd {fd})", escape(g.process_name(pid)));
+    let who = format!(
+        "{pid} {} ({})",
+        escape(g.process_name(pid)),
+        pipescope_core::graph::handle_label(fd)
+    );
     let title = pipe_title(pipe);
     match holders.len() {
         0 => writeln!(
@@ -422,10 +434,10 @@ fn why_run(
             .unwrap_or_default();
         writeln!(
             out,
-            "  {a}{} {} fd {} ({}){b}{running}{}",
+            "  {a}{} {} {} ({}){b}{running}{}",
             h.pid,
             escape(&h.process),
-            h.handle,
+            pipescope_core::graph::handle_label(h.handle),
             h.mode,
             if h.extra { "  ← extra writer" } else { "" }
         )?;
@@ -435,10 +447,10 @@ fn why_run(
                 .iter()
                 .map(|r| {
                     format!(
-                        "{} {} fd {}",
+                        "{} {} {}",
                         r.pid,
                         escape(g.process_name(r.pid)),
-                        r.handle
+                        pipescope_core::graph::handle_label(r.handle)
                     )
                 })
                 .collect();

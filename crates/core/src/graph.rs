@@ -340,6 +340,12 @@ impl<'a> PipeGraph<'a> {
     }
 
     fn findings(&self, pipe: &Pipe, opts: &GraphOptions, denied: &[&ScanError]) -> Vec<Finding> {
+        // A Windows named pipe is duplex and per instance: its server and client ends both
+        // read and write, each seeing end-of-file when the other end closes, and several
+        // instances share one name. The one-way reasoning below does not apply to it.
+        if pipe.kind == PipeKind::Named {
+            return Vec::new();
+        }
         let mut out = Vec::new();
         out.extend(self.extra_writers(pipe, opts));
         let missing_side = if pipe.unknown.is_empty() {
@@ -717,6 +723,29 @@ mod tests {
         );
         assert_eq!(g.pipes.len(), 1);
         assert!(g.pipes[0].readers.is_empty());
+    }
+
+    #[test]
+    fn windows_named_pipes_get_no_one_way_findings() {
+        let named = |handle: u64| Handle {
+            handle,
+            object_type: ObjectType::new("File"),
+            mode: Mode::ReadWrite,
+            name: Name::from(r"\Device\NamedPipe\svcctl"),
+            object: Some(ObjectId::Name(r"\Device\NamedPipe\svcctl".into())),
+            pipe: Some(PipeKind::Named),
+            flags: None,
+            access: Some(0x12019f),
+            details: None,
+        };
+        let s = snap(vec![
+            proc_(56, 1, "services.exe", vec![named(0x94), named(0xc0)]),
+            proc_(76, 56, "winedevice.exe", vec![named(0x38)]),
+        ]);
+        let g = PipeGraph::build(&s, &GraphOptions::default());
+        assert_eq!(g.pipes.len(), 1);
+        assert_eq!(g.pipes[0].writers.len(), 3);
+        assert!(g.pipes[0].findings.is_empty(), "{:?}", g.pipes[0].findings);
     }
 
     #[test]

@@ -271,7 +271,15 @@ fn table(
             out,
             "{mark}{bold}{title}{reset}  {} ──▶ {}",
             ends_text(g, &p.writers, "(no writer)"),
-            ends_text(g, &readers, "(no reader)"),
+            ends_text(
+                g,
+                &readers,
+                if p.readers.is_empty() {
+                    "(no reader)"
+                } else {
+                    "(the read-write ends read too)"
+                }
+            ),
         )?;
         if !p.unknown.is_empty() {
             writeln!(out, "    mode unknown: {}", ends_text(g, &p.unknown, ""))?;

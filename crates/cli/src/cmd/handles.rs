@@ -261,8 +261,11 @@ pub fn display_name(h: &Handle) -> String {
         }
         if h.pipe.is_some() {
             // Windows 10 and later leave anonymous pipes unnamed (Process Hacker:
-            // "Unnamed file: \FileSystem\Npfs").
-            return "<unnamed pipe: \\Device\\NamedPipe>".to_owned();
+            // "Unnamed file: \FileSystem\Npfs"); the device is the named-pipe one.
+            return "Unnamed file: \\Device\\NamedPipe".to_owned();
+        }
+        if h.object_type.as_str() == "File" {
+            return "Unnamed file".to_owned();
         }
     }
     out::escape(h.name.as_bytes()).into_owned()
@@ -515,4 +518,50 @@ fn note_errors(errors: &[ScanError]) {
         if n == 1 { "" } else { "es" },
         parts.join("; ")
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pipescope_core::{HandleDetails, Mode, Name, ObjectType, PipeKind};
+
+    fn file(name: &str) -> Handle {
+        Handle {
+            handle: 0x34,
+            object_type: ObjectType::new("File"),
+            mode: Mode::Read,
+            name: Name::from(name),
+            object: None,
+            pipe: None,
+            flags: None,
+            access: Some(0x120189),
+            details: None,
+        }
+    }
+
+    #[test]
+    fn names_say_why_they_are_missing() {
+        let named = file(r"\Device\NamedPipe\Win32.Pipes.00000032.00000001");
+        assert_eq!(
+            display_name(&named),
+            r"\Device\NamedPipe\Win32.Pipes.00000032.00000001"
+        );
+        assert_eq!(handle_value(&named), "0x34");
+        let mut unnamed_pipe = file("");
+        unnamed_pipe.pipe = Some(PipeKind::Anonymous);
+        assert_eq!(
+            display_name(&unnamed_pipe),
+            r"Unnamed file: \Device\NamedPipe"
+        );
+        assert_eq!(display_name(&file("")), "Unnamed file");
+        let mut stuck = unnamed_pipe.clone();
+        stuck.details = Some(Box::new(HandleDetails {
+            name_unavailable: Some("name query did not answer within 1 s".into()),
+            ..HandleDetails::default()
+        }));
+        assert_eq!(
+            display_name(&stuck),
+            "<name unavailable: name query did not answer within 1 s>"
+        );
+    }
 }

@@ -290,36 +290,34 @@ pub(crate) fn scan_with(opts: &ScanOptions, query: FileQuery) -> Result<Snapshot
             continue;
         }
         seen.push(p.pid);
-        let opened = if p.pid == me {
+        let opened: std::result::Result<Option<OwnedHandle>, ()> = if p.pid == me {
             Ok(None)
+        } else if p.pid == 0 {
+            Err(()) // the idle process: no handles, and no process to open
         } else {
-            ffi::open_process(
-                p.pid,
-                PROCESS_DUP_HANDLE | PROCESS_QUERY_LIMITED_INFORMATION,
-            )
-            .map(Some)
-        };
-        let opened = match opened {
-            Err(e) if e.raw_os_error() == Some(ERROR_INVALID_PARAMETER as i32) => {
-                snap.vanished += 1; // it exited after the process list was taken
-                continue;
+            let access = PROCESS_DUP_HANDLE | PROCESS_QUERY_LIMITED_INFORMATION;
+            match ffi::open_process(p.pid, access) {
+                Ok(h) => Ok(Some(h)),
+                Err(e) if e.raw_os_error() == Some(ERROR_INVALID_PARAMETER as i32) => {
+                    snap.vanished += 1; // it exited after the process list was taken
+                    continue;
+                }
+                Err(e) => {
+                    let kind = if e.raw_os_error() == Some(ERROR_ACCESS_DENIED as i32) {
+                        ErrorKind::PermissionDenied
+                    } else {
+                        kind_of(&e)
+                    };
+                    // Its handles still show, from the table, without names.
+                    snap.errors.push(ScanError {
+                        pid: p.pid,
+                        process: Some(p.name.clone()),
+                        kind,
+                        message: format!("handle names unavailable: {}", message(&e)),
+                    });
+                    Err(())
+                }
             }
-            Err(e) => {
-                let kind = if e.raw_os_error() == Some(ERROR_ACCESS_DENIED as i32) {
-                    ErrorKind::PermissionDenied
-                } else {
-                    kind_of(&e)
-                };
-                // Its handles still show, from the table, without names.
-                snap.errors.push(ScanError {
-                    pid: p.pid,
-                    process: Some(p.name.clone()),
-                    kind,
-                    message: format!("handle names unavailable: {}", message(&e)),
-                });
-                Err(())
-            }
-            Ok(h) => Ok(h),
         };
         let owner: Option<BorrowedHandle<'_>> = match &opened {
             Ok(None) => Some(ffi::current_process()),

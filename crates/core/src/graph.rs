@@ -652,8 +652,9 @@ mod tests {
 
     #[test]
     fn stray_write_end_is_an_extra_writer_naming_every_holder() {
+        // The stdout writer is the youngest writer: the stdout rule, not age, decides.
         let s = snap(vec![
-            proc_(11, 1, "python", vec![pipe_end(1, 100, Mode::Write)]),
+            proc_(30, 1, "python", vec![pipe_end(1, 100, Mode::Write)]),
             proc_(12, 1, "grep", vec![pipe_end(0, 100, Mode::Read)]),
             proc_(20, 1, "bystander", vec![pipe_end(7, 100, Mode::Write)]),
             proc_(
@@ -674,7 +675,7 @@ mod tests {
             ]
         );
         assert!(p.findings[0].message.contains("20 bystander"));
-        assert!(p.findings[0].message.contains("11 python"));
+        assert!(p.findings[0].message.contains("30 python"));
         assert!(p.findings[0].message.contains("12 grep"));
     }
 

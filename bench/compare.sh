@@ -58,19 +58,20 @@ start_farm() {
   cat "$work/farm.log" >&2
 }
 
-# measure NAME CMD...: runs CMD once; appends "seconds peak_kib" to $work/NAME.
+# measure NAME CMD...: runs CMD once; appends "seconds peak_kib cpu_seconds" to
+# $work/t.NAME (cpu: user + system, all threads).
 measure() {
   local name=$1; shift
   local t0=$EPOCHREALTIME
-  /usr/bin/time -f "%M" -o "$work/rss" "$@" >/dev/null 2>"$work/stderr" || true
+  /usr/bin/time -f "%M %U %S" -o "$work/rss" "$@" >/dev/null 2>"$work/stderr" || true
   local t1=$EPOCHREALTIME
-  echo "$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.4f", b - a }') $(tail -1 "$work/rss")" \
-    >>"$work/$name"
+  echo "$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.4f", b - a }')" \
+    "$(tail -1 "$work/rss" | awk '{ printf "%d %.2f", $1, $2 + $3 }')" >>"$work/t.$name"
 }
 
-# median NAME COLUMN: the median of a column (1: seconds, 2: KiB) of $work/NAME.
+# median NAME COLUMN: the median of a column (1: seconds, 2: KiB, 3: CPU s) of t.NAME.
 median() {
-  awk -v c="$2" '{ print $c }' "$work/$1" | sort -g |
+  awk -v c="$2" '{ print $c }' "$work/t.$1" | sort -g |
     awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 
@@ -95,7 +96,9 @@ echo "fds on the machine (floor's count): $fds; $RUNS runs of each command..." >
 run_all _warm 1
 run_all "" "$RUNS"
 
-printf '\n%-38s %10s %12s\n' "command" "median s" "peak RSS MiB"
+echo
+echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) CPUs"
+printf '%-38s %10s %10s %12s\n' "command" "median s" "CPU s" "peak RSS MiB"
 label() {
   case $1 in
     lsof) echo "lsof -n -P" ;; lsfd) echo "lsfd" ;; floor) echo "floor (readlink only)" ;;
@@ -104,7 +107,7 @@ label() {
   esac
 }
 for n in "${names[@]}"; do
-  printf '%-38s %10.3f %12.1f\n' "$(label "$n")" "$(median "$n" 1)" \
+  printf '%-38s %10.3f %10.2f %12.1f\n' "$(label "$n")" "$(median "$n" 1)" "$(median "$n" 3)" \
     "$(awk -v k="$(median "$n" 2)" 'BEGIN { print k / 1024 }')"
 done
 

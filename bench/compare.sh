@@ -139,3 +139,11 @@ if [ "$LINEAR" = 1 ]; then
     "$(ratio "$fds5" "$fds")x the fds (goal <= 5.5x); floor $(ratio "$(median floor_5 1)" "$(median floor 1)")x;" \
     "peak RSS $(awk -v k="$(median ps_json_5 2)" 'BEGIN { printf "%.1f", k / 1024 }') MiB"
 fi
+
+# The pipes benchmark: pipescope pipes against its floors, lsof +E and procfd (PIPES=0 skips).
+if [ "${PIPES:-1}" = 1 ]; then
+  stop_farm
+  echo
+  echo "== pipescope pipes"
+  bench/compare_pipes.sh
+fi

@@ -361,12 +361,13 @@ impl<'a> PipeGraph<'a> {
                     pid: Some(f.pid),
                     handle: Some(f.handle),
                     message: format!(
-                        "{} descriptor{} in flight in the UNIX socket held by {} (fd {}) \
-                         may be the missing end",
-                        f.count,
-                        if f.count == 1 { " is" } else { "s are" },
+                        "the UNIX socket held by {} (fd {}) has {} descriptor{} in flight \
+                         (sent, not yet received); {} may be the missing end",
                         self.label(f.pid),
-                        f.handle
+                        f.handle,
+                        f.count,
+                        if f.count == 1 { "" } else { "s" },
+                        if f.count == 1 { "it" } else { "one" },
                     ),
                 });
             }

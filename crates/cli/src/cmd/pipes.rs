@@ -285,6 +285,26 @@ fn table(
             if errors.len() == 1 { "" } else { "es" }
         ));
     }
+    let in_flight: u64 = g.in_flight.iter().map(|f| f.count).sum();
+    if in_flight > 0 {
+        let sockets: Vec<String> = g
+            .in_flight
+            .iter()
+            .map(|f| {
+                format!(
+                    "{} {} fd {}",
+                    f.pid,
+                    escape(g.process_name(f.pid)),
+                    f.handle
+                )
+            })
+            .collect();
+        summary.push_str(&format!(
+            "; {in_flight} descriptor{} in flight in UNIX sockets ({})",
+            if in_flight == 1 { "" } else { "s" },
+            sockets.join(", ")
+        ));
+    }
     writeln!(out, "{summary}")?;
     if shared {
         writeln!(

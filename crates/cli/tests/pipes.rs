@@ -360,6 +360,8 @@ time.sleep(60)
         ("nonsense".to_string(), "PID:FD"),
         (format!("{pid}:{w}"), "write end"),
         (format!("{pid}:999"), "not an end of a pipe"),
+        // Above the largest pid Linux allows (2^22).
+        ("4194305:0".to_string(), "no process 4194305"),
     ] {
         let out = assert_cmd::cargo::cargo_bin_cmd!("pipescope")
             .args(["pipes", "--why", &arg])

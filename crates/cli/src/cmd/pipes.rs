@@ -345,8 +345,14 @@ fn why_run(
     out: &mut impl Write,
 ) -> anyhow::Result<()> {
     let Some(pipe) = g.pipe_of(pid, fd) else {
+        if let Some(e) = g.snapshot().errors.iter().find(|e| e.pid == pid) {
+            bail!(
+                "--why {pid}:{fd}: process {pid} could not be inspected: {}",
+                e.message
+            );
+        }
         if g.process(pid).is_none() {
-            bail!("--why {pid}:{fd}: no process {pid} was seen (gone, or not inspectable)");
+            bail!("--why {pid}:{fd}: no process {pid}");
         }
         bail!("--why {pid}:{fd}: fd {fd} of process {pid} is not an end of a pipe");
     };

@@ -425,14 +425,13 @@ time.sleep(60)
     assert_eq!(pipe.len(), 1, "{doc}");
     let kinds = finding_kinds(pipe[0]);
     assert!(kinds.contains(&"hidden-holder".to_string()), "{kinds:?}");
-    let hidden = pipe[0]["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["kind"] == "hidden-holder")
-        .unwrap();
-    assert_eq!(hidden["pid"].as_u64(), Some(pid));
-    assert_eq!(hidden["handle"].as_u64(), Some(sock));
+    // Other sockets on the machine may hold descriptors in flight too: ours must be named.
+    let named = pipe[0]["findings"].as_array().unwrap().iter().any(|f| {
+        f["kind"] == "hidden-holder"
+            && f["pid"].as_u64() == Some(pid)
+            && f["handle"].as_u64() == Some(sock)
+    });
+    assert!(named, "{}", pipe[0]);
     let flight = doc["in_flight"].as_array().unwrap();
     assert!(
         flight

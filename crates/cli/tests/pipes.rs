@@ -185,6 +185,33 @@ fn farm_pipes_match_the_ground_truth_and_only_leaky_ones_have_extra_writers() {
             "writers of pipe:[{ino}]"
         );
     }
+    // Without --all the farm's private pipes (both ends in one process) are folded away;
+    // the chain pipes stay.
+    let folded = pipes_json(&[]);
+    let chain: BTreeSet<u64> = truth["chain_pipes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["inode"].as_u64().unwrap())
+        .collect();
+    let mut private = 0;
+    for t in truth_pipes {
+        let ino = t["inode"].as_u64().unwrap();
+        let shown = pipe_by_inode(&folded, ino).is_some();
+        assert_eq!(
+            shown,
+            chain.contains(&ino),
+            "pipe:[{ino}] shown without --all"
+        );
+        assert_eq!(
+            pipe_by_inode(&doc, ino).unwrap()["self_pipe"],
+            !chain.contains(&ino)
+        );
+        private += usize::from(!chain.contains(&ino));
+    }
+    assert!(private > 0, "the farm's processes hold private pipes");
+    assert!(folded["folded"].as_u64().unwrap() >= private as u64);
+
     let leaky: BTreeSet<u64> = truth["leaky_inodes"]
         .as_array()
         .unwrap()

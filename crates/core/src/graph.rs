@@ -388,12 +388,13 @@ impl<'a> PipeGraph<'a> {
                     pid: Some(f.pid),
                     handle: Some(f.handle),
                     message: format!(
-                        "{} descriptor{} in flight in the UNIX socket held by {} (fd {}) \
-                         may be the missing end",
-                        f.count,
-                        if f.count == 1 { " is" } else { "s are" },
+                        "the UNIX socket held by {} (fd {}) has {} descriptor{} in flight \
+                         (sent, not yet received); {} may be the missing end",
                         self.label(f.pid),
-                        f.handle
+                        f.handle,
+                        f.count,
+                        if f.count == 1 { "" } else { "s" },
+                        if f.count == 1 { "it" } else { "one" },
                     ),
                 });
             }
@@ -580,6 +581,11 @@ mod tests {
     use super::*;
     use crate::model::{HandleDetails, ObjectType};
 
+    /// The snapshots below are Linux-style: stdout is fd 1.
+    const OPTS: GraphOptions = GraphOptions {
+        stdout_handle: Some(1),
+    };
+
     fn pipe_end(fd: u64, ino: u64, mode: Mode) -> Handle {
         Handle {
             handle: fd,
@@ -666,7 +672,7 @@ mod tests {
             ),
             proc_(13, 10, "sleep", vec![pipe_end(0, 200, Mode::Read)]),
         ]);
-        let g = PipeGraph::build(&s, &GraphOptions::default());
+        let g = PipeGraph::build(&s, &OPTS);
         assert_eq!(g.pipes.len(), 2);
         assert_eq!(g.pipes[0].id(), "pipe:[100]");
         assert_eq!(ends(&g.pipes[0].writers), vec![(11, 1)]);
@@ -679,8 +685,9 @@ mod tests {
 
     #[test]
     fn stray_write_end_is_an_extra_writer_naming_every_holder() {
+        // The stdout writer is the youngest writer: the stdout rule, not age, decides.
         let s = snap(vec![
-            proc_(11, 1, "python", vec![pipe_end(1, 100, Mode::Write)]),
+            proc_(30, 1, "python", vec![pipe_end(1, 100, Mode::Write)]),
             proc_(12, 1, "grep", vec![pipe_end(0, 100, Mode::Read)]),
             proc_(20, 1, "bystander", vec![pipe_end(7, 100, Mode::Write)]),
             proc_(
@@ -690,7 +697,7 @@ mod tests {
                 vec![pipe_end(4, 100, Mode::Write), pipe_end(9, 100, Mode::Write)],
             ),
         ]);
-        let g = PipeGraph::build(&s, &GraphOptions::default());
+        let g = PipeGraph::build(&s, &OPTS);
         let p = &g.pipes[0];
         assert_eq!(
             kinds(p),
@@ -701,7 +708,7 @@ mod tests {
             ]
         );
         assert!(p.findings[0].message.contains("20 bystander"));
-        assert!(p.findings[0].message.contains("11 python"));
+        assert!(p.findings[0].message.contains("30 python"));
         assert!(p.findings[0].message.contains("12 grep"));
     }
 
@@ -756,11 +763,7 @@ mod tests {
             proc_(12, 1, "b", vec![pipe_end(1, 100, Mode::Write)]),
             proc_(13, 1, "c", vec![pipe_end(0, 100, Mode::Read)]),
         ]);
-        // fd 1 is stdout on Unix; say so on every target, as the default does only there.
-        let opts = GraphOptions {
-            stdout_handle: Some(1),
-        };
-        let g = PipeGraph::build(&s, &opts);
+        let g = PipeGraph::build(&s, &OPTS);
         assert!(g.pipes[0].findings.is_empty());
     }
 
@@ -771,7 +774,7 @@ mod tests {
             proc_(11, 1, "server", vec![pipe_end(5, 100, Mode::Write)]),
             proc_(12, 1, "reader", vec![pipe_end(3, 100, Mode::Read)]),
         ]);
-        let g = PipeGraph::build(&s, &GraphOptions::default());
+        let g = PipeGraph::build(&s, &OPTS);
         assert_eq!(
             kinds(&g.pipes[0]),
             vec![(FindingKind::ExtraWriter, Some(30), Some(5))]
@@ -786,11 +789,7 @@ mod tests {
             ),
             proc_(12, 1, "r", vec![pipe_end(0, 100, Mode::Read)]),
         ]);
-        assert!(
-            PipeGraph::build(&s, &GraphOptions::default()).pipes[0]
-                .findings
-                .is_empty()
-        );
+        assert!(PipeGraph::build(&s, &OPTS).pipes[0].findings.is_empty());
     }
 
     #[test]
@@ -799,7 +798,7 @@ mod tests {
             proc_(11, 1, "writer", vec![pipe_end(1, 100, Mode::Write)]),
             proc_(12, 1, "reader", vec![pipe_end(0, 200, Mode::Read)]),
         ]);
-        let g = PipeGraph::build(&s, &GraphOptions::default());
+        let g = PipeGraph::build(&s, &OPTS);
         assert_eq!(
             kinds(&g.pipes[0]),
             vec![(FindingKind::NoReader, None, None)]
@@ -824,7 +823,7 @@ mod tests {
             proc_(11, 1, "a", vec![fifo]),
             proc_(12, 1, "b", vec![r]),
         ]);
-        let g = PipeGraph::build(&s, &GraphOptions::default());
+        let g = PipeGraph::build(&s, &OPTS);
         let p = &g.pipes[0];
         assert_eq!(p.id(), "fifo:[42:300]");
         assert_eq!(p.kind, PipeKind::Fifo);
@@ -842,11 +841,11 @@ mod tests {
             "loop",
             vec![pipe_end(3, 100, Mode::Read), pipe_end(4, 100, Mode::Write)],
         )]);
-        let g = PipeGraph::build(&s, &GraphOptions::default());
+        let g = PipeGraph::build(&s, &OPTS);
         assert!(g.pipes[0].is_self_pipe());
         // One lonely end is not a self-pipe: it is a pipe that lost a side.
         let s = snap(vec![proc_(11, 1, "x", vec![pipe_end(3, 100, Mode::Read)])]);
-        assert!(!PipeGraph::build(&s, &GraphOptions::default()).pipes[0].is_self_pipe());
+        assert!(!PipeGraph::build(&s, &OPTS).pipes[0].is_self_pipe());
     }
 
     #[test]
@@ -873,7 +872,7 @@ mod tests {
             ),
             proc_(14, 1, "e", vec![pipe_end(0, 200, Mode::Read)]),
         ]);
-        let g = PipeGraph::build(&s, &GraphOptions::default());
+        let g = PipeGraph::build(&s, &OPTS);
         let p = &g.pipes[0];
         assert_eq!(p.writers[0].description, Some(1));
         assert_eq!(p.writers[1].description, Some(1));
@@ -896,7 +895,7 @@ mod tests {
             proc_(12, 1, "w", vec![pipe_end(1, 200, Mode::Write)]),
             proc_(13, 1, "r", vec![pipe_end(0, 200, Mode::Read)]),
         ]);
-        let g = PipeGraph::build(&s, &GraphOptions::default());
+        let g = PipeGraph::build(&s, &OPTS);
         assert_eq!(
             g.in_flight,
             vec![InFlight {
@@ -924,7 +923,7 @@ mod tests {
             kind: ErrorKind::PermissionDenied,
             message: "permission denied".into(),
         });
-        let g = PipeGraph::build(&s, &GraphOptions::default());
+        let g = PipeGraph::build(&s, &OPTS);
         assert_eq!(
             kinds(&g.pipes[0]),
             vec![
@@ -941,7 +940,7 @@ mod tests {
             proc_(11, 1, "a", vec![pipe_end(1, 100, Mode::Write)]),
             proc_(12, 1, "b", vec![pipe_end(0, 100, Mode::Unknown)]),
         ]);
-        let g = PipeGraph::build(&s, &GraphOptions::default());
+        let g = PipeGraph::build(&s, &OPTS);
         assert!(g.pipes[0].findings.is_empty());
         assert_eq!(ends(&g.pipes[0].unknown), vec![(12, 0)]);
     }
@@ -955,7 +954,7 @@ mod tests {
             proc_(50, 51, "x", vec![]),
             proc_(51, 50, "y", vec![]),
         ]);
-        let g = PipeGraph::build(&s, &GraphOptions::default());
+        let g = PipeGraph::build(&s, &OPTS);
         let chain: Vec<Pid> = g.ancestors(11).iter().map(|p| p.pid).collect();
         assert_eq!(chain, vec![10, 1]);
         let chain: Vec<Pid> = g.ancestors(50).iter().map(|p| p.pid).collect();

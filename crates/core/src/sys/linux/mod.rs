@@ -159,13 +159,26 @@ impl LiveScan {
                 self.next_chunk += 1;
                 return Some(chunk);
             }
-            let c = self.counter.fetch_add(1, Ordering::Relaxed);
-            if c < self.chunks {
-                let chunk = self.ctx.chunk(c, &mut self.scratch);
-                self.pending.insert(c, chunk);
-                continue;
+            // Take in what the helper has finished.
+            if let Some(rx) = &self.results {
+                let before = self.pending.len();
+                while let Ok((c, chunk)) = rx.try_recv() {
+                    self.pending.insert(c, chunk);
+                }
+                if self.pending.len() > before {
+                    continue;
+                }
             }
-            // Everything is claimed; the chunk we need is the helper's.
+            // Scan one ourselves, unless that would only pile up chunks ahead.
+            if self.pending.len() < AHEAD {
+                let c = self.counter.fetch_add(1, Ordering::Relaxed);
+                if c < self.chunks {
+                    let chunk = self.ctx.chunk(c, &mut self.scratch);
+                    self.pending.insert(c, chunk);
+                    continue;
+                }
+            }
+            // The chunk we need is the helper's: wait for it.
             match self.results.as_ref().map(|rx| rx.recv()) {
                 Some(Ok((c, chunk))) => {
                     self.pending.insert(c, chunk);

@@ -153,14 +153,18 @@ fn nearest(term: &str, ty: Option<&'static TypeInfo>) -> Option<&'static str> {
     };
     let mut best: Option<(usize, &'static str)> = None;
     for r in pool {
-        let mut d = edit_distance(&upper, r.name, &mut rows);
-        for p in prefixes {
-            if let Some(short) = r.name.strip_prefix(p) {
-                d = d.min(edit_distance(&upper, short, &mut rows));
+        let full = std::iter::once(r.name);
+        let short = prefixes.iter().filter_map(|p| r.name.strip_prefix(p));
+        for name in full.chain(short) {
+            let bound = best.map_or(usize::MAX, |(d, _)| d);
+            // The distance is at least the difference in length: skip what cannot win.
+            if upper.len().abs_diff(name.len()) >= bound {
+                continue;
             }
-        }
-        if best.is_none_or(|(bd, _)| d < bd) {
-            best = Some((d, r.name));
+            let d = edit_distance(&upper, name, &mut rows);
+            if d < bound {
+                best = Some((d, r.name));
+            }
         }
     }
     best.map(|(_, name)| name)

@@ -445,6 +445,129 @@ const EN_RIGHTS: &[Right] = &[
     r!(ENLISTMENT_SUPERIOR_RIGHTS = 0x0010, "superior rights"),
 ];
 
+// ---- SAM and LSA (phnt ntsam.h, ntlsa.h): not kernel objects, but what Security events
+// 4656/4661 report on SAM_SERVER, SAM_DOMAIN, SAM_USER… objects. Their generic mappings
+// are the headers' XXX_READ/WRITE/EXECUTE/ALL_ACCESS, which the SAM and LSA servers use
+// as such. -------------------------------------------------------------------------------
+
+const SAM_SERVER_RIGHTS: &[Right] = &[
+    r!(SAM_SERVER_CONNECT = 0x0001, "connect"),
+    r!(SAM_SERVER_SHUTDOWN = 0x0002, "shut down"),
+    r!(SAM_SERVER_INITIALIZE = 0x0004, "initialize"),
+    r!(SAM_SERVER_CREATE_DOMAIN = 0x0008, "create domains"),
+    r!(SAM_SERVER_ENUMERATE_DOMAINS = 0x0010, "enumerate domains"),
+    r!(SAM_SERVER_LOOKUP_DOMAIN = 0x0020, "look up domains"),
+];
+const SAM_DOMAIN_RIGHTS: &[Right] = &[
+    r!(
+        DOMAIN_READ_PASSWORD_PARAMETERS = 0x0001,
+        "read password policy"
+    ),
+    r!(
+        DOMAIN_WRITE_PASSWORD_PARAMS = 0x0002,
+        "write password policy"
+    ),
+    r!(
+        DOMAIN_READ_OTHER_PARAMETERS = 0x0004,
+        "read other parameters"
+    ),
+    r!(
+        DOMAIN_WRITE_OTHER_PARAMETERS = 0x0008,
+        "write other parameters"
+    ),
+    r!(DOMAIN_CREATE_USER = 0x0010, "create users"),
+    r!(DOMAIN_CREATE_GROUP = 0x0020, "create groups"),
+    r!(DOMAIN_CREATE_ALIAS = 0x0040, "create aliases"),
+    r!(DOMAIN_GET_ALIAS_MEMBERSHIP = 0x0080, "get alias membership"),
+    r!(DOMAIN_LIST_ACCOUNTS = 0x0100, "list accounts"),
+    r!(DOMAIN_LOOKUP = 0x0200, "look up names and ids"),
+    r!(DOMAIN_ADMINISTER_SERVER = 0x0400, "administer the server"),
+];
+const SAM_GROUP_RIGHTS: &[Right] = &[
+    r!(GROUP_READ_INFORMATION = 0x0001, "read information"),
+    r!(GROUP_WRITE_ACCOUNT = 0x0002, "write account"),
+    r!(GROUP_ADD_MEMBER = 0x0004, "add members"),
+    r!(GROUP_REMOVE_MEMBER = 0x0008, "remove members"),
+    r!(GROUP_LIST_MEMBERS = 0x0010, "list members"),
+];
+const SAM_ALIAS_RIGHTS: &[Right] = &[
+    r!(ALIAS_ADD_MEMBER = 0x0001, "add members"),
+    r!(ALIAS_REMOVE_MEMBER = 0x0002, "remove members"),
+    r!(ALIAS_LIST_MEMBERS = 0x0004, "list members"),
+    r!(ALIAS_READ_INFORMATION = 0x0008, "read information"),
+    r!(ALIAS_WRITE_ACCOUNT = 0x0010, "write account"),
+];
+const SAM_USER_RIGHTS: &[Right] = &[
+    r!(USER_READ_GENERAL = 0x0001, "read general information"),
+    r!(USER_READ_PREFERENCES = 0x0002, "read preferences"),
+    r!(USER_WRITE_PREFERENCES = 0x0004, "write preferences"),
+    r!(USER_READ_LOGON = 0x0008, "read logon information"),
+    r!(USER_READ_ACCOUNT = 0x0010, "read account"),
+    r!(USER_WRITE_ACCOUNT = 0x0020, "write account"),
+    r!(USER_CHANGE_PASSWORD = 0x0040, "change password"),
+    r!(USER_FORCE_PASSWORD_CHANGE = 0x0080, "force password change"),
+    r!(USER_LIST_GROUPS = 0x0100, "list groups"),
+    r!(
+        USER_READ_GROUP_INFORMATION = 0x0200,
+        "read group information"
+    ),
+    r!(
+        USER_WRITE_GROUP_INFORMATION = 0x0400,
+        "write group information"
+    ),
+];
+const LSA_POLICY_RIGHTS: &[Right] = &[
+    r!(
+        POLICY_VIEW_LOCAL_INFORMATION = 0x0001,
+        "view local information"
+    ),
+    r!(
+        POLICY_VIEW_AUDIT_INFORMATION = 0x0002,
+        "view audit information"
+    ),
+    r!(
+        POLICY_GET_PRIVATE_INFORMATION = 0x0004,
+        "get private information"
+    ),
+    r!(POLICY_TRUST_ADMIN = 0x0008, "administer trusts"),
+    r!(POLICY_CREATE_ACCOUNT = 0x0010, "create accounts"),
+    r!(POLICY_CREATE_SECRET = 0x0020, "create secrets"),
+    r!(POLICY_CREATE_PRIVILEGE = 0x0040, "create privileges"),
+    r!(
+        POLICY_SET_DEFAULT_QUOTA_LIMITS = 0x0080,
+        "set default quota limits"
+    ),
+    r!(
+        POLICY_SET_AUDIT_REQUIREMENTS = 0x0100,
+        "set audit requirements"
+    ),
+    r!(POLICY_AUDIT_LOG_ADMIN = 0x0200, "administer the audit log"),
+    r!(POLICY_SERVER_ADMIN = 0x0400, "administer the server"),
+    r!(POLICY_LOOKUP_NAMES = 0x0800, "look up names"),
+    r!(POLICY_NOTIFICATION = 0x1000, "receive notifications"),
+];
+const LSA_ACCOUNT_RIGHTS: &[Right] = &[
+    r!(ACCOUNT_VIEW = 0x0001, "view"),
+    r!(ACCOUNT_ADJUST_PRIVILEGES = 0x0002, "adjust privileges"),
+    r!(ACCOUNT_ADJUST_QUOTAS = 0x0004, "adjust quotas"),
+    r!(
+        ACCOUNT_ADJUST_SYSTEM_ACCESS = 0x0008,
+        "adjust system access"
+    ),
+];
+const LSA_TRUSTED_RIGHTS: &[Right] = &[
+    r!(TRUSTED_QUERY_DOMAIN_NAME = 0x0001, "query domain name"),
+    r!(TRUSTED_QUERY_CONTROLLERS = 0x0002, "query controllers"),
+    r!(TRUSTED_SET_CONTROLLERS = 0x0004, "set controllers"),
+    r!(TRUSTED_QUERY_POSIX = 0x0008, "query POSIX offset"),
+    r!(TRUSTED_SET_POSIX = 0x0010, "set POSIX offset"),
+    r!(TRUSTED_SET_AUTH = 0x0020, "set authentication information"),
+    r!(
+        TRUSTED_QUERY_AUTH = 0x0040,
+        "query authentication information"
+    ),
+];
+
 const NONE: &[Right] = &[];
 
 /// Every type, in the order `--types` lists them. The object types come from the SDK
@@ -1059,6 +1182,160 @@ pub static TYPES: &[TypeInfo] = &[
         mapping: gm(0x0002_0001, 0x0002_0001, 0x0002_0001, 0x000F_0001),
         kind: Kind::AccessMask,
         source: "phnt ntioapi.h; mapping: kernel",
+    },
+    TypeInfo {
+        name: "SamServer",
+        aliases: &["sam"],
+        doc: "the SAM server (event 4661's SAM_SERVER)",
+        prefixes: &["SAM_SERVER_"],
+        rights: SAM_SERVER_RIGHTS,
+        synonyms: NONE,
+        combos: &[
+            r!(SAM_SERVER_ALL_ACCESS = SRR | 0x3F, "full control"),
+            r!(SAM_SERVER_WRITE = RC | 0x0E, "generic write"),
+            r!(SAM_SERVER_EXECUTE = RC | 0x21, "generic execute"),
+            r!(SAM_SERVER_READ = RC | 0x10, "generic read"),
+        ],
+        mapping: gm(RC | 0x10, RC | 0x0E, RC | 0x21, SRR | 0x3F),
+        kind: Kind::AccessMask,
+        source: "phnt ntsam.h; mapping: SAM_SERVER_READ/WRITE/EXECUTE/ALL_ACCESS",
+    },
+    TypeInfo {
+        name: "SamDomain",
+        aliases: &["domain"],
+        doc: "a SAM domain (event 4661's SAM_DOMAIN)",
+        prefixes: &["DOMAIN_"],
+        rights: SAM_DOMAIN_RIGHTS,
+        synonyms: NONE,
+        combos: &[
+            r!(DOMAIN_ALL_ACCESS = SRR | 0x7FF, "full control"),
+            r!(DOMAIN_WRITE = RC | 0x47A, "generic write"),
+            r!(DOMAIN_EXECUTE = RC | 0x301, "generic execute"),
+            r!(DOMAIN_READ = RC | 0x84, "generic read"),
+        ],
+        mapping: gm(RC | 0x84, RC | 0x47A, RC | 0x301, SRR | 0x7FF),
+        kind: Kind::AccessMask,
+        source: "phnt ntsam.h; mapping: DOMAIN_READ/WRITE/EXECUTE/ALL_ACCESS",
+    },
+    TypeInfo {
+        name: "SamGroup",
+        aliases: &["domaingroup"],
+        doc: "a SAM (domain) group (event 4661's SAM_GROUP)",
+        prefixes: &["GROUP_"],
+        rights: SAM_GROUP_RIGHTS,
+        synonyms: NONE,
+        combos: &[
+            r!(GROUP_ALL_ACCESS = SRR | 0x1F, "full control"),
+            r!(GROUP_WRITE = RC | 0x0E, "generic write"),
+            r!(GROUP_READ = RC | 0x10, "generic read"),
+            r!(GROUP_EXECUTE = RC | 0x01, "generic execute"),
+        ],
+        mapping: gm(RC | 0x10, RC | 0x0E, RC | 0x01, SRR | 0x1F),
+        kind: Kind::AccessMask,
+        source: "phnt ntsam.h; mapping: GROUP_READ/WRITE/EXECUTE/ALL_ACCESS",
+    },
+    TypeInfo {
+        name: "SamAlias",
+        aliases: &["alias", "localgroup"],
+        doc: "a SAM alias, i.e. a local group (event 4661's SAM_ALIAS)",
+        prefixes: &["ALIAS_"],
+        rights: SAM_ALIAS_RIGHTS,
+        synonyms: NONE,
+        combos: &[
+            r!(ALIAS_ALL_ACCESS = SRR | 0x1F, "full control"),
+            r!(ALIAS_WRITE = RC | 0x13, "generic write"),
+            r!(ALIAS_READ = RC | 0x04, "generic read"),
+            r!(ALIAS_EXECUTE = RC | 0x08, "generic execute"),
+        ],
+        mapping: gm(RC | 0x04, RC | 0x13, RC | 0x08, SRR | 0x1F),
+        kind: Kind::AccessMask,
+        source: "phnt ntsam.h; mapping: ALIAS_READ/WRITE/EXECUTE/ALL_ACCESS",
+    },
+    TypeInfo {
+        name: "SamUser",
+        aliases: &["user"],
+        doc: "a SAM user account (event 4661's SAM_USER)",
+        prefixes: &["USER_"],
+        rights: SAM_USER_RIGHTS,
+        synonyms: NONE,
+        combos: &[
+            r!(USER_ALL_ACCESS = SRR | 0x7FF, "full control"),
+            r!(USER_READ = RC | 0x31A, "generic read"),
+            r!(USER_WRITE = RC | 0x44, "generic write"),
+            r!(USER_EXECUTE = RC | 0x41, "generic execute"),
+        ],
+        mapping: gm(RC | 0x31A, RC | 0x44, RC | 0x41, SRR | 0x7FF),
+        kind: Kind::AccessMask,
+        source: "phnt ntsam.h; mapping: USER_READ/WRITE/EXECUTE/ALL_ACCESS",
+    },
+    TypeInfo {
+        name: "LsaPolicy",
+        aliases: &["policy"],
+        doc: "the LSA policy object",
+        prefixes: &["POLICY_"],
+        rights: LSA_POLICY_RIGHTS,
+        synonyms: NONE,
+        combos: &[
+            r!(POLICY_ALL_ACCESS = SRR | 0xFFF, "full control"),
+            r!(POLICY_WRITE = RC | 0x7F8, "generic write"),
+            r!(POLICY_EXECUTE = RC | 0x801, "generic execute"),
+            r!(POLICY_READ = RC | 0x006, "generic read"),
+        ],
+        mapping: gm(RC | 0x006, RC | 0x7F8, RC | 0x801, SRR | 0xFFF),
+        kind: Kind::AccessMask,
+        source: "phnt ntlsa.h; mapping: POLICY_READ/WRITE/EXECUTE/ALL_ACCESS",
+    },
+    TypeInfo {
+        name: "LsaAccount",
+        aliases: &["lsaaccount"],
+        doc: "an LSA account (privileges and logon rights of a SID)",
+        prefixes: &["ACCOUNT_"],
+        rights: LSA_ACCOUNT_RIGHTS,
+        synonyms: &[r!(ACCOUNT_EXECUTE = RC, "read control")],
+        combos: &[
+            r!(ACCOUNT_ALL_ACCESS = SRR | 0xF, "full control"),
+            r!(ACCOUNT_WRITE = RC | 0xE, "generic write"),
+            r!(ACCOUNT_READ = RC | 0x1, "generic read"),
+        ],
+        mapping: gm(RC | 0x1, RC | 0xE, RC, SRR | 0xF),
+        kind: Kind::AccessMask,
+        source: "phnt ntlsa.h; mapping: ACCOUNT_READ/WRITE/EXECUTE/ALL_ACCESS",
+    },
+    TypeInfo {
+        name: "LsaSecret",
+        aliases: &["secret"],
+        doc: "an LSA secret",
+        prefixes: &["SECRET_"],
+        rights: &[
+            r!(SECRET_SET_VALUE = 0x0001, "set value"),
+            r!(SECRET_QUERY_VALUE = 0x0002, "query value"),
+        ],
+        synonyms: &[r!(SECRET_EXECUTE = RC, "read control")],
+        combos: &[
+            r!(SECRET_ALL_ACCESS = SRR | 0x3, "full control"),
+            r!(SECRET_READ = RC | 0x2, "generic read"),
+            r!(SECRET_WRITE = RC | 0x1, "generic write"),
+        ],
+        mapping: gm(RC | 0x2, RC | 0x1, RC, SRR | 0x3),
+        kind: Kind::AccessMask,
+        source: "phnt ntlsa.h; mapping: SECRET_READ/WRITE/EXECUTE/ALL_ACCESS",
+    },
+    TypeInfo {
+        name: "LsaTrusted",
+        aliases: &["trusteddomain"],
+        doc: "an LSA trusted domain",
+        prefixes: &["TRUSTED_"],
+        rights: LSA_TRUSTED_RIGHTS,
+        synonyms: NONE,
+        combos: &[
+            r!(TRUSTED_ALL_ACCESS = SRR | 0x7F, "full control"),
+            r!(TRUSTED_WRITE = RC | 0x34, "generic write"),
+            r!(TRUSTED_EXECUTE = RC | 0x0A, "generic execute"),
+            r!(TRUSTED_READ = RC | 0x01, "generic read"),
+        ],
+        mapping: gm(RC | 0x01, RC | 0x34, RC | 0x0A, SRR | 0x7F),
+        kind: Kind::AccessMask,
+        source: "phnt ntlsa.h; mapping: TRUSTED_READ/WRITE/EXECUTE/ALL_ACCESS",
     },
     TypeInfo {
         name: "fd",

@@ -665,6 +665,98 @@ const CASES: &[Case] = &[
         &["WAIT_COMPLETION_PACKET_ALL_ACCESS"],
         0,
     ),
+    // SAM and LSA, as Security events 4661/4656 name the object types.
+    case(
+        "SAM_DOMAIN",
+        0x20084,
+        &[
+            "DOMAIN_READ_OTHER_PARAMETERS",
+            "DOMAIN_GET_ALIAS_MEMBERSHIP",
+            "READ_CONTROL",
+        ],
+        &["DOMAIN_READ"],
+        0,
+    ),
+    case(
+        "SAM_USER",
+        0x2031a,
+        &[
+            "USER_READ_PREFERENCES",
+            "USER_READ_LOGON",
+            "USER_READ_ACCOUNT",
+            "USER_LIST_GROUPS",
+            "USER_READ_GROUP_INFORMATION",
+            "READ_CONTROL",
+        ],
+        &["USER_READ"],
+        0,
+    ),
+    case(
+        "SAM_SERVER",
+        0x20021,
+        &[
+            "SAM_SERVER_CONNECT",
+            "SAM_SERVER_LOOKUP_DOMAIN",
+            "READ_CONTROL",
+        ],
+        &["SAM_SERVER_EXECUTE"],
+        0,
+    ),
+    case(
+        "SAM_GROUP",
+        0x2000e,
+        &[
+            "GROUP_WRITE_ACCOUNT",
+            "GROUP_ADD_MEMBER",
+            "GROUP_REMOVE_MEMBER",
+            "READ_CONTROL",
+        ],
+        &["GROUP_WRITE"],
+        0,
+    ),
+    case(
+        "SAM_ALIAS",
+        0x4,
+        &["ALIAS_LIST_MEMBERS"],
+        &["ALIAS_LIST_MEMBERS"],
+        0,
+    ),
+    case(
+        "policy",
+        0x801,
+        &["POLICY_VIEW_LOCAL_INFORMATION", "POLICY_LOOKUP_NAMES"],
+        &["POLICY_VIEW_LOCAL_INFORMATION", "POLICY_LOOKUP_NAMES"],
+        0,
+    ),
+    case(
+        "lsaaccount",
+        0xf000f,
+        with_std!(
+            [
+                "ACCOUNT_VIEW",
+                "ACCOUNT_ADJUST_PRIVILEGES",
+                "ACCOUNT_ADJUST_QUOTAS",
+                "ACCOUNT_ADJUST_SYSTEM_ACCESS"
+            ],
+            STD_REQ
+        ),
+        &["ACCOUNT_ALL_ACCESS"],
+        0,
+    ),
+    case(
+        "secret",
+        0x20002,
+        &["SECRET_QUERY_VALUE", "READ_CONTROL"],
+        &["SECRET_READ"],
+        0,
+    ),
+    case(
+        "trusteddomain",
+        0x1,
+        &["TRUSTED_QUERY_DOMAIN_NAME"],
+        &["TRUSTED_QUERY_DOMAIN_NAME"],
+        0,
+    ),
     case(
         "fd",
         0o2000001,
@@ -755,9 +847,9 @@ fn the_types_the_issue_asks_for_and_their_aliases() {
     }
     assert!(lookup_type("no-such-type").is_none());
     assert!(lookup_type("").is_none());
-    // As complete as System Informer's kernel types (secdata.c lists 36 of them, plus
-    // ours: FileDirectory, Pipe and fd).
-    assert!(types().len() >= 39, "{} types", types().len());
+    // As complete as System Informer's secdata.c for kernel types (36 of them), plus
+    // FileDirectory, Pipe, fd, and the SAM and LSA objects (9).
+    assert!(types().len() >= 48, "{} types", types().len());
 }
 
 #[test]

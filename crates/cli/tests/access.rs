@@ -240,3 +240,41 @@ fn batch_uses_the_default_type_and_prints_one_line_each() {
     );
     assert!(lines[2].starts_with("0x001fffff\tProcess\tPROCESS_ALL_ACCESS\t"));
 }
+
+#[test]
+fn a_closed_stdout_ends_batch_quietly() {
+    use std::io::{Read, Write};
+    use std::process::{Command as StdCommand, Stdio};
+
+    for json in [false, true] {
+        let mut cmd = StdCommand::new(assert_cmd::cargo::cargo_bin("pipescope"));
+        cmd.args(["access", "-"]);
+        if json {
+            cmd.arg("--json");
+        }
+        let mut child = cmd
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        let writer = std::thread::spawn(move || {
+            let lines = "0x120189 file\n0x1fffff process\n".repeat(100_000);
+            // The reader goes away early, so this write may fail: that is the point.
+            let _ = stdin.write_all(lines.as_bytes());
+        });
+        let mut stdout = child.stdout.take().unwrap();
+        let mut first = [0u8; 64];
+        stdout.read_exact(&mut first).unwrap();
+        drop(stdout);
+        let out = child.wait_with_output().unwrap();
+        writer.join().unwrap();
+        assert_eq!(out.status.code(), Some(0), "json={json}");
+        assert!(
+            out.stderr.is_empty(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}

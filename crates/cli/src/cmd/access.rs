@@ -123,7 +123,7 @@ fn one(
     if args.json {
         let mut summary = String::new();
         d.write_summary(&mut summary)?;
-        serde_json::to_writer_pretty(
+        pretty_json(
             &mut *out,
             &MaskJson {
                 d: &d,
@@ -213,6 +213,16 @@ fn write_human(out: &mut impl Write, d: &Decoded, mapped_from: Option<u32>) -> i
     // Writing into a String cannot fail.
     let _ = d.write_summary(&mut summary);
     writeln!(out, "summary  {summary}")?;
+    if mapped_from.is_none()
+        && d.mask & 0xf000_0000 != 0
+        && let Some(t) = d.ty.filter(|t| t.mapping.is_some())
+    {
+        writeln!(
+            out,
+            "note     generic bits are set: --map-generic shows what they mean for {}",
+            t.name
+        )?;
+    }
     if d.needs_type() {
         writeln!(
             out,
@@ -264,7 +274,7 @@ fn batch(
                 summary.clear();
                 d.write_summary(&mut summary)?;
                 if args.json {
-                    serde_json::to_writer(
+                    compact_json(
                         &mut *out,
                         &MaskJson {
                             d: &d,
@@ -281,7 +291,7 @@ fn batch(
             Err(msg) => {
                 bad += 1;
                 if args.json {
-                    serde_json::to_writer(
+                    compact_json(
                         &mut *out,
                         &ErrorJson {
                             line: number,
@@ -539,7 +549,18 @@ fn write_types_json(out: &mut impl Write) -> anyhow::Result<()> {
                 .collect(),
         })
         .collect();
-    serde_json::to_writer_pretty(&mut *out, &list)?;
+    pretty_json(&mut *out, &list)?;
     writeln!(out)?;
     Ok(())
+}
+
+/// Writes `value` as JSON, keeping an I/O error an `io::Error` so that a closed stdout
+/// (`| head`) still ends quietly.
+fn compact_json(out: &mut impl Write, value: &impl Serialize) -> io::Result<()> {
+    serde_json::to_writer(out, value).map_err(io::Error::from)
+}
+
+/// Like [`compact_json`], indented for people.
+fn pretty_json(out: &mut impl Write, value: &impl Serialize) -> io::Result<()> {
+    serde_json::to_writer_pretty(out, value).map_err(io::Error::from)
 }

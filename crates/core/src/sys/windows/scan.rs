@@ -99,8 +99,12 @@ impl<'a> Scanner<'a> {
         owner: Option<BorrowedHandle<'_>>,
     ) -> Option<Handle> {
         let mut object_type = self.type_name(e.type_index);
+        let doubtful = object_type.as_str() == "Type" || object_type.as_str().starts_with("Type#");
+        if self.opts.pipes_only && !doubtful && object_type.as_str() != "File" {
+            return None; // before duplicating anything
+        }
         let dup = owner.and_then(|o| ffi::duplicate(o, e.handle).ok());
-        if matches!(object_type.as_str(), "Type") || object_type.as_str().starts_with("Type#") {
+        if doubtful {
             // Handles to type objects are rare; Wine also files objects of types it does
             // not list under index 0. Ask the handle itself.
             if let Some(name) = dup

@@ -293,3 +293,31 @@ fn csv_carries_the_granted_access() {
         .unwrap_or_else(|| panic!("no row for the read end:\n{csv}"));
     assert_eq!((read[4], read[5], read[11]), ("File", "r", "0x120189"));
 }
+
+#[test]
+fn processes_are_selected_by_image_name_in_any_case_without_exe() {
+    let exe = std::env::current_exe().unwrap();
+    let stem = exe.file_stem().unwrap().to_string_lossy().to_uppercase();
+    let me = std::process::id();
+    let v = json(&["handles", "-p", &stem, "--json"]);
+    assert!(
+        v["processes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["pid"] == me),
+        "{stem}: {v}"
+    );
+    let reader = Reader::start();
+    if !reader.name.is_empty() {
+        let v = json(&["pipes", "-p", &stem, "--json"]);
+        assert!(
+            v["pipes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|p| p["id"] == reader.name.as_str()),
+            "{v}"
+        );
+    }
+}

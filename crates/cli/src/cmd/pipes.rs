@@ -130,6 +130,14 @@ fn selector(s: &str) -> ProcessSelector {
 fn matches(s: &ProcessSelector, pid: Pid, name: &str) -> bool {
     match s {
         ProcessSelector::Pid(p) => *p == pid,
+        // Windows image names match in any case, with or without `.exe`, as in `handles`.
+        ProcessSelector::Name(n) if cfg!(windows) => {
+            let stem = name.len().checked_sub(4).and_then(|i| {
+                let (stem, ext) = (name.get(..i)?, name.get(i..)?);
+                ext.eq_ignore_ascii_case(".exe").then_some(stem)
+            });
+            n.eq_ignore_ascii_case(name) || stem.is_some_and(|s| n.eq_ignore_ascii_case(s))
+        }
         ProcessSelector::Name(n) => n == name,
     }
 }

@@ -228,10 +228,11 @@ fn selected(sel: &[ProcessSelector], pid: Pid, name: &str) -> bool {
         || sel.iter().any(|s| match s {
             ProcessSelector::Pid(p) => *p == pid,
             ProcessSelector::Name(n) => {
-                n.eq_ignore_ascii_case(name)
-                    || name
-                        .strip_suffix(".exe")
-                        .is_some_and(|stem| n.eq_ignore_ascii_case(stem))
+                let stem = name.len().checked_sub(4).and_then(|i| {
+                    let (stem, ext) = (name.get(..i)?, name.get(i..)?);
+                    ext.eq_ignore_ascii_case(".exe").then_some(stem)
+                });
+                n.eq_ignore_ascii_case(name) || stem.is_some_and(|s| n.eq_ignore_ascii_case(s))
             }
         })
 }

@@ -17,6 +17,7 @@
 //! only contend in procfs).
 
 mod pipe;
+mod shared;
 
 use std::collections::{BTreeMap, HashMap};
 use std::ffi::CStr;
@@ -52,6 +53,9 @@ pub(crate) fn scan(opts: &ScanOptions) -> Result<Snapshot> {
         }
     }
     snap.vanished = live.vanished;
+    if opts.long {
+        shared::find_shared(&mut snap);
+    }
     Ok(snap)
 }
 

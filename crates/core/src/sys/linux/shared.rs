@@ -17,6 +17,12 @@ const O_CLOEXEC: u32 = 0o2000000;
 /// opened separately by every process (`/dev/null`) would cost a call per pair.
 const MAX_CLASSES: usize = 8;
 
+/// A handle by its place in the snapshot: (process index, handle index).
+type Slot = (usize, usize);
+
+/// What handles on one description have in common: object, flags, position.
+type Candidate<'a> = (&'a ObjectId, Option<u32>, Option<u64>);
+
 /// Whether fd `a` of `pa` and fd `b` of `pb` are the same open file description.
 /// `None` when the kernel will not say (permission, a process or fd gone).
 fn same_file(pa: Pid, a: u64, pb: Pid, b: u64) -> Option<bool> {
@@ -44,8 +50,7 @@ fn same_file(pa: Pid, a: u64, pb: Pid, b: u64) -> Option<bool> {
 pub(crate) fn find_shared(snap: &mut Snapshot) {
     // Candidates: same object, same open flags, same position. fdinfo adds O_CLOEXEC,
     // which belongs to the fd, not the description: leave it out.
-    let mut groups: HashMap<(&ObjectId, Option<u32>, Option<u64>), Vec<(usize, usize)>> =
-        HashMap::new();
+    let mut groups: HashMap<Candidate<'_>, Vec<Slot>> = HashMap::new();
     for (pi, p) in snap.processes.iter().enumerate() {
         for (hi, h) in p.handles.iter().enumerate() {
             if let (Some(obj), Some(d)) = (&h.object, &h.details) {
@@ -57,10 +62,10 @@ pub(crate) fn find_shared(snap: &mut Snapshot) {
             }
         }
     }
-    let mut links: Vec<Vec<(usize, usize)>> = Vec::new();
+    let mut links: Vec<Vec<Slot>> = Vec::new();
     for members in groups.into_values().filter(|m| m.len() > 1) {
         // Each class is one description: its members, the first one its representative.
-        let mut classes: Vec<Vec<(usize, usize)>> = Vec::new();
+        let mut classes: Vec<Vec<Slot>> = Vec::new();
         let mut gave_up = false;
         for &(pi, hi) in &members {
             let (pid, fd) = (

@@ -179,8 +179,8 @@ pub enum Align {
     Right,
 }
 
-/// An aligned text table. Cells must already be escaped. The last column is never
-/// padded or cut, so long names stay whole.
+/// An aligned text table. Cells must already be escaped. Nothing is ever cut; a
+/// left-aligned last column is not padded either, so long names stay whole.
 #[derive(Debug)]
 pub struct Table {
     headers: Vec<&'static str>,
@@ -265,7 +265,7 @@ impl Table {
             }
             let pad = self.widths[i].saturating_sub(width(cell));
             match self.align[i] {
-                _ if i == last => w.write_all(cell.as_bytes())?,
+                Align::Left if i == last => w.write_all(cell.as_bytes())?,
                 Align::Left => write!(w, "{cell}{:pad$}", "")?,
                 Align::Right => write!(w, "{:pad$}{cell}", "")?,
             }

@@ -126,6 +126,7 @@ pub fn fdinfo(text: &[u8]) -> FdInfo {
             )),
         }
     }
+    info.extra.shrink_to_fit();
     info
 }
 

@@ -24,8 +24,8 @@ pub struct DecodedRight {
     pub doc: &'static str,
 }
 
-/// A decoded mask.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A decoded mask. `Decoded::default()` is an empty one, ready for [`decode_into`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Decoded {
     /// The mask as given.
     pub mask: u32,

@@ -257,7 +257,7 @@ fn batch(
     let mut line = String::with_capacity(128);
     let mut summary = String::with_capacity(256);
     // One Decoded reused for every line: no allocation per line once it has grown.
-    let mut d = decode(0, None);
+    let mut d = Decoded::default();
     let mut bad = 0u64;
     let mut number = 0u64;
     loop {

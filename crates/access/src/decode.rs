@@ -24,8 +24,8 @@ pub struct DecodedRight {
     pub doc: &'static str,
 }
 
-/// A decoded mask.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A decoded mask. `Decoded::default()` is an empty one, ready for [`decode_into`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Decoded {
     /// The mask as given.
     pub mask: u32,
@@ -98,9 +98,38 @@ impl Decoded {
 /// Decodes `mask` for `ty`. Without a type, only the standard, special and generic bits are
 /// named and the specific bits are reported in `unknown`.
 pub fn decode(mask: u32, ty: Option<&'static TypeInfo>) -> Decoded {
+    let mut d = Decoded {
+        mask,
+        ty,
+        rights: Vec::new(),
+        compact: Vec::new(),
+        unknown: 0,
+    };
+    decode_into(mask, ty, &mut d);
+    d
+}
+
+/// Like [`decode`], but fills `out`, reusing its buffers: decoding a stream of masks this
+/// way allocates nothing once the buffers have grown.
+pub fn decode_into(mask: u32, ty: Option<&'static TypeInfo>, out: &mut Decoded) {
+    out.mask = mask;
+    out.ty = ty;
+    out.rights.clear();
+    out.compact.clear();
+    out.unknown = match ty {
+        Some(t) if t.kind == Kind::OpenFlags => decode_open_flags(mask, t, &mut out.rights),
+        _ => decode_access_mask(mask, ty, &mut out.rights),
+    };
     match ty {
-        Some(t) if t.kind == Kind::OpenFlags => decode_open_flags(mask, t),
-        _ => decode_access_mask(mask, ty),
+        Some(t) if t.kind == Kind::OpenFlags => {
+            out.compact.extend(out.rights.iter().map(|r| r.name));
+        }
+        _ => fold(
+            mask,
+            ty.map_or(&[], |t| t.combos),
+            &out.rights,
+            &mut out.compact,
+        ),
     }
 }
 
@@ -108,8 +137,12 @@ fn find(table: &'static [Right], bit: u32) -> Option<&'static Right> {
     table.iter().find(|r| r.bits == bit)
 }
 
-fn decode_access_mask(mask: u32, ty: Option<&'static TypeInfo>) -> Decoded {
-    let mut rights = Vec::with_capacity(mask.count_ones() as usize);
+/// Names each set bit into `rights`; returns the bits with no name.
+fn decode_access_mask(
+    mask: u32,
+    ty: Option<&'static TypeInfo>,
+    rights: &mut Vec<DecodedRight>,
+) -> u32 {
     let mut unknown = 0;
     let mut rest = mask;
     while rest != 0 {
@@ -133,22 +166,18 @@ fn decode_access_mask(mask: u32, ty: Option<&'static TypeInfo>) -> Decoded {
             _ => unknown |= bit,
         }
     }
-    let combos: &'static [Right] = ty.map_or(&[], |t| t.combos);
-    let compact = fold(mask, combos, &rights);
-    Decoded {
-        mask,
-        ty,
-        rights,
-        compact,
-        unknown,
-    }
+    unknown
 }
 
 /// The compact form: greedily take the combination contained in `mask` that adds the most
 /// bits not yet covered (the type's own before the standard ones), as long as it adds at
 /// least two; then name every right still uncovered.
-fn fold(mask: u32, combos: &'static [Right], rights: &[DecodedRight]) -> Vec<&'static str> {
-    let mut compact = Vec::with_capacity(4);
+fn fold(
+    mask: u32,
+    combos: &'static [Right],
+    rights: &[DecodedRight],
+    compact: &mut Vec<&'static str>,
+) {
     let mut covered = 0u32;
     loop {
         let mut best: Option<&'static Right> = None;
@@ -172,15 +201,14 @@ fn fold(mask: u32, combos: &'static [Right], rights: &[DecodedRight]) -> Vec<&'s
         }
     }
     for r in rights {
-        if r.bits & !covered != 0 || r.bits == 0 {
+        if r.bits & !covered != 0 {
             compact.push(r.name);
         }
     }
-    compact
 }
 
-fn decode_open_flags(flags: u32, ty: &'static TypeInfo) -> Decoded {
-    let mut rights = Vec::with_capacity(4);
+/// Names the access mode and each flag into `rights`; returns the bits with no name.
+fn decode_open_flags(flags: u32, ty: &'static TypeInfo, rights: &mut Vec<DecodedRight>) -> u32 {
     let mut unknown = 0;
     let mode = flags & O_ACCMODE;
     let mode_right = match mode {
@@ -220,15 +248,7 @@ fn decode_open_flags(flags: u32, ty: &'static TypeInfo) -> Decoded {
             });
         }
     }
-    unknown |= flags & !covered;
-    let compact = rights.iter().map(|r| r.name).collect();
-    Decoded {
-        mask: flags,
-        ty: Some(ty),
-        rights,
-        compact,
-        unknown,
-    }
+    unknown | (flags & !covered)
 }
 
 /// Maps the generic bits of `mask` through `ty`'s generic mapping: each `GENERIC_*` bit is

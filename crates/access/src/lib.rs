@@ -3,7 +3,8 @@
 //!
 //! The API other crates rely on (keep these signatures stable):
 //! - [`lookup_type`], [`types`]: the object types, found by name or alias.
-//! - [`decode`] → [`Decoded`]: the set rights, the compact form, unnamed bits, a summary.
+//! - [`decode`] → [`Decoded`]: the set rights, the compact form, unnamed bits, a summary
+//!   ([`decode_into`] reuses a `Decoded`'s buffers).
 //! - [`encode`]: right names, numbers and SDDL strings → a mask.
 //! - [`map_generic`]: `GENERIC_*` bits through a type's generic mapping.
 //! - [`parse_mask`]: hex, decimal or octal text → a mask.
@@ -18,7 +19,7 @@ mod model;
 mod parse;
 pub mod tables;
 
-pub use decode::{Decoded, DecodedRight, decode, map_generic};
+pub use decode::{Decoded, DecodedRight, decode, decode_into, map_generic};
 pub use encode::{EncodeError, encode};
 pub use fd::{FdMode, fd_flag_names, fd_mode};
 pub use model::{GenericMapping, Group, Kind, Right, TypeInfo};
@@ -32,23 +33,32 @@ pub fn types() -> &'static [TypeInfo] {
 /// Finds a type by its name or an alias, ignoring case, spaces, `-` and `_`
 /// (`file`, `Mutex`, `ALPC Port`, `winsta`, `registry`, `fd`).
 pub fn lookup_type(name: &str) -> Option<&'static TypeInfo> {
-    // Names and aliases are plain ASCII letters and digits (a test keeps them so), so the
-    // given name, stripped of separators, compares byte for byte; no allocation, since
-    // this runs once per line in batch mode.
+    use std::collections::HashMap;
+    use std::sync::OnceLock;
+
+    // Names and aliases are plain ASCII letters and digits (a test keeps them so): index
+    // them in lower case once; a lookup then strips separators into a stack buffer and
+    // hashes it, without allocating, since batch mode looks up a type per line.
+    static INDEX: OnceLock<HashMap<Box<[u8]>, &'static TypeInfo>> = OnceLock::new();
+    let index = INDEX.get_or_init(|| {
+        let mut index = HashMap::new();
+        for t in tables::TYPES {
+            for name in std::iter::once(&t.name).chain(t.aliases) {
+                index
+                    .entry(name.to_ascii_lowercase().into_bytes().into_boxed_slice())
+                    .or_insert(t);
+            }
+        }
+        index
+    });
     let mut buf = [0u8; 40];
     let mut len = 0;
     for &c in name.as_bytes() {
         if matches!(c, b' ' | b'-' | b'_') {
             continue;
         }
-        *buf.get_mut(len)? = c;
+        *buf.get_mut(len)? = c.to_ascii_lowercase();
         len += 1;
     }
-    let key = &buf[..len];
-    tables::TYPES.iter().find(|t| {
-        key.eq_ignore_ascii_case(t.name.as_bytes())
-            || t.aliases
-                .iter()
-                .any(|a| key.eq_ignore_ascii_case(a.as_bytes()))
-    })
+    index.get(&buf[..len]).copied()
 }

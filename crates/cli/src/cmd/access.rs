@@ -7,7 +7,8 @@ use std::io::{self, BufRead, BufWriter, Write};
 
 use anyhow::{Context, bail};
 use pipescope_access::{
-    Decoded, Group, Kind, TypeInfo, decode, encode, lookup_type, map_generic, parse_mask, types,
+    Decoded, Group, Kind, TypeInfo, decode, decode_into, encode, lookup_type, map_generic,
+    parse_mask, types,
 };
 use serde::Serialize;
 use serde::ser::{SerializeMap, SerializeSeq, Serializer};
@@ -255,7 +256,8 @@ fn batch(
 ) -> anyhow::Result<u64> {
     let mut line = String::with_capacity(128);
     let mut summary = String::with_capacity(256);
-    let mut cache: (String, Option<&'static TypeInfo>) = (String::new(), None);
+    // One Decoded reused for every line: no allocation per line once it has grown.
+    let mut d = Decoded::default();
     let mut bad = 0u64;
     let mut number = 0u64;
     loop {
@@ -268,22 +270,13 @@ fn batch(
         if text.is_empty() {
             continue;
         }
-        match batch_line(text, default_ty, &mut cache, args.map_generic) {
+        match batch_line(text, default_ty, args.map_generic) {
             Ok((mask, ty, mapped_from)) => {
-                let d = decode(mask, ty);
+                decode_into(mask, ty, &mut d);
                 summary.clear();
                 d.write_summary(&mut summary)?;
                 if args.json {
-                    compact_json(
-                        &mut *out,
-                        &MaskJson {
-                            d: &d,
-                            summary: &summary,
-                            mapped_from,
-                            details: false,
-                        },
-                    )?;
-                    out.write_all(b"\n")?;
+                    write_json_line(out, &d, &summary, mapped_from)?;
                 } else {
                     write_batch_line(out, &d, &summary)?;
                 }
@@ -313,7 +306,6 @@ fn batch(
 fn batch_line(
     text: &str,
     default_ty: Option<&'static TypeInfo>,
-    cache: &mut (String, Option<&'static TypeInfo>),
     map: bool,
 ) -> Result<(u32, Option<&'static TypeInfo>, Option<u32>), String> {
     let (mask_text, ty_text) = match text.split_once([' ', '\t']) {
@@ -322,14 +314,8 @@ fn batch_line(
     };
     let ty = if ty_text.is_empty() {
         default_ty
-    } else if cache.1.is_some() && cache.0 == ty_text {
-        cache.1
     } else {
-        let t = lookup_type(ty_text).ok_or_else(|| format!("unknown type `{ty_text}`"))?;
-        cache.0.clear();
-        cache.0.push_str(ty_text);
-        cache.1 = Some(t);
-        Some(t)
+        Some(lookup_type(ty_text).ok_or_else(|| format!("unknown type `{ty_text}`"))?)
     };
     let mask = parse_mask(mask_text, ty).map_err(|e| e.to_string())?;
     let (mask, mapped_from) = mapped(mask, ty, map).map_err(|e| e.to_string())?;
@@ -339,18 +325,82 @@ fn batch_line(
 /// A batch result: the mask (hex; octal for open flags), type, compact form, summary,
 /// separated by tabs.
 fn write_batch_line(out: &mut impl Write, d: &Decoded, summary: &str) -> io::Result<()> {
-    let ty = d.ty.map_or("-", |t| t.name);
     if d.ty.is_some_and(|t| t.kind == Kind::OpenFlags) {
-        write!(out, "0{:o}\t{ty}\t", d.mask)?;
+        write!(out, "0{:o}", d.mask)?;
     } else {
-        write!(out, "0x{:08x}\t{ty}\t", d.mask)?;
+        out.write_all(&hex8(d.mask))?;
     }
+    out.write_all(b"\t")?;
+    out.write_all(d.ty.map_or("-", |t| t.name).as_bytes())?;
+    out.write_all(b"\t")?;
     if d.compact.is_empty() {
         out.write_all(b"-")?;
     } else {
         write_joined(out, &d.compact, " | ")?;
     }
-    writeln!(out, "\t{summary}")
+    out.write_all(b"\t")?;
+    out.write_all(summary.as_bytes())?;
+    out.write_all(b"\n")
+}
+
+/// `0x` and eight hex digits, without going through `fmt` (batch mode prints millions).
+fn hex8(mask: u32) -> [u8; 10] {
+    let mut b = *b"0x00000000";
+    for (i, digit) in b[2..].iter_mut().enumerate() {
+        *digit = b"0123456789abcdef"[(mask >> (28 - 4 * i)) as usize & 0xf];
+    }
+    b
+}
+
+/// One mask as a JSON line, written directly: the same object [`MaskJson`] serializes
+/// without `details` (a test compares the two), at a fraction of the cost, since batch
+/// mode writes millions. Every string in it comes from the tables (names and docs the
+/// access crate's tests keep free of characters JSON escapes) or is built from them.
+fn write_json_line(
+    out: &mut impl Write,
+    d: &Decoded,
+    summary: &str,
+    mapped_from: Option<u32>,
+) -> io::Result<()> {
+    fn strings<'a>(out: &mut impl Write, items: impl Iterator<Item = &'a str>) -> io::Result<()> {
+        out.write_all(b"[")?;
+        for (i, s) in items.enumerate() {
+            debug_assert!(!s.contains(['"', '\\']) && !s.contains(char::is_control));
+            out.write_all(if i == 0 { b"\"" } else { b",\"" })?;
+            out.write_all(s.as_bytes())?;
+            out.write_all(b"\"")?;
+        }
+        out.write_all(b"]")
+    }
+    write!(out, "{{\"mask\":{},\"hex\":\"{:#x}\"", d.mask, d.mask)?;
+    if d.ty.is_some_and(|t| t.kind == Kind::OpenFlags) {
+        write!(out, ",\"octal\":\"0{:o}\"", d.mask)?;
+    }
+    match d.ty {
+        Some(t) => {
+            out.write_all(b",\"type\":\"")?;
+            out.write_all(t.name.as_bytes())?;
+            out.write_all(b"\"")?;
+        }
+        None => out.write_all(b",\"type\":null")?,
+    }
+    out.write_all(b",\"rights\":")?;
+    strings(out, d.rights.iter().map(|r| r.name))?;
+    out.write_all(b",\"compact\":")?;
+    strings(out, d.compact.iter().copied())?;
+    write!(out, ",\"unknown\":{}", d.unknown)?;
+    debug_assert!(!summary.contains(['"', '\\']) && !summary.contains(char::is_control));
+    out.write_all(b",\"summary\":\"")?;
+    out.write_all(summary.as_bytes())?;
+    out.write_all(if d.needs_type() {
+        b"\",\"needs_type\":true"
+    } else {
+        b"\",\"needs_type\":false"
+    })?;
+    if let Some(from) = mapped_from {
+        write!(out, ",\"mapped_from\":{from}")?;
+    }
+    out.write_all(b"}\n")
 }
 
 /// The JSON of one mask (see docs/readme/access.md for the schema).
@@ -563,4 +613,54 @@ fn compact_json(out: &mut impl Write, value: &impl Serialize) -> io::Result<()> 
 /// Like [`compact_json`], indented for people.
 fn pretty_json(out: &mut impl Write, value: &impl Serialize) -> io::Result<()> {
     serde_json::to_writer_pretty(out, value).map_err(io::Error::from)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The hand-written batch line is exactly the serde object without `details`.
+    #[test]
+    fn json_line_matches_the_serialized_object() {
+        let masks = [
+            0,
+            0x120189,
+            0x120196,
+            0x1fffff,
+            0x1410,
+            0x2000_0000,
+            0xffff_ffff,
+            0o2000001,
+            0o4000003,
+            0x0ce0_0000,
+        ];
+        let tys = std::iter::once(None).chain(types().iter().map(Some));
+        for ty in tys {
+            for &mask in &masks {
+                for mapped_from in [None, Some(0x1000_0000)] {
+                    let d = decode(mask, ty);
+                    let summary = d.summary();
+                    let mut line = Vec::new();
+                    write_json_line(&mut line, &d, &summary, mapped_from).unwrap();
+                    assert_eq!(line.last(), Some(&b'\n'));
+                    let fast: serde_json::Value = serde_json::from_slice(&line).unwrap();
+                    let json = MaskJson {
+                        d: &d,
+                        summary: &summary,
+                        mapped_from,
+                        details: false,
+                    };
+                    let slow = serde_json::to_value(&json).unwrap();
+                    assert_eq!(fast, slow, "{:?} {mask:#x}", ty.map(|t| t.name));
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn hex8_pads_to_eight_digits() {
+        assert_eq!(&hex8(0x120189), b"0x00120189");
+        assert_eq!(&hex8(u32::MAX), b"0xffffffff");
+        assert_eq!(&hex8(0), b"0x00000000");
+    }
 }

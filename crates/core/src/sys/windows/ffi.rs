@@ -540,3 +540,28 @@ pub(crate) fn enable_debug_privilege() -> bool {
     // SAFETY: reads this thread's last error; no arguments.
     ok != 0 && unsafe { GetLastError() } != ERROR_NOT_ALL_ASSIGNED
 }
+
+/// FileInternalInformation: the file system's index number for the file. The named-pipe
+/// file system has answered with its per-instance context block, which both ends of a
+/// pipe share; some systems answer 0. May block like [`object_name`].
+pub(crate) fn internal_index(h: BorrowedHandle<'_>) -> io::Result<u64> {
+    use windows_sys::Wdk::Storage::FileSystem::FileInternalInformation;
+    let mut buf = Buffer::new(8);
+    let mut iosb = IO_STATUS_BLOCK::default();
+    // SAFETY: `h` is live; `iosb` and `buf` (8 aligned bytes) are writable.
+    let status = unsafe {
+        NtQueryInformationFile(
+            h.as_raw_handle(),
+            &mut iosb,
+            buf.ptr(),
+            8,
+            FileInternalInformation,
+        )
+    };
+    if status < 0 {
+        return Err(nt_error(status));
+    }
+    let mut index = [0u8; 8];
+    index.copy_from_slice(&buf.bytes()[..8]);
+    Ok(u64::from_le_bytes(index))
+}

@@ -29,6 +29,34 @@ pub(crate) struct FileFacts {
     pub(crate) name: Option<String>,
     /// FilePipeLocalInformation, for pipe ends.
     pub(crate) pipe: Option<PipeLocalInfo>,
+    /// FileInternalInformation of an unnamed pipe end (see [`ends_pair_by_index`]).
+    pub(crate) index: Option<u64>,
+}
+
+/// Whether this system gives both ends of a pipe one FileInternalInformation index, so
+/// unnamed pipe ends can be paired by it. Old NPFS answered with its per-instance block,
+/// which both ends share; ReactOS answers 0 and Wine 8 not at all. Decided once, on a
+/// pipe of our own: two ends must agree on a non-zero index that a second pipe does not
+/// share.
+pub(crate) fn ends_pair_by_index() -> bool {
+    static PAIRS: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *PAIRS.get_or_init(|| {
+        let index_of = || -> Option<u64> {
+            let (r, w) = ffi::create_pipe(false).ok()?;
+            let a = ffi::internal_index(r.as_handle()).ok()?;
+            let b = ffi::internal_index(w.as_handle()).ok()?;
+            (a == b && a != 0).then_some(a)
+        };
+        // Both pipes stay open together, so their indexes cannot be reused.
+        let (r1, w1) = match ffi::create_pipe(false) {
+            Ok(p) => p,
+            Err(_) => return false,
+        };
+        let first = ffi::internal_index(r1.as_handle()).ok();
+        let first_w = ffi::internal_index(w1.as_handle()).ok();
+        let second = index_of();
+        matches!((first, first_w, second), (Some(a), Some(b), Some(c)) if a == b && a != 0 && c != a)
+    })
 }
 
 /// Queries a `File` handle's name and, when it may be a pipe, its pipe information. Both
@@ -44,7 +72,17 @@ pub(crate) fn file_facts(dup: &OwnedHandle) -> FileFacts {
     } else {
         None
     };
-    FileFacts { name, pipe }
+    let unnamed = name
+        .as_deref()
+        .is_none_or(|n| n.is_empty() || n == parse::NAMED_PIPE_DEVICE);
+    let index = if pipe.is_some() && unnamed && ends_pair_by_index() {
+        ffi::internal_index(dup.as_handle())
+            .ok()
+            .filter(|&i| i != 0)
+    } else {
+        None
+    };
+    FileFacts { name, pipe, index }
 }
 
 /// The guarded query run on each `File` handle.
@@ -141,6 +179,7 @@ impl<'a> Scanner<'a> {
             ..HandleDetails::default()
         };
         let mut pipe_info = None;
+        let mut pipe_index = None;
         let mut name_unavailable = None;
         if let Some(dup) = dup {
             if self.opts.long {
@@ -160,6 +199,7 @@ impl<'a> Scanner<'a> {
                     Some(f) => {
                         h.name = Name(f.name.unwrap_or_default().into_bytes());
                         pipe_info = f.pipe;
+                        pipe_index = f.index;
                     }
                     None => {
                         name_unavailable = Some(format!(
@@ -180,9 +220,12 @@ impl<'a> Scanner<'a> {
             h.pipe = by_name.or_else(|| pipe_info.is_some().then_some(PipeKind::Anonymous));
             if h.pipe.is_some() {
                 // Both ends of a pipe share its name (Wine, named pipes); each end is its
-                // own file object, so an address would not pair them. Unnamed ends
-                // cannot be paired at all.
-                h.object = by_name.map(|_| ObjectId::Name(name.into_owned()));
+                // own file object, so an address would not pair them. Unnamed ends pair
+                // by their shared index where the system proves it gives one, else not.
+                h.object = match by_name {
+                    Some(_) => Some(ObjectId::Name(name.into_owned())),
+                    None => pipe_index.map(ObjectId::Address),
+                };
             }
         }
         if self.opts.pipes_only && h.pipe.is_none() && name_unavailable.is_none() {
@@ -278,6 +321,8 @@ pub(crate) fn read_table(opts: &ScanOptions) -> Result<(Vec<HandleEntry>, Scanne
 
 /// [`scan`] with the guarded query for `File` handles given (tests give one that blocks).
 pub(crate) fn scan_with(opts: &ScanOptions, query: FileQuery) -> Result<Snapshot> {
+    // Decided before the handle table is read, so its probe pipes are closed by then.
+    ends_pair_by_index();
     let (table, mut scanner) = read_table(opts)?;
     scanner.query = query;
     let me = ffi::current_pid();

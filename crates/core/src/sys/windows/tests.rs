@@ -303,3 +303,21 @@ fn live_object_types_map_generic_rights() {
     assert!(file.handles > 0);
     assert!(types.iter().any(|t| t.name == "Process"));
 }
+
+#[test]
+fn unnamed_pipes_pair_by_index_only_where_the_system_proves_it() {
+    // Fresh evidence from two pipes open at once: each pipe's two ends share a non-zero
+    // index, and the pipes' indexes differ. Wine 8 answers no index for pipes at all.
+    let (r1, w1) = ffi::create_pipe(false).unwrap();
+    let (r2, w2) = ffi::create_pipe(false).unwrap();
+    let index = |h: &OwnedHandle| ffi::internal_index(h.as_handle()).ok();
+    let shared = |a: Option<u64>, b: Option<u64>| a.filter(|&i| i != 0 && Some(i) == b);
+    let evidence = match (
+        shared(index(&r1), index(&w1)),
+        shared(index(&r2), index(&w2)),
+    ) {
+        (Some(a), Some(b)) => a != b,
+        _ => false,
+    };
+    assert_eq!(scan::ends_pair_by_index(), evidence);
+}

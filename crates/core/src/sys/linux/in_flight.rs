@@ -297,4 +297,35 @@ mod tests {
         };
         assert!(!s.may_hold_fds(ino), "an idle stream socket is skipped");
     }
+
+    proptest::proptest! {
+        #[test]
+        fn any_bytes_parse_without_panic(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..256)) {
+            let _ = parse_dump(&bytes, &mut HashMap::new());
+            let _ = scm_fds(&bytes);
+        }
+
+        #[test]
+        fn a_dump_gives_back_every_socket(
+            socks in proptest::collection::vec((1u8..6, 1u8..11, proptest::prelude::any::<u32>(), proptest::prelude::any::<u32>()), 0..40)
+        ) {
+            let bytes: Vec<u8> = socks.iter().flat_map(|&(k, st, ino, rq)| msg(k, st, ino, rq)).collect();
+            let mut by_ino = HashMap::new();
+            proptest::prop_assert_eq!(parse_dump(&bytes, &mut by_ino), Some(Dump::More));
+            for &(_, _, ino, _) in &socks {
+                // A later message for the same inode wins.
+                let last = socks.iter().rev().find(|s| s.2 == ino).unwrap();
+                proptest::prop_assert_eq!(
+                    by_ino.get(&u64::from(ino)),
+                    Some(&UnixSocket { kind: last.0, state: last.1, rqueue: last.3 })
+                );
+            }
+        }
+
+        #[test]
+        fn scm_fds_reads_back_its_number(n in proptest::prelude::any::<u64>()) {
+            let text = format!("pos:\t0\nflags:\t02\nmnt_id:\t9\nino:\t5\nscm_fds: {n}\n");
+            proptest::prop_assert_eq!(scm_fds(text.as_bytes()), Some(n));
+        }
+    }
 }

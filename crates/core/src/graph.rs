@@ -956,4 +956,74 @@ mod tests {
         assert_eq!(chain, vec![51]);
         assert!(g.ancestors(999).is_empty());
     }
+
+    fn any_mode() -> impl proptest::strategy::Strategy<Value = Mode> {
+        proptest::prop_oneof![
+            proptest::strategy::Just(Mode::Read),
+            proptest::strategy::Just(Mode::Write),
+            proptest::strategy::Just(Mode::ReadWrite),
+            proptest::strategy::Just(Mode::Unknown),
+        ]
+    }
+
+    proptest::proptest! {
+        /// Random processes holding random ends of a few pipes.
+        #[test]
+        fn the_graph_keeps_every_end_and_its_findings_follow_the_rules(
+            procs in proptest::collection::vec(
+                proptest::collection::vec((0u64..6, 1u64..4, any_mode()), 0..5),
+                1..6,
+            )
+        ) {
+            let snapshot = snap(
+                procs
+                    .iter()
+                    .enumerate()
+                    .map(|(i, ends)| {
+                        let mut seen = std::collections::BTreeSet::new();
+                        let handles = ends
+                            .iter()
+                            .filter(|(fd, _, _)| seen.insert(*fd))
+                            .map(|&(fd, ino, mode)| pipe_end(fd, ino, mode))
+                            .collect();
+                        proc_(100 + i as Pid, 1, "p", handles)
+                    })
+                    .collect(),
+            );
+            let g = PipeGraph::build(&snapshot, &OPTS);
+            let mut total = 0;
+            for p in &g.pipes {
+                total += p.ends().count();
+                for e in p.ends() {
+                    let h = snapshot.processes.iter().find(|q| q.pid == e.pid).unwrap()
+                        .handles.iter().find(|h| h.handle == e.handle).unwrap();
+                    proptest::prop_assert_eq!(h.object.as_ref(), Some(&p.object));
+                    proptest::prop_assert_eq!(p.readers.iter().any(|r| r == e), h.mode.reads());
+                    proptest::prop_assert_eq!(p.writers.iter().any(|w| w == e), h.mode.writes());
+                }
+                let mut writer_pids: Vec<Pid> = p.writers.iter().map(|e| e.pid).collect();
+                writer_pids.dedup();
+                let stdout_writers: Vec<Pid> =
+                    p.writers.iter().filter(|e| e.handle == 1).map(|e| e.pid).collect();
+                for f in p.findings.iter().filter(|f| f.kind == FindingKind::ExtraWriter) {
+                    proptest::prop_assert!(writer_pids.len() > 1);
+                    let pid = f.pid.unwrap();
+                    proptest::prop_assert!(!stdout_writers.contains(&pid));
+                    proptest::prop_assert!(p.writers.iter().any(|e| (e.pid, e.handle) == (pid, f.handle.unwrap())));
+                }
+                // Every write end outside the intended writers is named.
+                if writer_pids.len() > 1 && !stdout_writers.is_empty() {
+                    let named = p.findings.iter().filter(|f| f.kind == FindingKind::ExtraWriter).count();
+                    let stray = p.writers.iter().filter(|e| !stdout_writers.contains(&e.pid)).count();
+                    proptest::prop_assert_eq!(named, stray);
+                }
+                let lost_reader = p.readers.is_empty() && !p.writers.is_empty() && p.unknown.is_empty();
+                let lost_writer = p.writers.is_empty() && !p.readers.is_empty() && p.unknown.is_empty();
+                proptest::prop_assert_eq!(p.has(FindingKind::NoReader), lost_reader);
+                proptest::prop_assert_eq!(p.has(FindingKind::NoWriter), lost_writer);
+            }
+            let handles: usize = snapshot.processes.iter().map(|p| p.handles.len()).sum();
+            proptest::prop_assert_eq!(total, handles);
+        }
+    }
 }

@@ -82,7 +82,21 @@ fn scan_both(demo: &PipeDemo, child: u32) -> anyhow::Result<Snapshot> {
     };
     let mut snap = pipescope_core::scan(&opts).context("scanning the two processes")?;
     for p in &mut snap.processes {
-        p.handles.retain(|h| h.object == demo.read.object);
+        if demo.read.object.is_some() {
+            p.handles.retain(|h| h.object == demo.read.object);
+        } else {
+            // No identity to match by (an unnamed Windows pipe): our write end by its
+            // value, and in the child the read ends it holds.
+            let ours = p.pid == demo.pid;
+            p.handles.retain(|h| {
+                h.pipe.is_some()
+                    && if ours {
+                        h.handle == demo.write.handle
+                    } else {
+                        h.mode.reads()
+                    }
+            });
+        }
     }
     Ok(snap)
 }

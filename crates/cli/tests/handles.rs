@@ -462,3 +462,26 @@ fn colour_only_on_a_terminal_and_never_with_no_color() {
     );
     assert!(!plain.contains('\x1b'), "{plain:?}");
 }
+
+#[test]
+fn flags_alone_adds_only_the_open_flags() {
+    let farm = Farm::start(&["--pipelines", "1", "--stages", "2", "--extra", "8"]);
+    let seen = handles_by_fd(&json_on_farm(&farm, &["--flags"]));
+    assert_eq!(
+        seen.len() as u64,
+        farm.manifest["total_fds"].as_u64().unwrap()
+    );
+    for ((pid, fd), h) in &seen {
+        assert!(h.get("details").is_none(), "{h}");
+        let mask = h["flags"]["mask"]
+            .as_u64()
+            .unwrap_or_else(|| panic!("{pid}/{fd}: {h}"));
+        let access = match mask & 3 {
+            0 => "r",
+            1 => "w",
+            _ => "rw",
+        };
+        // The mode read from the fd link's permission bits agrees with fdinfo.
+        assert_eq!(h["mode"], access, "{pid}/{fd}: {h}");
+    }
+}

@@ -9,6 +9,7 @@
 
 pub mod error;
 pub mod model;
+pub mod sample;
 mod sys;
 
 pub use error::{Error, ErrorKind, Result};

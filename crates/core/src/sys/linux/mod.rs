@@ -7,3 +7,5 @@ pub(crate) fn scan(_opts: &ScanOptions) -> Result<Snapshot> {
         "scanning handles (Linux backend not written yet)",
     ))
 }
+
+pub(crate) mod sample;

@@ -1,0 +1,492 @@
+//! Linux pipeline sampler: finds stages in /proc, reads each stage's counters
+//! (`/proc/PID/io`, `stat`, `wchan`) and measures each pipe's fill with a duplicate of its
+//! read end (`pidfd_getfd`, then `FIONREAD` and `F_GETPIPE_SZ`) closed at once.
+//!
+//! Only read-only ends are duplicated: a held write end would delay the reader's end of
+//! file. The duplicate lives for two syscalls and never reads, so no byte of the
+//! pipeline's data is consumed, delayed or reordered.
+
+use std::collections::{BTreeSet, HashMap};
+use std::fs;
+use std::io;
+use std::os::fd::OwnedFd;
+use std::time::Duration;
+
+use rustix::fs::{OFlags, fcntl_getfl, fstat};
+use rustix::process::{Pid as RPid, PidfdFlags, PidfdGetfdFlags, pidfd_getfd, pidfd_open};
+
+use crate::model::{Pid, ProcessSelector};
+use crate::sample::{
+    FillMissing, PipeEnd, PipeSample, Pipeline, ProcEnds, Sample, StageSample, StageState, Target,
+    connected, pipe_wait_from_wchan,
+};
+use crate::{Error, Result};
+
+/// What we keep per stage between samples.
+#[derive(Debug)]
+struct Tracked {
+    /// Start time (clock ticks since boot) at first sight, to notice pid reuse.
+    start: Option<u64>,
+    /// A pidfd, for duplicating this stage's read end; `Err` says why there is none.
+    pidfd: std::result::Result<OwnedFd, FillMissing>,
+    exited: bool,
+}
+
+#[derive(Debug)]
+pub(crate) struct Sampler {
+    tracked: HashMap<Pid, Tracked>,
+    tick: Duration,
+    me: Pid,
+}
+
+impl Sampler {
+    pub(crate) fn new() -> Self {
+        let hz = rustix::param::clock_ticks_per_second().max(1);
+        Sampler {
+            tracked: HashMap::new(),
+            tick: Duration::from_nanos(1_000_000_000 / hz),
+            me: std::process::id(),
+        }
+    }
+
+    /// The processes of the pipeline as they are now.
+    pub(crate) fn discover(&mut self, target: &Target) -> Result<Vec<ProcEnds>> {
+        let table = proc_table()?;
+        match target {
+            Target::Children(root) => {
+                let mut kids: Vec<Pid> = Vec::new();
+                let mut frontier = vec![*root];
+                let mut seen = BTreeSet::from([*root]);
+                while let Some(p) = frontier.pop() {
+                    for (&pid, st) in &table {
+                        if st.ppid == p && seen.insert(pid) {
+                            kids.push(pid);
+                            frontier.push(pid);
+                        }
+                    }
+                }
+                if kids.is_empty() && table.contains_key(root) {
+                    kids.push(*root);
+                }
+                kids.sort_unstable();
+                Ok(kids
+                    .into_iter()
+                    .filter_map(|pid| proc_ends(pid, table.get(&pid).map(|s| s.ppid)))
+                    .collect())
+            }
+            Target::Connected(selectors) => {
+                let mut seeds = Vec::new();
+                for sel in selectors {
+                    let found: Vec<Pid> = match sel {
+                        ProcessSelector::Pid(p) => {
+                            table.contains_key(p).then_some(*p).into_iter().collect()
+                        }
+                        ProcessSelector::Name(n) => table
+                            .iter()
+                            .filter(|(pid, st)| st.comm == *n && **pid != self.me)
+                            .map(|(pid, _)| *pid)
+                            .collect(),
+                    };
+                    if found.is_empty() && self.tracked.is_empty() {
+                        return Err(Error::InvalidInput(match sel {
+                            ProcessSelector::Pid(p) => format!("no process with pid {p}"),
+                            ProcessSelector::Name(n) => format!("no process named `{n}`"),
+                        }));
+                    }
+                    seeds.extend(found);
+                }
+                let all: Vec<ProcEnds> = table
+                    .iter()
+                    .filter(|(pid, _)| **pid != self.me)
+                    .filter_map(|(&pid, st)| proc_ends(pid, Some(st.ppid)))
+                    .filter(|p| seeds.contains(&p.pid) || p.input.is_some() || p.output.is_some())
+                    .collect();
+                Ok(connected(&all, &seeds))
+            }
+        }
+    }
+
+    /// Starts following the stages of `pipeline` that are new.
+    pub(crate) fn track(&mut self, pipeline: &Pipeline) {
+        for s in &pipeline.stages {
+            self.tracked.entry(s.pid).or_insert_with(|| {
+                let start = read_stat(s.pid).ok().map(|st| st.start);
+                let pidfd = RPid::from_raw(s.pid as i32)
+                    .ok_or(FillMissing::Gone)
+                    .and_then(|p| {
+                        pidfd_open(p, PidfdFlags::empty()).map_err(|e| missing(e.into()))
+                    });
+                Tracked {
+                    start,
+                    pidfd,
+                    exited: false,
+                }
+            });
+        }
+    }
+
+    /// Reads every stage and pipe of `pipeline` once.
+    pub(crate) fn sample(&mut self, pipeline: &Pipeline, at: Duration) -> Sample {
+        let stages = pipeline
+            .stages
+            .iter()
+            .map(|s| self.sample_stage(s.pid, s.input.map(|e| e.handle)))
+            .collect();
+        let pipes = pipeline
+            .pipes
+            .iter()
+            .map(|p| {
+                let (fill, capacity) = match p.read_end {
+                    None => (Err(FillMissing::NoReadEnd), None),
+                    Some(end) => match self.tracked.get(&end.pid) {
+                        Some(t) if t.exited => (Err(FillMissing::Gone), None),
+                        // Checked in /proc first: never duplicate anything but a
+                        // read-only end of this very pipe.
+                        Some(Tracked { pidfd: Ok(fd), .. }) => {
+                            match pipe_end(end.pid, end.handle) {
+                                Some(e) if e.ino == p.ino && e.read_only => {
+                                    measure(fd, end.handle, p.ino)
+                                }
+                                Some(_) => (
+                                    Err(FillMissing::Failed(format!(
+                                        "fd {} no longer holds the pipe's read end",
+                                        end.handle
+                                    ))),
+                                    None,
+                                ),
+                                None => (Err(FillMissing::Gone), None),
+                            }
+                        }
+                        Some(Tracked {
+                            pidfd: Err(why), ..
+                        }) => (Err(why.clone()), None),
+                        None => (Err(FillMissing::Failed("not tracked".into())), None),
+                    },
+                };
+                PipeSample {
+                    ino: p.ino,
+                    fill,
+                    capacity,
+                }
+            })
+            .collect();
+        Sample { at, stages, pipes }
+    }
+
+    fn sample_stage(&mut self, pid: Pid, input_fd: Option<u64>) -> StageSample {
+        let mut out = StageSample {
+            pid,
+            state: StageState::Exited,
+            bytes_in: None,
+            bytes_out: None,
+            cpu: None,
+        };
+        let Some(t) = self.tracked.get_mut(&pid) else {
+            return out;
+        };
+        if t.exited {
+            return out;
+        }
+        let Ok(st) = read_stat(pid) else {
+            t.exited = true;
+            return out;
+        };
+        if t.start.is_some_and(|s| s != st.start) || matches!(st.state, 'Z' | 'X' | 'x') {
+            t.exited = true;
+            return out;
+        }
+        out.cpu = Some(self.tick * (st.utime + st.stime) as u32);
+        if let Ok(text) = fs::read_to_string(format!("/proc/{pid}/io")) {
+            let (r, w) = parse_io(&text);
+            out.bytes_in = r;
+            out.bytes_out = w;
+        }
+        out.state = match st.state {
+            'R' => StageState::Running,
+            'T' | 't' => StageState::Stopped,
+            _ => wait_of(pid, input_fd).unwrap_or(StageState::Waiting),
+        };
+        out
+    }
+
+    pub(crate) fn all_exited(&self, pipeline: &Pipeline) -> bool {
+        pipeline
+            .stages
+            .iter()
+            .all(|s| self.tracked.get(&s.pid).is_none_or(|t| t.exited))
+    }
+}
+
+fn missing(e: io::Error) -> FillMissing {
+    if e.raw_os_error() == Some(rustix::io::Errno::SRCH.raw_os_error()) {
+        FillMissing::Gone
+    } else if e.kind() == io::ErrorKind::PermissionDenied {
+        FillMissing::Denied(e.to_string())
+    } else {
+        FillMissing::Failed(e.to_string())
+    }
+}
+
+/// Duplicates the read end at `handle` of the process behind `pidfd`, checks it is still
+/// a read-only end of pipe `ino`, asks how many bytes are queued and how many fit, and
+/// closes it — all before returning.
+fn measure(
+    pidfd: &OwnedFd,
+    handle: u64,
+    ino: u64,
+) -> (std::result::Result<u64, FillMissing>, Option<u64>) {
+    let Ok(target) = i32::try_from(handle) else {
+        return (Err(FillMissing::NoReadEnd), None);
+    };
+    let dup = match pidfd_getfd(pidfd, target, PidfdGetfdFlags::empty()) {
+        Ok(fd) => fd,
+        Err(e) if e == rustix::io::Errno::BADF => {
+            return (
+                Err(FillMissing::Failed(format!(
+                    "the reader closed fd {handle}"
+                ))),
+                None,
+            );
+        }
+        Err(e) if e == rustix::io::Errno::PERM || e == rustix::io::Errno::ACCESS => {
+            return (
+                Err(FillMissing::Denied(format!(
+                    "{} (needs ptrace access to the reader)",
+                    io::Error::from(e)
+                ))),
+                None,
+            );
+        }
+        Err(e) => return (Err(missing(e.into())), None),
+    };
+    let same_pipe = fstat(&dup).is_ok_and(|st| st.st_ino == ino);
+    let read_only = fcntl_getfl(&dup).is_ok_and(|fl| (fl & OFlags::RWMODE) == OFlags::RDONLY);
+    if !(same_pipe && read_only) {
+        drop(dup);
+        return (
+            Err(FillMissing::Failed(format!(
+                "fd {handle} no longer holds the pipe's read end"
+            ))),
+            None,
+        );
+    }
+    let fill = rustix::io::ioctl_fionread(&dup);
+    let capacity = rustix::pipe::fcntl_getpipe_size(&dup)
+        .ok()
+        .map(|c| c as u64);
+    drop(dup);
+    (fill.map_err(|e| missing(e.into())), capacity)
+}
+
+/// Which way a sleeping stage waits: its wait channel, or (where `wchan` is hidden) the
+/// system call it sleeps in and on which fd.
+fn wait_of(pid: Pid, input_fd: Option<u64>) -> Option<StageState> {
+    if let Ok(w) = fs::read_to_string(format!("/proc/{pid}/wchan")) {
+        if !w.is_empty() && w != "0" {
+            return Some(pipe_wait_from_wchan(&w).unwrap_or(StageState::Waiting));
+        }
+    }
+    let text = fs::read_to_string(format!("/proc/{pid}/syscall")).ok()?;
+    wait_from_syscall(&text, input_fd)
+}
+
+/// Parses `/proc/PID/syscall` ("NR arg0 …"): a read of the input fd is a blocked read, a
+/// write of fd 1 a blocked write (system call numbers of this architecture).
+fn wait_from_syscall(text: &str, input_fd: Option<u64>) -> Option<StageState> {
+    let mut f = text.split_whitespace();
+    let nr: u64 = f.next()?.parse().ok()?;
+    let fd = u64::from_str_radix(f.next()?.trim_start_matches("0x"), 16).ok()?;
+    #[cfg(target_arch = "x86_64")]
+    let (reads, writes) = ([0u64, 19], [1u64, 20]);
+    #[cfg(target_arch = "aarch64")]
+    let (reads, writes) = ([63u64, 65], [64u64, 66]);
+    #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
+    let (reads, writes): ([u64; 0], [u64; 0]) = ([], []);
+    if reads.contains(&nr) && Some(fd) == input_fd {
+        Some(StageState::BlockedRead)
+    } else if writes.contains(&nr) && fd == 1 {
+        Some(StageState::BlockedWrite)
+    } else {
+        Some(StageState::Waiting)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Stat {
+    comm: String,
+    state: char,
+    ppid: Pid,
+    utime: u64,
+    stime: u64,
+    start: u64,
+}
+
+fn read_stat(pid: Pid) -> io::Result<Stat> {
+    let text = fs::read_to_string(format!("/proc/{pid}/stat"))?;
+    parse_stat(&text).ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, "bad stat"))
+}
+
+/// Parses `/proc/PID/stat`; the name sits in parentheses and may hold anything.
+fn parse_stat(text: &str) -> Option<Stat> {
+    let open = text.find('(')?;
+    let close = text.rfind(')')?;
+    let comm = text.get(open + 1..close)?.to_string();
+    let f: Vec<&str> = text.get(close + 1..)?.split_whitespace().collect();
+    Some(Stat {
+        comm,
+        state: f.first()?.chars().next()?,
+        ppid: f.get(1)?.parse().ok()?,
+        utime: f.get(11)?.parse().ok()?,
+        stime: f.get(12)?.parse().ok()?,
+        start: f.get(19)?.parse().ok()?,
+    })
+}
+
+/// `rchar` and `wchar` of `/proc/PID/io`.
+fn parse_io(text: &str) -> (Option<u64>, Option<u64>) {
+    let field = |key: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(key))
+            .and_then(|v| v.trim().parse().ok())
+    };
+    (field("rchar:"), field("wchar:"))
+}
+
+/// `N` from a `pipe:[N]` link.
+fn parse_pipe_link(link: &[u8]) -> Option<u64> {
+    let s = std::str::from_utf8(link).ok()?;
+    s.strip_prefix("pipe:[")?.strip_suffix(']')?.parse().ok()
+}
+
+/// The access mode bits of fdinfo's octal `flags:` line.
+fn fdinfo_read_only(text: &str) -> Option<bool> {
+    let flags = text.lines().find_map(|l| l.strip_prefix("flags:"))?.trim();
+    let v = u32::from_str_radix(flags, 8).ok()?;
+    Some(v & 0o3 == 0)
+}
+
+fn pipe_end(pid: Pid, fd: u64) -> Option<PipeEnd> {
+    use std::os::unix::ffi::OsStrExt;
+    let link = fs::read_link(format!("/proc/{pid}/fd/{fd}")).ok()?;
+    let ino = parse_pipe_link(link.as_os_str().as_bytes())?;
+    let read_only = fs::read_to_string(format!("/proc/{pid}/fdinfo/{fd}"))
+        .ok()
+        .and_then(|t| fdinfo_read_only(&t))
+        .unwrap_or(false);
+    Some(PipeEnd {
+        ino,
+        handle: fd,
+        read_only,
+    })
+}
+
+fn proc_ends(pid: Pid, ppid: Option<Pid>) -> Option<ProcEnds> {
+    let cmdline = fs::read(format!("/proc/{pid}/cmdline")).ok()?;
+    let mut command = cmdline
+        .split(|&b| b == 0)
+        .filter(|w| !w.is_empty())
+        .map(String::from_utf8_lossy)
+        .collect::<Vec<_>>()
+        .join(" ");
+    if command.is_empty() {
+        command = read_stat(pid).ok()?.comm;
+    }
+    Some(ProcEnds {
+        pid,
+        ppid,
+        input: pipe_end(pid, 0),
+        output: pipe_end(pid, 1),
+        command,
+    })
+}
+
+/// Every visible process's stat, by pid.
+fn proc_table() -> Result<HashMap<Pid, Stat>> {
+    let dir = fs::read_dir("/proc").map_err(|e| Error::io("reading /proc", None, None, e))?;
+    Ok(dir
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<Pid>().ok())
+        .filter_map(|pid| Some((pid, read_stat(pid).ok()?)))
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stat_with_spaces_and_parens_in_the_name() {
+        let t = "4242 (a) b (c)) S 17 4242 4242 0 -1 4194304 120 0 0 0 7 3 0 0 20 0 1 0 \
+                 98765 2301952 160 18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 17 1 0 0";
+        let s = parse_stat(t).unwrap();
+        assert_eq!(s.comm, "a) b (c)");
+        assert_eq!(
+            (s.state, s.ppid, s.utime, s.stime, s.start),
+            ('S', 17, 7, 3, 98765)
+        );
+    }
+
+    #[test]
+    fn io_counters() {
+        let t = "rchar: 6976\nwchar: 65536\nsyscr: 10\nsyscw: 8\nread_bytes: 40960\n";
+        assert_eq!(parse_io(t), (Some(6976), Some(65536)));
+        assert_eq!(parse_io(""), (None, None));
+    }
+
+    #[test]
+    fn pipe_links_and_fdinfo_modes() {
+        assert_eq!(parse_pipe_link(b"pipe:[8844]"), Some(8844));
+        assert_eq!(parse_pipe_link(b"socket:[8844]"), None);
+        assert_eq!(parse_pipe_link(b"/tmp/pipe:[1]"), None);
+        assert_eq!(
+            fdinfo_read_only("pos:\t0\nflags:\t02000000\nmnt_id:\t15\n"),
+            Some(true)
+        );
+        assert_eq!(fdinfo_read_only("pos:\t0\nflags:\t01\n"), Some(false));
+        assert_eq!(fdinfo_read_only("pos:\t0\nflags:\t02\n"), Some(false));
+    }
+
+    #[test]
+    fn syscall_fallback() {
+        let read0 = "0 0x0 0x7ffd 0x1000 0x0 0x0 0x0 0x7ffd 0x7f00";
+        let write1 = "1 0x1 0x7ffd 0x1000 0x0 0x0 0x0 0x7ffd 0x7f00";
+        if cfg!(target_arch = "x86_64") {
+            assert_eq!(
+                wait_from_syscall(read0, Some(0)),
+                Some(StageState::BlockedRead)
+            );
+            assert_eq!(
+                wait_from_syscall(write1, Some(0)),
+                Some(StageState::BlockedWrite)
+            );
+            assert_eq!(wait_from_syscall(read0, None), Some(StageState::Waiting));
+        }
+        assert_eq!(wait_from_syscall("running", Some(0)), None);
+    }
+
+    #[test]
+    fn measures_a_pipe_it_did_not_create_through_a_pidfd() {
+        // Our own read end, reached the way a stage's is: pidfd_open + pidfd_getfd.
+        use std::io::Write;
+        use std::os::fd::AsRawFd;
+        let (r, w) = rustix::pipe::pipe().unwrap();
+        let mut w = std::fs::File::from(w);
+        w.write_all(&[7u8; 1000]).unwrap();
+        let me = RPid::from_raw(std::process::id() as i32).unwrap();
+        let Ok(pidfd) = pidfd_open(me, PidfdFlags::empty()) else {
+            return; // kernels before 5.3
+        };
+        let ino = fstat(&r).unwrap().st_ino;
+        let (fill, cap) = measure(&pidfd, r.as_raw_fd() as u64, ino);
+        if let Err(FillMissing::Denied(_)) = fill {
+            return; // pidfd_getfd refused in this sandbox
+        }
+        assert_eq!(fill, Ok(1000));
+        assert!(cap.unwrap() >= 4096);
+        // The write end is refused, never measured.
+        let (fill, _) = measure(&pidfd, w.as_raw_fd() as u64, ino);
+        assert!(matches!(fill, Err(FillMissing::Failed(_))), "{fill:?}");
+        // Nothing was consumed.
+        assert_eq!(rustix::io::ioctl_fionread(&r).unwrap(), 1000);
+    }
+}

@@ -2,7 +2,10 @@
 
 mod cli;
 mod cmd;
+mod json;
+mod live;
 mod out;
+mod tui;
 
 use std::io;
 use std::process::ExitCode;

@@ -805,6 +805,19 @@ fn pct(share: f64) -> u64 {
     (share * 100.0).round().max(0.0) as u64
 }
 
+/// Whether live sampling works on this system: `Ok` on Linux, [`Error::Unsupported`]
+/// elsewhere. Lets a caller refuse before starting anything.
+pub fn supported() -> Result<()> {
+    #[cfg(target_os = "linux")]
+    {
+        Ok(())
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        Err(Error::Unsupported("live pipeline sampling"))
+    }
+}
+
 /// Samples a pipeline through the OS: finds its stages, then reads each stage's counters
 /// and each pipe's fill on demand.
 #[derive(Debug)]
@@ -871,12 +884,12 @@ impl Sampler {
     pub fn refresh(&mut self) -> Result<bool> {
         #[cfg(target_os = "linux")]
         {
-            let procs = self.inner.discover(&self.target)?;
+            let (procs, alive) = self.inner.discover(&self.target)?;
             let mut next = assemble(&procs);
             if next.stages.is_empty() {
                 return Ok(false);
             }
-            keep_exited(&self.pipeline, &mut next, &procs);
+            keep_exited(&self.pipeline, &mut next, &alive);
             next.label(&self.labels);
             if next == self.pipeline {
                 return Ok(false);
@@ -911,51 +924,34 @@ impl Sampler {
     }
 }
 
-/// Carries over stages of `prev` that are no longer found (they exited) but are joined by
-/// a pipe to a stage of `next`, then orders the whole again.
+/// Carries over stages of `prev` that exited (their pid is not in `alive`) but are joined
+/// by a pipe, writer to reader, to a stage of `next`, then orders the whole again.
 #[cfg_attr(not(target_os = "linux"), allow(dead_code))]
-fn keep_exited(prev: &Pipeline, next: &mut Pipeline, live: &[ProcEnds]) {
-    let live_pids: BTreeSet<Pid> = live.iter().map(|p| p.pid).collect();
-    let mut all: Vec<ProcEnds> = next
-        .stages
-        .iter()
-        .map(|s| ProcEnds {
-            pid: s.pid,
-            ppid: None,
-            input: s.input,
-            output: s.output,
-            command: s.command.clone(),
-        })
-        .collect();
+fn keep_exited(prev: &Pipeline, next: &mut Pipeline, alive: &BTreeSet<Pid>) {
+    let as_proc = |s: &Stage| ProcEnds {
+        pid: s.pid,
+        ppid: None,
+        input: s.input,
+        output: s.output,
+        command: s.command.clone(),
+    };
+    let mut all: Vec<ProcEnds> = next.stages.iter().map(as_proc).collect();
     let mut gone: Vec<&Stage> = prev
         .stages
         .iter()
-        .filter(|s| !live_pids.contains(&s.pid) && !all.iter().any(|a| a.pid == s.pid))
+        .filter(|s| !alive.contains(&s.pid) && !all.iter().any(|a| a.pid == s.pid))
         .collect();
     let mut changed = false;
     loop {
-        let inos: BTreeSet<u64> = all
-            .iter()
-            .flat_map(|a| [a.input, a.output])
-            .flatten()
-            .map(|e| e.ino)
-            .collect();
+        let inputs: BTreeSet<u64> = all.iter().filter_map(|a| a.input).map(|e| e.ino).collect();
+        let outputs: BTreeSet<u64> = all.iter().filter_map(|a| a.output).map(|e| e.ino).collect();
         let Some(k) = gone.iter().position(|s| {
-            [s.input, s.output]
-                .into_iter()
-                .flatten()
-                .any(|e| inos.contains(&e.ino))
+            s.output.is_some_and(|e| inputs.contains(&e.ino))
+                || s.input.is_some_and(|e| outputs.contains(&e.ino))
         }) else {
             break;
         };
-        let s = gone.remove(k);
-        all.push(ProcEnds {
-            pid: s.pid,
-            ppid: None,
-            input: s.input,
-            output: s.output,
-            command: s.command.clone(),
-        });
+        all.push(as_proc(gone.remove(k)));
         changed = true;
     }
     if changed {
@@ -1058,12 +1054,22 @@ mod tests {
     #[test]
     fn keep_exited_keeps_a_finished_source_joined_by_its_pipe() {
         let prev = assemble(&[proc(1, 0, None, Some(100)), proc(2, 0, Some(100), None)]);
-        let live = [proc(2, 0, Some(100), None), proc(7, 0, None, None)];
-        let mut next = assemble(&live[..1]);
-        keep_exited(&prev, &mut next, &live);
+        let mut next = assemble(&[proc(2, 0, Some(100), None)]);
+        keep_exited(&prev, &mut next, &BTreeSet::from([2, 7]));
         let pids: Vec<Pid> = next.stages.iter().map(|s| s.pid).collect();
         assert_eq!(pids, [1, 2]);
         assert_eq!(next.pipes.len(), 1);
+    }
+
+    #[test]
+    fn keep_exited_drops_a_live_process_that_is_no_stage_any_more() {
+        // The shell (pid 1) stood in as the stage until its children appeared; it shares
+        // its stdin with the first child but is alive, so it is not carried over.
+        let prev = assemble(&[proc(1, 0, Some(50), None)]);
+        let mut next = assemble(&[proc(2, 1, Some(50), Some(100)), proc(3, 1, Some(100), None)]);
+        keep_exited(&prev, &mut next, &BTreeSet::from([1, 2, 3]));
+        let pids: Vec<Pid> = next.stages.iter().map(|s| s.pid).collect();
+        assert_eq!(pids, [2, 3]);
     }
 
     #[test]

@@ -50,15 +50,27 @@ impl Sampler {
     }
 
     /// The processes of the pipeline as they are now.
-    pub(crate) fn discover(&mut self, target: &Target) -> Result<Vec<ProcEnds>> {
+    /// Also returns every pid alive now, so that stages no longer found can be told
+    /// from stages that exited.
+    pub(crate) fn discover(&mut self, target: &Target) -> Result<(Vec<ProcEnds>, BTreeSet<Pid>)> {
         let table = proc_table()?;
+        let alive: BTreeSet<Pid> = table
+            .iter()
+            .filter(|(_, st)| !matches!(st.state, 'Z' | 'X' | 'x'))
+            .map(|(pid, _)| *pid)
+            .collect();
+        let procs = self.candidates(target, &table)?;
+        Ok((procs, alive))
+    }
+
+    fn candidates(&self, target: &Target, table: &HashMap<Pid, Stat>) -> Result<Vec<ProcEnds>> {
         match target {
             Target::Children(root) => {
                 let mut kids: Vec<Pid> = Vec::new();
                 let mut frontier = vec![*root];
                 let mut seen = BTreeSet::from([*root]);
                 while let Some(p) = frontier.pop() {
-                    for (&pid, st) in &table {
+                    for (&pid, st) in table {
                         if st.ppid == p && seen.insert(pid) {
                             kids.push(pid);
                             frontier.push(pid);
@@ -71,6 +83,7 @@ impl Sampler {
                 kids.sort_unstable();
                 Ok(kids
                     .into_iter()
+                    .filter(|pid| !matches!(table.get(pid).map(|s| s.state), Some('Z' | 'X')))
                     .filter_map(|pid| proc_ends(pid, table.get(&pid).map(|s| s.ppid)))
                     .collect())
             }

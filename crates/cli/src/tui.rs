@@ -1,0 +1,324 @@
+//! The terminal UI of `run` and `watch`, drawn on stderr: stages left to right, each pipe
+//! between them a bar of its fill against its capacity, a throughput sparkline per stage,
+//! the bottleneck highlighted. An input thread turns keys into events for the main loop;
+//! a panic hook puts the terminal back before the panic message is printed.
+
+use std::io::{self, Stderr};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::Sender;
+use std::thread::{self, JoinHandle};
+use std::time::Duration;
+
+use ratatui::Terminal;
+use ratatui::backend::CrosstermBackend;
+use ratatui::crossterm::event::{self, Event as TermEvent, KeyCode, KeyEventKind, KeyModifiers};
+use ratatui::crossterm::{cursor, execute, terminal};
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Gauge, Paragraph, Sparkline, Wrap};
+
+use crate::live::{Event, State, clip, fill_text, size};
+use pipescope_core::sample::StageState;
+
+/// The running terminal UI.
+pub struct Tui {
+    terminal: Terminal<CrosstermBackend<Stderr>>,
+    stop: Arc<AtomicBool>,
+    input: Option<JoinHandle<()>>,
+    active: bool,
+}
+
+impl std::fmt::Debug for Tui {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Tui").field("active", &self.active).finish()
+    }
+}
+
+/// Puts the terminal back: main screen, cooked mode, cursor shown.
+fn restore() {
+    let _ = terminal::disable_raw_mode();
+    let _ = execute!(io::stderr(), terminal::LeaveAlternateScreen, cursor::Show);
+}
+
+impl Tui {
+    /// Takes over the terminal and starts reading keys into `events`.
+    pub fn start(events: Sender<Event>) -> anyhow::Result<Tui> {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            restore();
+            previous(info);
+        }));
+        terminal::enable_raw_mode()?;
+        if let Err(e) = execute!(io::stderr(), terminal::EnterAlternateScreen, cursor::Hide) {
+            restore();
+            return Err(e.into());
+        }
+        let terminal = match Terminal::new(CrosstermBackend::new(io::stderr())) {
+            Ok(t) => t,
+            Err(e) => {
+                restore();
+                return Err(e.into());
+            }
+        };
+        let stop = Arc::new(AtomicBool::new(false));
+        let input = {
+            let stop = stop.clone();
+            thread::Builder::new()
+                .name("keys".into())
+                .spawn(move || read_keys(&events, &stop))?
+        };
+        Ok(Tui {
+            terminal,
+            stop,
+            input: Some(input),
+            active: true,
+        })
+    }
+
+    /// Draws the state.
+    pub fn draw(&mut self, state: &State) -> io::Result<()> {
+        if !self.active {
+            return Ok(());
+        }
+        self.terminal.draw(|f| render(f, state))?;
+        Ok(())
+    }
+
+    /// Stops reading keys and gives the terminal back as it was.
+    pub fn finish(&mut self) {
+        if !self.active {
+            return;
+        }
+        self.active = false;
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(h) = self.input.take() {
+            let _ = h.join();
+        }
+        restore();
+    }
+}
+
+impl Drop for Tui {
+    fn drop(&mut self) {
+        self.finish();
+    }
+}
+
+fn read_keys(events: &Sender<Event>, stop: &AtomicBool) {
+    while !stop.load(Ordering::Relaxed) {
+        match event::poll(Duration::from_millis(50)) {
+            Ok(true) => {}
+            Ok(false) => continue,
+            Err(_) => return,
+        }
+        let ev = match event::read() {
+            Ok(TermEvent::Key(k)) if k.kind != KeyEventKind::Release => match k.code {
+                KeyCode::Char('c') if k.modifiers.contains(KeyModifiers::CONTROL) => {
+                    Event::Interrupt
+                }
+                KeyCode::Char('q' | 'Q') | KeyCode::Esc => Event::Quit,
+                _ => continue,
+            },
+            Ok(TermEvent::Resize(..)) => Event::Redraw,
+            Ok(_) => continue,
+            Err(_) => return,
+        };
+        if events.send(ev).is_err() {
+            return;
+        }
+    }
+}
+
+fn state_style(s: StageState) -> Style {
+    match s {
+        StageState::Running => Style::new().fg(Color::Green),
+        StageState::Waiting => Style::new().fg(Color::Cyan),
+        StageState::BlockedRead | StageState::BlockedWrite => Style::new().fg(Color::DarkGray),
+        StageState::Stopped => Style::new().fg(Color::Yellow),
+        StageState::Exited => Style::new().fg(Color::DarkGray),
+    }
+}
+
+fn state_word(s: StageState) -> &'static str {
+    match s {
+        StageState::Running => "running",
+        StageState::BlockedRead => "blocked reading",
+        StageState::BlockedWrite => "blocked writing",
+        StageState::Waiting => "asleep (own work)",
+        StageState::Stopped => "stopped",
+        StageState::Exited => "exited",
+    }
+}
+
+fn render(f: &mut ratatui::Frame<'_>, state: &State) {
+    let [head, body, verdict, foot] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Min(8),
+        Constraint::Length(3),
+        Constraint::Length(1),
+    ])
+    .areas(f.area());
+
+    let elapsed = state.last.as_ref().map_or(0.0, |s| s.at.as_secs_f64());
+    f.render_widget(
+        Paragraph::new(Line::from(vec![
+            Span::styled(
+                format!("pipescope {} ", state.setup.verb),
+                Style::new().add_modifier(Modifier::BOLD),
+            ),
+            Span::raw(clip(&state.setup.command, 80)),
+            Span::styled(
+                format!(
+                    "   {elapsed:.1}s  every {}ms",
+                    state.setup.interval.as_millis()
+                ),
+                Style::new().fg(Color::DarkGray),
+            ),
+        ])),
+        head,
+    );
+
+    let n = state.report.stages.len();
+    if n == 0 {
+        f.render_widget(Paragraph::new("looking for the pipeline's stages…"), body);
+    } else {
+        let mut cons = Vec::with_capacity(2 * n);
+        for i in 0..n {
+            if i > 0 {
+                cons.push(Constraint::Length(13));
+            }
+            cons.push(Constraint::Fill(1));
+        }
+        let cols = Layout::horizontal(cons).split(body);
+        for (i, st) in state.report.stages.iter().enumerate() {
+            render_stage(f, cols[2 * i], state, i, st);
+            if i > 0 {
+                render_pipe(f, cols[2 * i - 1], state, i);
+            }
+        }
+    }
+
+    let bottleneck = state.report.bottleneck.stage.is_some();
+    f.render_widget(
+        Paragraph::new(state.report.bottleneck.reason.clone())
+            .wrap(Wrap { trim: true })
+            .style(if bottleneck {
+                Style::new().fg(Color::Red).add_modifier(Modifier::BOLD)
+            } else {
+                Style::new()
+            })
+            .block(Block::new().borders(Borders::TOP).title(" bottleneck ")),
+        verdict,
+    );
+    let keys = if state.setup.verb == "run" {
+        "q: detach (the pipeline runs on)   Ctrl-C: interrupt the pipeline"
+    } else {
+        "q: quit"
+    };
+    f.render_widget(
+        Paragraph::new(keys).style(Style::new().fg(Color::DarkGray)),
+        foot,
+    );
+}
+
+fn render_stage(
+    f: &mut ratatui::Frame<'_>,
+    area: Rect,
+    state: &State,
+    i: usize,
+    st: &pipescope_core::sample::StageReport,
+) {
+    let hot = state.report.bottleneck.stage == Some(i);
+    let border = if hot {
+        Style::new().fg(Color::Red).add_modifier(Modifier::BOLD)
+    } else {
+        Style::new()
+    };
+    let width = area.width.saturating_sub(4) as usize;
+    let title = format!(" {} {} ", i + 1, clip(&st.command, width.saturating_sub(3)));
+    let mut block = Block::new()
+        .borders(Borders::ALL)
+        .border_style(border)
+        .title(title);
+    if hot {
+        block = block.title_bottom(" bottleneck ");
+    }
+    let inner = block.inner(area);
+    f.render_widget(block, area);
+    let [text, spark] = Layout::vertical([Constraint::Length(6), Constraint::Min(1)]).areas(inner);
+    let pct = |v: f64| format!("{:.0}%", v * 100.0);
+    let lines = vec![
+        Line::from(format!("pid {}", st.pid)),
+        Line::from(Span::styled(state_word(st.state), state_style(st.state))),
+        Line::from(format!("out {}/s", size(st.rate_out))),
+        Line::from(format!("cpu {:.0}%", st.cpu_percent)),
+        Line::from(format!("run {} own {}", pct(st.running), pct(st.waiting))),
+        Line::from(format!(
+            "rd {} wr {}",
+            pct(st.blocked_read),
+            pct(st.blocked_write)
+        )),
+    ];
+    f.render_widget(Paragraph::new(lines), text);
+    let data: Vec<u64> = st
+        .history_out
+        .iter()
+        .rev()
+        .take(spark.width as usize)
+        .rev()
+        .copied()
+        .collect();
+    f.render_widget(
+        Sparkline::default()
+            .data(&data)
+            .style(Style::new().fg(if hot { Color::Red } else { Color::Blue })),
+        spark,
+    );
+}
+
+fn render_pipe(f: &mut ratatui::Frame<'_>, area: Rect, state: &State, reader: usize) {
+    let Some(k) = state.pipeline.pipes.iter().position(|p| p.reader == reader) else {
+        f.render_widget(Paragraph::new("\n\n  (no pipe)"), area);
+        return;
+    };
+    let [_, label, bar, why] = Layout::vertical([
+        Constraint::Length(2),
+        Constraint::Length(1),
+        Constraint::Length(1),
+        Constraint::Min(1),
+    ])
+    .areas(area);
+    f.render_widget(Paragraph::new(" pipe ──▶"), label);
+    let sample = state.last.as_ref().and_then(|s| s.pipes.get(k));
+    match sample.map(|p| (&p.fill, p.capacity)) {
+        Some((Ok(fill), Some(cap))) if cap > 0 => {
+            let ratio = (*fill as f64 / cap as f64).clamp(0.0, 1.0);
+            let color = if ratio >= 0.875 {
+                Color::Red
+            } else if ratio < 0.125 {
+                Color::DarkGray
+            } else {
+                Color::Yellow
+            };
+            f.render_widget(
+                Gauge::default()
+                    .ratio(ratio)
+                    .label(fill_text(state, k))
+                    .gauge_style(Style::new().fg(color)),
+                bar,
+            );
+        }
+        Some((Err(why_missing), _)) => {
+            f.render_widget(Paragraph::new(" fill ?"), bar);
+            f.render_widget(
+                Paragraph::new(why_missing.to_string())
+                    .wrap(Wrap { trim: true })
+                    .style(Style::new().fg(Color::DarkGray)),
+                why,
+            );
+        }
+        _ => f.render_widget(Paragraph::new(format!(" {}", fill_text(state, k))), bar),
+    }
+}

@@ -1,0 +1,146 @@
+//! `pipescope watch` end to end: attach to a pipeline started here, by one member's pid
+//! or by a name, and check the stages it finds and the bottleneck it names.
+#![cfg(target_os = "linux")]
+
+use std::fs;
+use std::process::{Child, Command as StdCommand, Stdio};
+use std::time::{Duration, Instant};
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+const SLOW: &str = "perl -e 'while (sysread(STDIN, $b, 4096)) { syswrite(STDOUT, $b); \
+                    select(undef, undef, undef, 0.002) }'";
+
+fn ppid_of(pid: u32) -> Option<u32> {
+    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    stat[stat.rfind(')')? + 2..].split(' ').nth(1)?.parse().ok()
+}
+
+/// The children of `parent`, once there are `n` of them.
+fn children(parent: u32, n: usize) -> Vec<u32> {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let mut kids: Vec<u32> = fs::read_dir("/proc")
+            .unwrap()
+            .flatten()
+            .filter_map(|e| e.file_name().to_str()?.parse().ok())
+            .filter(|&p| ppid_of(p) == Some(parent))
+            .collect();
+        kids.sort_unstable();
+        if kids.len() >= n || Instant::now() > deadline {
+            return kids;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+fn spawn(pipeline: &str) -> Child {
+    StdCommand::new("sh")
+        .args(["-c", pipeline])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
+fn final_report(stderr: &[u8]) -> Value {
+    let text = String::from_utf8_lossy(stderr);
+    let last = text.lines().last().unwrap_or_else(|| panic!("no output"));
+    let v: Value = serde_json::from_str(last).unwrap_or_else(|e| panic!("{e}: {text}"));
+    assert_eq!(v["type"], "report", "{text}");
+    v
+}
+
+#[test]
+fn watch_finds_every_stage_from_the_last_one_and_names_the_bottleneck() {
+    let mut sh = spawn(&format!("head -c 3M /dev/zero | {SLOW} | cat"));
+    let kids = children(sh.id(), 3);
+    assert_eq!(kids.len(), 3);
+    let out = Command::cargo_bin("pipescope")
+        .unwrap()
+        .args([
+            "watch",
+            "--json",
+            "--interval",
+            "20ms",
+            &kids[2].to_string(),
+        ])
+        .timeout(Duration::from_secs(30))
+        .output()
+        .unwrap();
+    sh.wait().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r = final_report(&out.stderr);
+    let pids: Vec<u64> = r["stages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["pid"].as_u64().unwrap())
+        .collect();
+    let want: Vec<u64> = kids.iter().map(|&k| u64::from(k)).collect();
+    assert_eq!(pids, want, "stages in pipeline order");
+    assert!(
+        r["stages"][1]["command"]
+            .as_str()
+            .unwrap()
+            .starts_with("perl -e")
+    );
+    assert_eq!(r["bottleneck"]["stage"], 1, "{}", r["bottleneck"]["reason"]);
+    assert!(r["exit_status"].is_null());
+    assert_eq!(r["pipes"].as_array().unwrap().len(), 2);
+    assert!(r["pipes"][0]["fill_max"].as_u64().unwrap() > 0);
+}
+
+#[test]
+fn watch_by_name_attaches_to_the_pipeline_holding_that_process() {
+    // A `cat` under a name no other process has.
+    let dir = tempfile::tempdir().unwrap();
+    let name = format!("pscat{}", std::process::id() % 100_000);
+    let bin = dir.path().join(&name);
+    fs::copy("/bin/cat", &bin).unwrap();
+    let mut sh = spawn(&format!(
+        "head -c 2M /dev/zero | {} | {SLOW} > /dev/null",
+        bin.display()
+    ));
+    assert_eq!(children(sh.id(), 3).len(), 3);
+    let out = Command::cargo_bin("pipescope")
+        .unwrap()
+        .args(["watch", "--json", "--interval", "20ms", &name])
+        .timeout(Duration::from_secs(30))
+        .output()
+        .unwrap();
+    sh.wait().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r = final_report(&out.stderr);
+    assert_eq!(r["stages"].as_array().unwrap().len(), 3, "{r}");
+    assert_eq!(r["bottleneck"]["stage"], 2, "{}", r["bottleneck"]["reason"]);
+}
+
+#[test]
+fn watch_of_nothing_is_an_error() {
+    let out = Command::cargo_bin("pipescope")
+        .unwrap()
+        .args(["watch", "4194304999"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let out = Command::cargo_bin("pipescope")
+        .unwrap()
+        .args(["watch", "no-such-process-name"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "pipescope: no process named `no-such-process-name`\n"
+    );
+}

@@ -1,9 +1,596 @@
-//! JSON wire types: the stable schema of everything pipescope prints with `--json`.
+//! The JSON wire types: every JSON document pipescope prints is built from these, so the
+//! schema is in one place. They borrow from the library's model and derive `Serialize`;
+//! lists are serialized from iterators, so a large scan streams out without being built
+//! as one string. The schema is stable: fields may be added, never renamed or removed.
 //!
-//! Each type derives `Serialize` and documents its fields; printers convert library data
-//! into these and never serialize library types directly, so the schema changes only here.
+//! Names: `name` is always a string. A name that is not valid UTF-8 (possible on Linux)
+//! has its invalid bytes replaced by U+FFFD in `name`, and carries its exact bytes in
+//! `name_b64` (standard base64); `name_b64` is absent whenever `name` is exact.
+#![allow(dead_code)]
 
-use serde::Serialize;
+use std::borrow::Cow;
+use std::cell::RefCell;
+
+use pipescope_core::{ErrorKind, Handle, HandleDetails, Name, ObjectId, Process, ScanError};
+use serde::{Serialize, Serializer};
+
+use crate::out;
+
+/// `{"processes": [...], "errors": [...], "vanished": N}` of `pipescope handles --json`.
+#[derive(Debug, Serialize)]
+#[serde(bound = "")]
+pub struct HandlesReport<'a, I: Iterator<Item = ProcessJson<'a>>> {
+    /// The processes, each with its handles.
+    pub processes: Stream<I>,
+    /// Processes that could not be inspected.
+    pub errors: Vec<ErrorJson<'a>>,
+    /// Processes that exited during the scan.
+    pub vanished: usize,
+}
+
+/// One process and its handles.
+#[derive(Debug, Serialize)]
+pub struct ProcessJson<'a> {
+    /// Process id.
+    pub pid: u32,
+    /// Parent process id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ppid: Option<u32>,
+    /// Short name (Linux `comm`).
+    pub name: &'a str,
+    /// Owner's user name (the number when it has none).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user: Option<&'a str>,
+    /// Owner's numeric user id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub uid: Option<u32>,
+    /// Start time, milliseconds since the Unix epoch.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub start_time_ms: Option<u64>,
+    /// The handles, in handle order.
+    pub handles: Stream<Box<dyn Iterator<Item = HandleJson<'a>> + 'a>>,
+}
+
+impl<'a> ProcessJson<'a> {
+    /// The wire form of `p`, with the handles `handles` yields.
+    pub fn new(p: &'a Process, handles: impl Iterator<Item = &'a Handle> + 'a) -> Self {
+        ProcessJson {
+            pid: p.pid,
+            ppid: p.ppid,
+            name: &p.name,
+            user: p.user.as_deref(),
+            uid: p.uid,
+            start_time_ms: p.start_time_ms,
+            handles: Stream::new(Box::new(handles.map(HandleJson::new))),
+        }
+    }
+}
+
+/// One handle.
+#[derive(Debug, Serialize)]
+pub struct HandleJson<'a> {
+    /// The handle value (Linux fd number).
+    pub handle: u64,
+    /// What the object is: `file`, `dir`, `pipe`, `fifo`, `socket`, `char`, `block`,
+    /// `eventfd`, `epoll`, `timerfd`, `signalfd`, `inotify`, `pidfd`, `memfd`, `io_uring`,
+    /// `namespace`, … (Linux); the object type name on Windows.
+    #[serde(rename = "type")]
+    pub object_type: &'a str,
+    /// `r`, `w`, `rw`, `-` (no data access, e.g. `O_PATH`) or `?` (unknown).
+    pub mode: &'static str,
+    /// The object's name: a path, `pipe:[8844]`, `socket:[N]`, `anon_inode:[eventfd]`…;
+    /// invalid UTF-8 replaced by U+FFFD (then `name_b64` has the exact bytes).
+    pub name: Cow<'a, str>,
+    /// The exact bytes of the name in standard base64, only when it is not valid UTF-8.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name_b64: Option<String>,
+    /// Inode number of the object, when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub inode: Option<u64>,
+    /// Device of the object (`st_dev` as one number; 0 for pipes and sockets), when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dev: Option<u64>,
+    /// Windows: the kernel object's address, as `0x…`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub object_address: Option<String>,
+    /// `anonymous`, `fifo` or `named` when the handle is an end of a pipe.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pipe: Option<&'static str>,
+    /// Linux open flags (fdinfo `flags:`), with `-l`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub flags: Option<FlagsJson>,
+    /// Windows: the granted access mask.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub access: Option<u32>,
+    /// Handle Properties, with `-l`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub details: Option<DetailsJson<'a>>,
+}
+
+impl<'a> HandleJson<'a> {
+    /// The wire form of `h`.
+    pub fn new(h: &'a Handle) -> Self {
+        let (inode, dev, object_address) = match &h.object {
+            Some(ObjectId::Inode { dev, ino }) => (Some(*ino), Some(*dev), None),
+            Some(ObjectId::Address(a)) => (None, None, Some(format!("{a:#x}"))),
+            Some(ObjectId::Name(_)) | None => (None, None, None),
+        };
+        let NameJson { name, name_b64 } = NameJson::new(&h.name);
+        HandleJson {
+            handle: h.handle,
+            object_type: h.object_type.as_str(),
+            mode: h.mode.as_str(),
+            name,
+            name_b64,
+            inode,
+            dev,
+            object_address,
+            pipe: h.pipe.map(|k| k.as_str()),
+            flags: h.flags.map(FlagsJson::new),
+            access: h.access,
+            details: h.details.as_deref().map(DetailsJson::new),
+        }
+    }
+}
+
+/// `name` (a string, exact when the name is UTF-8) and `name_b64` (the exact bytes,
+/// only when they are not valid UTF-8).
+#[derive(Debug, Serialize)]
+pub struct NameJson<'a> {
+    /// The name as text; invalid UTF-8 bytes replaced by U+FFFD.
+    pub name: Cow<'a, str>,
+    /// The exact bytes in standard base64, present only when `name` is not exact.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name_b64: Option<String>,
+}
+
+impl<'a> NameJson<'a> {
+    /// The wire form of a name.
+    pub fn new(n: &'a Name) -> Self {
+        match std::str::from_utf8(n.as_bytes()) {
+            Ok(s) => NameJson {
+                name: Cow::Borrowed(s),
+                name_b64: None,
+            },
+            Err(_) => NameJson {
+                name: n.to_string_lossy(),
+                name_b64: Some(out::base64(n.as_bytes())),
+            },
+        }
+    }
+}
+
+/// Open flags: the mask and the names of its bits (`O_WRONLY`, `O_CLOEXEC`…).
+#[derive(Debug, Serialize)]
+pub struct FlagsJson {
+    /// The flags as fdinfo gives them (a number; fdinfo prints it in octal).
+    pub mask: u32,
+    /// The flags by name, access mode first.
+    pub names: Vec<&'static str>,
+}
+
+impl FlagsJson {
+    /// The wire form of open flags.
+    pub fn new(mask: u32) -> Self {
+        FlagsJson {
+            mask,
+            names: pipescope_access::fd_flag_names(mask),
+        }
+    }
+}
+
+/// The Handle Properties (`-l`).
+#[derive(Debug, Serialize)]
+pub struct DetailsJson<'a> {
+    /// File position.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pos: Option<u64>,
+    /// Mount id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mnt_id: Option<u64>,
+    /// Inode number (fdinfo `ino:`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ino: Option<u64>,
+    /// Other handles sharing this open file description.
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    pub shared_with: Vec<HandleRefJson>,
+    /// The type-specific fdinfo lines, in order, as `{"key": …, "value": …}`.
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    pub extra: Vec<KeyValue<'a>>,
+    /// Windows: handle count of the object.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub handle_count: Option<u32>,
+    /// Windows: pointer count of the object.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pointer_count: Option<u32>,
+    /// Windows: handle attributes.
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    pub attributes: &'a [&'static str],
+}
+
+impl<'a> DetailsJson<'a> {
+    /// The wire form of handle details.
+    pub fn new(d: &'a HandleDetails) -> Self {
+        DetailsJson {
+            pos: d.pos,
+            mnt_id: d.mnt_id,
+            ino: d.ino,
+            shared_with: d
+                .shared_with
+                .iter()
+                .map(|r| HandleRefJson {
+                    pid: r.pid,
+                    handle: r.handle,
+                })
+                .collect(),
+            extra: d
+                .extra
+                .iter()
+                .map(|(k, v)| KeyValue { key: k, value: v })
+                .collect(),
+            handle_count: d.handle_count,
+            pointer_count: d.pointer_count,
+            attributes: &d.attributes,
+        }
+    }
+}
+
+/// Another handle, by process and value.
+#[derive(Debug, Serialize)]
+pub struct HandleRefJson {
+    /// The process holding it.
+    pub pid: u32,
+    /// The handle value.
+    pub handle: u64,
+}
+
+/// One type-specific line.
+#[derive(Debug, Serialize)]
+pub struct KeyValue<'a> {
+    /// The key, e.g. `eventfd-count`, `tfd`.
+    pub key: &'a str,
+    /// The rest of the line.
+    pub value: &'a str,
+}
+
+/// A process that could not be inspected.
+#[derive(Debug, Serialize)]
+pub struct ErrorJson<'a> {
+    /// The process.
+    pub pid: u32,
+    /// Its name, when it could be read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub process: Option<&'a str>,
+    /// `permission_denied`, `gone`, `unsupported`, `invalid_input` or `os`.
+    pub kind: &'static str,
+    /// One line for a person, e.g. `permission denied`.
+    pub error: &'a str,
+}
+
+impl<'a> ErrorJson<'a> {
+    /// The wire form of a scan error.
+    pub fn new(e: &'a ScanError) -> Self {
+        ErrorJson {
+            pid: e.pid,
+            process: e.process.as_deref(),
+            kind: kind_name(e.kind),
+            error: &e.message,
+        }
+    }
+}
+
+/// The wire name of an error kind.
+pub fn kind_name(k: ErrorKind) -> &'static str {
+    match k {
+        ErrorKind::PermissionDenied => "permission_denied",
+        ErrorKind::Gone => "gone",
+        ErrorKind::Unsupported => "unsupported",
+        ErrorKind::InvalidInput => "invalid_input",
+        ErrorKind::Os => "os",
+    }
+}
+
+/// `pipescope handles --summary --json`.
+#[derive(Debug, Serialize)]
+pub struct SummaryJson<'a> {
+    /// Handles listed in all.
+    pub total_handles: usize,
+    /// Processes listed.
+    pub total_processes: usize,
+    /// Handle count per type, most first.
+    pub by_type: Vec<TypeCount<'a>>,
+    /// Handle count per process, in pid order.
+    pub by_process: Vec<ProcessCount<'a>>,
+    /// Processes that could not be inspected.
+    pub errors: Vec<ErrorJson<'a>>,
+    /// Processes that exited during the scan.
+    pub vanished: usize,
+}
+
+/// Handles of one type.
+#[derive(Debug, Serialize)]
+pub struct TypeCount<'a> {
+    /// The type.
+    #[serde(rename = "type")]
+    pub object_type: &'a str,
+    /// How many.
+    pub count: usize,
+}
+
+/// Handles of one process.
+#[derive(Debug, Serialize)]
+pub struct ProcessCount<'a> {
+    /// The process.
+    pub pid: u32,
+    /// Its name.
+    pub name: &'a str,
+    /// How many handles.
+    pub count: usize,
+}
+
+/// `pipescope pipe --json`.
+#[derive(Debug, Serialize)]
+pub struct PipeReport<'a> {
+    /// The process that made the pipe.
+    pub pid: u32,
+    /// Bytes the pipe holds before a writer blocks.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub capacity: Option<u64>,
+    /// Both ends in the creating process, read end first.
+    pub ends: Vec<PipeEndJson<'a>>,
+    /// With `--inherit`: every handle on this pipe in the creator and the child, as a
+    /// scan of both processes sees them after the child started.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seen_from: Option<Vec<SeenFrom<'a>>>,
+}
+
+/// One end of the demo pipe.
+#[derive(Debug, Serialize)]
+pub struct PipeEndJson<'a> {
+    /// `read` or `write`.
+    pub end: &'static str,
+    /// The handle.
+    #[serde(flatten)]
+    pub handle: HandleJson<'a>,
+}
+
+/// The demo pipe as one process holds it.
+#[derive(Debug, Serialize)]
+pub struct SeenFrom<'a> {
+    /// The process.
+    pub pid: u32,
+    /// Its name.
+    pub name: &'a str,
+    /// `creator` or `child`.
+    pub role: &'static str,
+    /// Its handles on the pipe.
+    pub handles: Vec<HandleJson<'a>>,
+}
+
+/// A list serialized straight from an iterator, element by element, so that nothing
+/// holds the whole document. It can be serialized once; after that it is empty.
+pub struct Stream<I>(RefCell<Option<I>>);
+
+impl<I> Stream<I> {
+    /// A list of what `it` yields.
+    pub fn new(it: I) -> Self {
+        Stream(RefCell::new(Some(it)))
+    }
+}
+
+impl<I> std::fmt::Debug for Stream<I> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Stream(..)")
+    }
+}
+
+impl<I, T> Serialize for Stream<I>
+where
+    I: Iterator<Item = T>,
+    T: Serialize,
+{
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let it = self.0.borrow_mut().take();
+        s.collect_seq(it.into_iter().flatten())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pipescope_core::{Mode, ObjectType, PipeKind};
+
+    fn handle(name: &[u8]) -> Handle {
+        Handle {
+            handle: 3,
+            object_type: ObjectType::new("pipe"),
+            mode: Mode::Write,
+            name: Name(name.to_vec()),
+            object: Some(ObjectId::Inode { dev: 0, ino: 8844 }),
+            pipe: Some(PipeKind::Anonymous),
+            flags: Some(0o2000001),
+            access: None,
+            details: None,
+        }
+    }
+
+    #[test]
+    fn utf8_names_have_no_b64() {
+        let h = handle(b"pipe:[8844]");
+        let v = serde_json::to_value(HandleJson::new(&h)).unwrap();
+        assert_eq!(
+            v,
+            serde_json::json!({"handle": 3, "type": "pipe", "mode": "w", "name": "pipe:[8844]",
+                "inode": 8844, "dev": 0, "pipe": "anonymous",
+                "flags": {"mask": 0o2000001, "names": ["O_WRONLY", "O_CLOEXEC"]}})
+        );
+    }
+
+    #[test]
+    fn invalid_utf8_names_carry_their_bytes() {
+        let h = handle(b"/tmp/\xff\n");
+        let v = serde_json::to_value(HandleJson::new(&h)).unwrap();
+        assert_eq!(v["name"], "/tmp/\u{fffd}\n");
+        assert_eq!(v["name_b64"], "L3RtcC//Cg==");
+    }
+
+    #[test]
+    fn a_report_streams_its_processes() {
+        let p = Process {
+            pid: 7,
+            ppid: Some(1),
+            name: "cat".into(),
+            user: Some("root".into()),
+            uid: Some(0),
+            start_time_ms: None,
+            handles: vec![handle(b"pipe:[1]"), handle(b"pipe:[2]")],
+        };
+        let report = HandlesReport {
+            processes: Stream::new(
+                std::iter::once(&p).map(|p| ProcessJson::new(p, p.handles.iter())),
+            ),
+            errors: vec![],
+            vanished: 2,
+        };
+        let v: serde_json::Value =
+            serde_json::from_slice(&serde_json::to_vec(&report).unwrap()).unwrap();
+        assert_eq!(v["processes"][0]["pid"], 7);
+        assert_eq!(v["processes"][0]["handles"][1]["name"], "pipe:[2]");
+        assert_eq!(v["vanished"], 2);
+        assert_eq!(v["errors"], serde_json::json!([]));
+    }
+}
+
+// --- pipescope pipes ---------------------------------------------------------------------
+
+/// `pipescope pipes --json`: every pipe, its ends and its findings.
+#[derive(Debug, Serialize)]
+pub struct PipesOutput<'a> {
+    /// The pipes, ordered by kind and inode.
+    pub pipes: Vec<PipeJson>,
+    /// Self-pipes left out (shown with `--all`).
+    pub folded: usize,
+    /// UNIX sockets holding descriptors sent but not yet received.
+    pub in_flight: Vec<InFlightJson>,
+    /// Processes the scan could not inspect.
+    pub errors: Vec<ErrorJson<'a>>,
+}
+
+/// One pipe.
+#[derive(Debug, Serialize)]
+pub struct PipeJson {
+    /// `pipe:[INODE]` for an anonymous pipe, `fifo:[DEV:INODE]` for a FIFO.
+    pub id: String,
+    /// The inode number (`null` when the OS gives no inode).
+    pub inode: Option<u64>,
+    /// `anonymous`, `fifo` or `named`.
+    pub kind: &'static str,
+    /// A FIFO's path as the first holder sees it; `null` for an anonymous pipe.
+    pub path: Option<String>,
+    /// The path's exact bytes in standard base64, only when `path` is not exact.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path_b64: Option<String>,
+    /// Whether all ends are in one process.
+    pub self_pipe: bool,
+    /// Ends that may read (read-write ends are in both lists).
+    pub readers: Vec<EndJson>,
+    /// Ends that may write.
+    pub writers: Vec<EndJson>,
+    /// Ends whose mode the scan could not tell (absent when there are none).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unknown: Vec<EndJson>,
+    /// What is wrong with the pipe.
+    pub findings: Vec<FindingJson>,
+}
+
+/// One end of a pipe.
+#[derive(Debug, Serialize)]
+pub struct EndJson {
+    /// The process holding it.
+    pub pid: u32,
+    /// The process's short name.
+    pub process: String,
+    /// The handle (fd).
+    pub handle: u64,
+    /// `r`, `w`, `rw` or `?`.
+    pub mode: &'static str,
+    /// Ends of this pipe with the same number share one open file description; `null`
+    /// when this end shares it with no other end seen.
+    pub description: Option<u32>,
+}
+
+/// A finding about one pipe.
+#[derive(Debug, Serialize)]
+pub struct FindingJson {
+    /// `extra-writer`, `no-reader`, `no-writer` or `hidden-holder`.
+    pub kind: &'static str,
+    /// The process it names (the extra writer; the socket holder), or `null`.
+    pub pid: Option<u32>,
+    /// The handle it names, or `null`.
+    pub handle: Option<u64>,
+    /// One sentence for a person.
+    pub message: String,
+}
+
+/// A socket with descriptors in flight.
+#[derive(Debug, Serialize)]
+pub struct InFlightJson {
+    /// The process holding the receiving socket.
+    pub pid: u32,
+    /// Its name.
+    pub process: String,
+    /// The socket's handle.
+    pub handle: u64,
+    /// How many descriptors wait in its queue.
+    pub count: u64,
+}
+
+/// `pipescope pipes --why PID:FD --json`: why a read end sees no end-of-file.
+#[derive(Debug, Serialize)]
+pub struct WhyOutput<'a> {
+    /// The read end asked about.
+    pub end: EndJson,
+    /// The pipe it reads.
+    pub pipe: PipeJson,
+    /// Every holder of a write end.
+    pub holders: Vec<HolderJson>,
+    /// UNIX sockets holding descriptors in flight (one may be a write end).
+    pub in_flight: Vec<InFlightJson>,
+    /// Processes the scan could not inspect (one may hold a write end).
+    pub errors: Vec<ErrorJson<'a>>,
+}
+
+/// A holder of a write end, for `--why`.
+#[derive(Debug, Serialize)]
+pub struct HolderJson {
+    /// The process.
+    pub pid: u32,
+    /// Its short name.
+    pub process: String,
+    /// The write end's handle.
+    pub handle: u64,
+    /// `w` or `rw`.
+    pub mode: &'static str,
+    /// Other handles sharing this end's open file description.
+    pub shared_with: Vec<HandleRefJson>,
+    /// Whether this holder is reported as an `extra-writer`.
+    pub extra: bool,
+    /// Parent, grandparent, … as far as the scan saw them.
+    pub parents: Vec<ProcessRefJson>,
+    /// Start time, milliseconds since the Unix epoch.
+    pub started_ms: Option<u64>,
+    /// Seconds it has been running.
+    pub running_s: Option<u64>,
+}
+
+/// A process by id and name.
+#[derive(Debug, Serialize)]
+pub struct ProcessRefJson {
+    /// The process.
+    pub pid: u32,
+    /// Its short name.
+    pub process: String,
+}
 
 // --- `pipescope run` / `pipescope watch` ----------------------------------------------
 

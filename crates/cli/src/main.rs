@@ -2,6 +2,7 @@
 
 mod cli;
 mod cmd;
+mod diagram;
 mod json;
 mod live;
 mod out;

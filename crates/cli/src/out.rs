@@ -1,2 +1,374 @@
-//! Output helpers shared by the printers: terminal detection, colour policy, escaping.
+//! Output helpers shared by the printers: escaping names for the terminal, CSV quoting,
+//! base64 for JSON, aligned tables, and the colour policy (only on a terminal, never
+//! with `NO_COLOR`).
+//!
+//! Names come from the OS as bytes and can hold anything: newlines, terminal escape
+//! sequences, invalid UTF-8. A printer never writes such a name raw to a terminal; it
+//! goes through [`escape`]. JSON carries them losslessly (see `json.rs`), CSV quoted.
 #![allow(dead_code)]
+
+use std::borrow::Cow;
+use std::fmt::Write as _;
+use std::io::{self, IsTerminal, Write};
+
+/// Makes bytes safe and unambiguous on a terminal. Valid, printable UTF-8 passes through;
+/// a backslash becomes `\\`; `\n`, `\r`, `\t` are written so; other control characters
+/// (C0, DEL, C1) and each byte of invalid UTF-8 become `\xNN`; the invisible characters
+/// that reorder or hide text (bidi controls, zero-width ones) become `\u{NNNN}`.
+pub fn escape(bytes: &[u8]) -> Cow<'_, str> {
+    if let Ok(s) = std::str::from_utf8(bytes) {
+        if !s.chars().any(needs_escape) {
+            return Cow::Borrowed(s);
+        }
+    }
+    let mut out = String::with_capacity(bytes.len() + 8);
+    for chunk in bytes.utf8_chunks() {
+        for c in chunk.valid().chars() {
+            push_char(&mut out, c);
+        }
+        for b in chunk.invalid() {
+            let _ = write!(out, "\\x{b:02x}");
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// [`escape`] for text already known to be UTF-8.
+pub fn escape_str(s: &str) -> Cow<'_, str> {
+    escape(s.as_bytes())
+}
+
+fn needs_escape(c: char) -> bool {
+    c == '\\' || c.is_control() || invisible(c)
+}
+
+/// Characters that change how the text around them is shown while showing nothing.
+fn invisible(c: char) -> bool {
+    matches!(c,
+        '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2069}' | '\u{FEFF}')
+}
+
+fn push_char(out: &mut String, c: char) {
+    match c {
+        '\\' => out.push_str("\\\\"),
+        '\n' => out.push_str("\\n"),
+        '\r' => out.push_str("\\r"),
+        '\t' => out.push_str("\\t"),
+        c if c.is_control() && (c as u32) < 0x100 => {
+            let _ = write!(out, "\\x{:02x}", c as u32);
+        }
+        c if c.is_control() || invisible(c) => {
+            let _ = write!(out, "\\u{{{:04x}}}", c as u32);
+        }
+        c => out.push(c),
+    }
+}
+
+/// One CSV field (RFC 4180): quoted when it holds a comma, a quote, a line break or
+/// leading/trailing space, with quotes doubled.
+pub fn csv_field(s: &str) -> Cow<'_, str> {
+    let needs = s.contains([',', '"', '\n', '\r'])
+        || s.starts_with(char::is_whitespace)
+        || s.ends_with(char::is_whitespace);
+    if !needs {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        if c == '"' {
+            out.push('"');
+        }
+        out.push(c);
+    }
+    out.push('"');
+    Cow::Owned(out)
+}
+
+/// Writes one CSV record and its line end (`\r\n`, as RFC 4180 says).
+pub fn csv_record<W: Write + ?Sized>(w: &mut W, fields: &[&str]) -> io::Result<()> {
+    for (i, f) in fields.iter().enumerate() {
+        if i > 0 {
+            w.write_all(b",")?;
+        }
+        w.write_all(csv_field(f).as_bytes())?;
+    }
+    w.write_all(b"\r\n")
+}
+
+/// Standard base64 (RFC 4648, with `=` padding).
+pub fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, &b)| n | u32::from(b) << (16 - 8 * i));
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+/// Whether to colour output on stdout: only on a terminal, never when `NO_COLOR` is set
+/// to anything non-empty (<https://no-color.org>) or `TERM=dumb`.
+pub fn color_stdout() -> bool {
+    color_allowed(
+        io::stdout().is_terminal(),
+        std::env::var_os("NO_COLOR").as_deref(),
+        std::env::var_os("TERM").as_deref(),
+    )
+}
+
+fn color_allowed(
+    tty: bool,
+    no_color: Option<&std::ffi::OsStr>,
+    term: Option<&std::ffi::OsStr>,
+) -> bool {
+    tty && no_color.is_none_or(|v| v.is_empty()) && term.is_none_or(|t| t != "dumb")
+}
+
+/// An SGR colour or attribute.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Paint {
+    /// Bold (headers).
+    Bold,
+    /// Dim (secondary text).
+    Dim,
+    /// Red (problems).
+    Red,
+    /// Green.
+    Green,
+    /// Yellow (warnings).
+    Yellow,
+    /// Blue.
+    Blue,
+    /// Cyan.
+    Cyan,
+    /// Magenta.
+    Magenta,
+}
+
+impl Paint {
+    fn code(self) -> &'static str {
+        match self {
+            Paint::Bold => "1",
+            Paint::Dim => "2",
+            Paint::Red => "31",
+            Paint::Green => "32",
+            Paint::Yellow => "33",
+            Paint::Blue => "34",
+            Paint::Magenta => "35",
+            Paint::Cyan => "36",
+        }
+    }
+}
+
+/// Horizontal alignment of a table column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Align {
+    /// Padded on the right.
+    Left,
+    /// Padded on the left (numbers).
+    Right,
+}
+
+/// An aligned text table. Cells must already be escaped. The last column is never
+/// padded or cut, so long names stay whole.
+#[derive(Debug)]
+pub struct Table {
+    headers: Vec<&'static str>,
+    align: Vec<Align>,
+    widths: Vec<usize>,
+    rows: Vec<Row>,
+}
+
+#[derive(Debug)]
+struct Row {
+    cells: Vec<String>,
+    paint: Option<Paint>,
+    notes: Vec<String>,
+}
+
+impl Table {
+    /// A table with these column headers and alignments.
+    pub fn new(columns: &[(&'static str, Align)]) -> Self {
+        Table {
+            headers: columns.iter().map(|c| c.0).collect(),
+            align: columns.iter().map(|c| c.1).collect(),
+            widths: columns.iter().map(|c| width(c.0)).collect(),
+            rows: Vec::new(),
+        }
+    }
+
+    /// Adds a row; `paint` colours the whole row when colour is on.
+    pub fn row(&mut self, cells: Vec<String>, paint: Option<Paint>) {
+        for (w, c) in self.widths.iter_mut().zip(&cells) {
+            *w = (*w).max(width(c));
+        }
+        self.rows.push(Row {
+            cells,
+            paint,
+            notes: Vec::new(),
+        });
+    }
+
+    /// Adds a line of detail under the last row, indented (already escaped).
+    pub fn note(&mut self, text: String) {
+        if let Some(row) = self.rows.last_mut() {
+            row.notes.push(text);
+        }
+    }
+
+    /// Rows added so far.
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    /// Whether no row was added.
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    /// Writes the header and rows, two spaces between columns.
+    pub fn write<W: Write + ?Sized>(&self, w: &mut W, color: bool) -> io::Result<()> {
+        let header: Vec<String> = self.headers.iter().map(|h| h.to_string()).collect();
+        self.line(w, &header, color.then_some(Paint::Bold))?;
+        for row in &self.rows {
+            self.line(w, &row.cells, if color { row.paint } else { None })?;
+            for note in &row.notes {
+                writeln!(w, "      {note}")?;
+            }
+        }
+        Ok(())
+    }
+
+    fn line<W: Write + ?Sized>(
+        &self,
+        w: &mut W,
+        cells: &[String],
+        paint: Option<Paint>,
+    ) -> io::Result<()> {
+        if let Some(p) = paint {
+            write!(w, "\x1b[{}m", p.code())?;
+        }
+        let last = cells.len().saturating_sub(1);
+        for (i, cell) in cells.iter().enumerate() {
+            if i > 0 {
+                w.write_all(b"  ")?;
+            }
+            let pad = self.widths[i].saturating_sub(width(cell));
+            match self.align[i] {
+                _ if i == last => w.write_all(cell.as_bytes())?,
+                Align::Left => write!(w, "{cell}{:pad$}", "")?,
+                Align::Right => write!(w, "{:pad$}{cell}", "")?,
+            }
+        }
+        if paint.is_some() {
+            w.write_all(b"\x1b[0m")?;
+        }
+        w.write_all(b"\n")
+    }
+}
+
+/// Display width in columns, counting each character as one.
+fn width(s: &str) -> usize {
+    s.chars().count()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_names_pass_through_unchanged() {
+        assert!(matches!(escape(b"/tmp/ok file.txt"), Cow::Borrowed(_)));
+        assert_eq!(escape("/tmp/über".as_bytes()), "/tmp/über");
+    }
+
+    #[test]
+    fn control_bytes_are_shown_never_emitted() {
+        let hostile = b"/tmp/a\nb\x1b[31mred\x07\t\r\x7f";
+        let shown = escape(hostile);
+        assert_eq!(shown, "/tmp/a\\nb\\x1b[31mred\\x07\\t\\r\\x7f");
+        assert!(!shown.bytes().any(|b| b < 0x20 || b == 0x7f));
+        // C1 controls (U+009B is a one-character CSI) and bidi overrides.
+        assert_eq!(escape("a\u{9b}b\u{202e}c".as_bytes()), "a\\x9bb\\u{202e}c");
+    }
+
+    #[test]
+    fn invalid_utf8_becomes_hex_and_backslash_is_doubled() {
+        assert_eq!(escape(b"/tmp/\xff\xfe-\xc3"), "/tmp/\\xff\\xfe-\\xc3");
+        // A literal backslash-x in a name cannot be mistaken for an escaped byte.
+        assert_eq!(escape(b"a\\xffb"), "a\\\\xffb");
+    }
+
+    #[test]
+    fn csv_quotes_only_when_needed() {
+        assert_eq!(csv_field("plain"), "plain");
+        assert_eq!(csv_field("a,b"), "\"a,b\"");
+        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(csv_field("line\nbreak"), "\"line\nbreak\"");
+        assert_eq!(csv_field(" lead"), "\" lead\"");
+        let mut out = Vec::new();
+        csv_record(&mut out, &["1", "x,y", ""]).unwrap();
+        assert_eq!(out, b"1,\"x,y\",\r\n");
+    }
+
+    #[test]
+    fn base64_matches_rfc4648_vectors() {
+        let cases = [
+            ("", ""),
+            ("f", "Zg=="),
+            ("fo", "Zm8="),
+            ("foo", "Zm9v"),
+            ("foob", "Zm9vYg=="),
+            ("fooba", "Zm9vYmE="),
+            ("foobar", "Zm9vYmFy"),
+        ];
+        for (plain, enc) in cases {
+            assert_eq!(base64(plain.as_bytes()), enc);
+        }
+        assert_eq!(base64(b"\xff\xfe\n"), "//4K");
+    }
+
+    #[test]
+    fn colour_policy() {
+        use std::ffi::OsStr;
+        assert!(color_allowed(true, None, Some(OsStr::new("xterm"))));
+        assert!(!color_allowed(false, None, None));
+        assert!(!color_allowed(true, Some(OsStr::new("1")), None));
+        assert!(color_allowed(true, Some(OsStr::new("")), None));
+        assert!(!color_allowed(true, None, Some(OsStr::new("dumb"))));
+    }
+
+    #[test]
+    fn table_aligns_and_leaves_the_last_column_whole() {
+        let mut t = Table::new(&[
+            ("PID", Align::Right),
+            ("TYPE", Align::Left),
+            ("NAME", Align::Left),
+        ]);
+        t.row(vec!["1".into(), "pipe".into(), "pipe:[5]".into()], None);
+        t.row(
+            vec!["1234".into(), "eventfd".into(), "x".into()],
+            Some(Paint::Red),
+        );
+        let mut out = Vec::new();
+        t.write(&mut out, false).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert_eq!(
+            text,
+            " PID  TYPE     NAME\n   1  pipe     pipe:[5]\n1234  eventfd  x\n"
+        );
+        let mut out = Vec::new();
+        t.write(&mut out, true).unwrap();
+        assert!(String::from_utf8(out).unwrap().contains("\x1b[31m1234"));
+    }
+}

@@ -8,7 +8,9 @@
 #![deny(unsafe_code)]
 
 pub mod error;
+pub mod graph;
 pub mod model;
+pub mod parse;
 pub mod sample;
 mod sys;
 
@@ -21,4 +23,16 @@ pub use model::*;
 /// may not be inspected is listed in [`Snapshot::errors`]. Neither makes the scan fail.
 pub fn scan(opts: &ScanOptions) -> Result<Snapshot> {
     sys::scan(opts)
+}
+
+/// Creates an anonymous pipe in this process and describes both of its ends (the demo of
+/// `pipescope pipe`). Both ends are close-on-exec; give one to a child through
+/// [`std::process::Stdio`].
+pub fn create_pipe() -> Result<PipeDemo> {
+    // Backends without `create_pipe` yet say so here, so that adding one touches only
+    // this line and the backend.
+    #[cfg(target_os = "linux")]
+    return sys::create_pipe();
+    #[cfg(not(target_os = "linux"))]
+    return Err(Error::Unsupported("creating a pipe"));
 }

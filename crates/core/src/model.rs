@@ -269,3 +269,35 @@ pub struct ScanOptions {
     /// Only handles that are pipe ends (lets a backend skip work on others).
     pub pipes_only: bool,
 }
+
+/// An OS handle this process owns; dropping it closes it. It converts into
+/// [`std::process::Stdio`], so it can be given to a child process.
+#[cfg(unix)]
+pub type OwnedHandle = std::os::fd::OwnedFd;
+/// An OS handle this process owns; dropping it closes it. It converts into
+/// [`std::process::Stdio`], so it can be given to a child process.
+#[cfg(windows)]
+pub type OwnedHandle = std::os::windows::io::OwnedHandle;
+/// An OS handle this process owns (no such thing on this system).
+#[cfg(not(any(unix, windows)))]
+pub type OwnedHandle = std::convert::Infallible;
+
+/// An anonymous pipe made by [`crate::create_pipe`] in this process, described the way
+/// `pipescope pipe` shows it: both ends as [`Handle`]s with their details, the pipe's
+/// capacity, and the OS handles themselves (so one end can be inherited by a child).
+#[derive(Debug)]
+pub struct PipeDemo {
+    /// This process.
+    pub pid: Pid,
+    /// The read end, as a scan of this process sees it (with details).
+    pub read: Handle,
+    /// The write end, as a scan of this process sees it (with details).
+    pub write: Handle,
+    /// Bytes the pipe can hold before a writer blocks (Linux `F_GETPIPE_SZ`; the buffer
+    /// size on Windows), when known.
+    pub capacity: Option<u64>,
+    /// The read end's OS handle; `take()` it to give it away (closing it when dropped).
+    pub read_handle: Option<OwnedHandle>,
+    /// The write end's OS handle; `take()` it to give it away (closing it when dropped).
+    pub write_handle: Option<OwnedHandle>,
+}

@@ -1,10 +1,408 @@
-//! `pipescope handles`.
+//! `pipescope handles`: the handle list of one process, several, or all (Process
+//! Hacker's Handles tab, handle.exe, lsof), as an aligned table, JSON or CSV.
+
+use std::collections::BTreeMap;
+use std::io::{self, BufWriter, Write};
+
+use anyhow::Context as _;
+use pipescope_core::{
+    ErrorKind, Handle, ObjectId, Process, ProcessSelector, ScanOptions, Snapshot,
+};
+
+use crate::json::{self, ErrorJson, HandlesReport, ProcessJson, Stream};
+use crate::out::{self, Align, Paint, Table};
 
 /// Arguments of `pipescope handles`.
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+#[command(
+    after_help = "Examples:\n  pipescope handles -p 1234\n  pipescope handles -t pipe -t fifo\n  \
+pipescope handles --name .log -u www-data\n  pipescope handles -l --json -p nginx"
+)]
+pub struct Args {
+    /// Only this process: a pid, or a name matching the short name (comm) exactly.
+    /// Repeatable.
+    #[arg(short = 'p', long = "process", value_name = "PID|NAME")]
+    pub process: Vec<String>,
+    /// Only handles of this type (file, dir, pipe, fifo, socket, char, block, eventfd,
+    /// epoll, timerfd, signalfd, inotify, pidfd, memfd, io_uring, …). Repeatable.
+    #[arg(short = 't', long = "type", value_name = "TYPE")]
+    pub object_type: Vec<String>,
+    /// Only handles whose name contains this text (case-insensitive).
+    #[arg(long, value_name = "SUBSTR")]
+    pub name: Option<String>,
+    /// Only processes of this user (name or numeric id).
+    #[arg(short = 'u', long, value_name = "USER")]
+    pub user: Option<String>,
+    /// Handle Properties: open flags, position, mount id, inode, and the type-specific
+    /// lines of fdinfo (reads fdinfo for every handle).
+    #[arg(short = 'l', long)]
+    pub long: bool,
+    /// Counts per type, per process and in total, instead of the list.
+    #[arg(long)]
+    pub summary: bool,
+    /// JSON on stdout (the schema is in the README).
+    #[arg(long, conflicts_with = "csv")]
+    pub json: bool,
+    /// CSV on stdout, with a header line.
+    #[arg(long)]
+    pub csv: bool,
+}
 
 /// Runs `pipescope handles`.
-pub fn run(_args: Args) -> anyhow::Result<()> {
-    anyhow::bail!("`pipescope handles` is not implemented yet")
+pub fn run(args: Args) -> anyhow::Result<()> {
+    let opts = ScanOptions {
+        processes: args.process.iter().map(|p| selector(p)).collect(),
+        long: args.long,
+        ..ScanOptions::default()
+    };
+    let user = args.user.as_deref().map(UserFilter::new);
+    let snap = pipescope_core::scan(&opts).context("scanning handles")?;
+    let filter = Filter {
+        types: args.object_type.iter().map(|t| t.to_lowercase()).collect(),
+        name: args.name.as_ref().map(|n| n.to_lowercase()),
+        user,
+    };
+    if !opts.processes.is_empty()
+        && snap.processes.is_empty()
+        && snap.errors.iter().all(|e| e.kind == ErrorKind::Gone)
+    {
+        anyhow::bail!("no process matches {}", args.process.join(", "));
+    }
+    let stdout = io::stdout();
+    let mut w = BufWriter::with_capacity(64 * 1024, stdout.lock());
+    if args.summary {
+        summary(&mut w, &snap, &filter, args.json)?;
+    } else if args.json {
+        write_json(&mut w, &snap, &filter)?;
+    } else if args.csv {
+        write_csv(&mut w, &snap, &filter)?;
+    } else {
+        write_table(&mut w, &snap, &filter, args.long)?;
+    }
+    w.flush()?;
+    if !args.json {
+        note_errors(&snap);
+    }
+    Ok(())
+}
+
+fn selector(s: &str) -> ProcessSelector {
+    match s.parse() {
+        Ok(pid) => ProcessSelector::Pid(pid),
+        Err(_) => ProcessSelector::Name(s.to_owned()),
+    }
+}
+
+/// `-u`: a user name, or a number matching the uid.
+struct UserFilter {
+    name: String,
+    uid: Option<u32>,
+}
+
+impl UserFilter {
+    fn new(s: &str) -> Self {
+        UserFilter {
+            name: s.to_owned(),
+            uid: s.parse().ok(),
+        }
+    }
+}
+
+/// What `-t`, `--name` and `-u` leave in.
+struct Filter {
+    types: Vec<String>,
+    name: Option<String>,
+    user: Option<UserFilter>,
+}
+
+impl Filter {
+    fn narrows_handles(&self) -> bool {
+        !self.types.is_empty() || self.name.is_some()
+    }
+
+    fn process(&self, p: &Process) -> bool {
+        self.user.as_ref().is_none_or(|u| {
+            p.user.as_deref() == Some(u.name.as_str()) || (u.uid.is_some() && p.uid == u.uid)
+        })
+    }
+
+    fn handle(&self, h: &Handle) -> bool {
+        (self.types.is_empty()
+            || self
+                .types
+                .iter()
+                .any(|t| t.eq_ignore_ascii_case(h.object_type.as_str())))
+            && self
+                .name
+                .as_ref()
+                .is_none_or(|n| h.name.to_string_lossy().to_lowercase().contains(n.as_str()))
+    }
+
+    /// The processes to show with the handles to show: with a handle filter, processes
+    /// left with no handle are left out.
+    fn select<'a>(
+        &'a self,
+        snap: &'a Snapshot,
+    ) -> impl Iterator<Item = (&'a Process, impl Iterator<Item = &'a Handle> + 'a)> + 'a {
+        snap.processes
+            .iter()
+            .filter(|p| self.process(p))
+            .filter(|p| !self.narrows_handles() || p.handles.iter().any(|h| self.handle(h)))
+            .map(move |p| (p, p.handles.iter().filter(move |h| self.handle(h))))
+    }
+}
+
+fn write_json<W: Write>(w: &mut W, snap: &Snapshot, filter: &Filter) -> anyhow::Result<()> {
+    let report = HandlesReport {
+        processes: Stream::new(filter.select(snap).map(|(p, hs)| ProcessJson::new(p, hs))),
+        errors: snap.errors.iter().map(ErrorJson::new).collect(),
+        vanished: snap.vanished,
+    };
+    serde_json::to_writer(&mut *w, &report)?;
+    w.write_all(b"\n")?;
+    Ok(())
+}
+
+fn write_csv<W: Write>(w: &mut W, snap: &Snapshot, filter: &Filter) -> io::Result<()> {
+    out::csv_record(
+        w,
+        &[
+            "pid", "process", "user", "handle", "type", "mode", "name", "inode", "dev", "pipe",
+            "flags",
+        ],
+    )?;
+    for (p, handles) in filter.select(snap) {
+        let pid = p.pid.to_string();
+        let user = p.user.as_deref().unwrap_or("");
+        for h in handles {
+            let (inode, dev) = object_numbers(h);
+            let flags = h
+                .flags
+                .map(|f| pipescope_access::fd_flag_names(f).join("|"));
+            out::csv_record(
+                w,
+                &[
+                    &pid,
+                    &p.name,
+                    user,
+                    &h.handle.to_string(),
+                    h.object_type.as_str(),
+                    h.mode.as_str(),
+                    &h.name.to_string_lossy(),
+                    &inode,
+                    &dev,
+                    h.pipe.map_or("", |k| k.as_str()),
+                    flags.as_deref().unwrap_or(""),
+                ],
+            )?;
+        }
+    }
+    Ok(())
+}
+
+fn object_numbers(h: &Handle) -> (String, String) {
+    match &h.object {
+        Some(ObjectId::Inode { dev, ino }) => (ino.to_string(), dev.to_string()),
+        Some(ObjectId::Address(a)) => (format!("{a:#x}"), String::new()),
+        _ => (String::new(), String::new()),
+    }
+}
+
+fn paint_for(h: &Handle) -> Option<Paint> {
+    if h.pipe.is_some() {
+        Some(Paint::Cyan)
+    } else {
+        match h.object_type.as_str() {
+            "socket" => Some(Paint::Magenta),
+            "dir" => Some(Paint::Blue),
+            _ => None,
+        }
+    }
+}
+
+fn write_table<W: Write>(
+    w: &mut W,
+    snap: &Snapshot,
+    filter: &Filter,
+    long: bool,
+) -> io::Result<()> {
+    let mut columns = vec![
+        ("PID", Align::Right),
+        ("PROCESS", Align::Left),
+        ("HANDLE", Align::Right),
+        ("TYPE", Align::Left),
+        ("MODE", Align::Left),
+    ];
+    if long {
+        columns.extend([
+            ("FLAGS", Align::Left),
+            ("POS", Align::Right),
+            ("MNT", Align::Right),
+            ("INODE", Align::Right),
+        ]);
+    }
+    columns.push(("NAME", Align::Left));
+    let mut table = Table::new(&columns);
+    for (p, handles) in filter.select(snap) {
+        let pid = p.pid.to_string();
+        let process = out::escape_str(&p.name).into_owned();
+        for h in handles {
+            let mut cells = vec![
+                pid.clone(),
+                process.clone(),
+                h.handle.to_string(),
+                out::escape_str(h.object_type.as_str()).into_owned(),
+                h.mode.as_str().to_owned(),
+            ];
+            let details = h.details.as_deref();
+            if long {
+                let num = |v: Option<u64>| v.map_or_else(|| "-".to_owned(), |v| v.to_string());
+                cells.push(h.flags.map_or_else(
+                    || "-".to_owned(),
+                    |f| {
+                        let names = pipescope_access::fd_flag_names(f);
+                        if names.is_empty() {
+                            format!("{f:#o}")
+                        } else {
+                            names.join("|")
+                        }
+                    },
+                ));
+                cells.push(num(details.and_then(|d| d.pos)));
+                cells.push(num(details.and_then(|d| d.mnt_id)));
+                cells.push(num(details.and_then(|d| d.ino).or(match h.object {
+                    Some(ObjectId::Inode { ino, .. }) => Some(ino),
+                    _ => None,
+                })));
+            }
+            cells.push(out::escape(h.name.as_bytes()).into_owned());
+            table.row(cells, paint_for(h));
+            if let Some(d) = details {
+                for r in &d.shared_with {
+                    table.note(format!("shared with pid {} handle {}", r.pid, r.handle));
+                }
+                for (k, v) in &d.extra {
+                    table.note(format!("{}: {}", out::escape_str(k), out::escape_str(v)));
+                }
+            }
+        }
+    }
+    table.write(w, out::color_stdout())
+}
+
+fn summary<W: Write>(
+    w: &mut W,
+    snap: &Snapshot,
+    filter: &Filter,
+    as_json: bool,
+) -> anyhow::Result<()> {
+    let mut by_type: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut by_process = Vec::new();
+    let mut total = 0;
+    for (p, handles) in filter.select(snap) {
+        let mut n = 0;
+        for h in handles {
+            *by_type.entry(h.object_type.as_str()).or_default() += 1;
+            n += 1;
+        }
+        total += n;
+        by_process.push(json::ProcessCount {
+            pid: p.pid,
+            name: &p.name,
+            count: n,
+        });
+    }
+    let mut types: Vec<json::TypeCount<'_>> = by_type
+        .into_iter()
+        .map(|(t, count)| json::TypeCount {
+            object_type: t,
+            count,
+        })
+        .collect();
+    types.sort_by(|a, b| b.count.cmp(&a.count).then(a.object_type.cmp(b.object_type)));
+    let s = json::SummaryJson {
+        total_handles: total,
+        total_processes: by_process.len(),
+        by_type: types,
+        by_process,
+        errors: snap.errors.iter().map(ErrorJson::new).collect(),
+        vanished: snap.vanished,
+    };
+    if as_json {
+        serde_json::to_writer(&mut *w, &s)?;
+        w.write_all(b"\n")?;
+        return Ok(());
+    }
+    let color = out::color_stdout();
+    let mut t = Table::new(&[("TYPE", Align::Left), ("HANDLES", Align::Right)]);
+    for c in &s.by_type {
+        t.row(
+            vec![
+                out::escape_str(c.object_type).into_owned(),
+                c.count.to_string(),
+            ],
+            None,
+        );
+    }
+    t.write(w, color)?;
+    writeln!(w)?;
+    let mut t = Table::new(&[
+        ("PID", Align::Right),
+        ("PROCESS", Align::Left),
+        ("HANDLES", Align::Right),
+    ]);
+    for c in &s.by_process {
+        t.row(
+            vec![
+                c.pid.to_string(),
+                out::escape_str(c.name).into_owned(),
+                c.count.to_string(),
+            ],
+            None,
+        );
+    }
+    t.write(w, color)?;
+    writeln!(w)?;
+    writeln!(
+        w,
+        "total: {} handles in {} processes; {} could not be inspected; {} exited during the scan",
+        s.total_handles,
+        s.total_processes,
+        s.errors.len(),
+        s.vanished
+    )?;
+    Ok(())
+}
+
+/// One line on stderr naming the processes that could not be inspected.
+fn note_errors(snap: &Snapshot) {
+    if snap.errors.is_empty() {
+        return;
+    }
+    const SHOWN: usize = 5;
+    let mut parts: Vec<String> = snap
+        .errors
+        .iter()
+        .take(SHOWN)
+        .map(|e| {
+            let name = e
+                .process
+                .as_deref()
+                .map(|n| format!(" ({})", out::escape_str(n)))
+                .unwrap_or_default();
+            format!("pid {}{name}: {}", e.pid, out::escape_str(&e.message))
+        })
+        .collect();
+    if snap.errors.len() > SHOWN {
+        parts.push(format!(
+            "and {} more (see --json)",
+            snap.errors.len() - SHOWN
+        ));
+    }
+    let n = snap.errors.len();
+    eprintln!(
+        "pipescope: could not inspect {n} process{}: {}",
+        if n == 1 { "" } else { "es" },
+        parts.join("; ")
+    );
 }

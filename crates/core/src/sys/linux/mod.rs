@@ -1,11 +1,547 @@
-//! Linux backend: /proc.
+//! Linux backend: reads /proc.
+//!
+//! Per process: `/proc/PID` is opened once as a directory (its owner is the process's
+//! user), `stat` gives comm, ppid and start time, and `/proc/PID/fd` is listed with
+//! getdents. Per fd, the least that answers the question:
+//! - `readlinkat` of the fd link gives the name (`pipe:[N]`, a path, `anon_inode:[…]`);
+//! - the MODE comes from `lstat` of the link itself: procfs gives the link `S_IRUSR` when
+//!   the open file has `FMODE_READ` and `S_IWUSR` when it has `FMODE_WRITE` (an `O_PATH`
+//!   fd has neither). Sockets and most anonymous inodes are always read-write and need no
+//!   call; with `flags` or `long` the fdinfo `flags:` line decides instead;
+//! - only fds named by a path get a `statx` through the link (for their type and
+//!   identity), with `AT_STATX_DONT_SYNC`: the kernel jumps straight to the open file
+//!   (no walk of the target's path) and takes cached attributes, so a hung network mount
+//!   cannot hang the scan. Nothing ever stats a target by its path name.
+//!
+//! The pid list is shared between two threads (the work is system calls; more threads
+//! only contend in procfs).
 
-use crate::{Error, Result, ScanOptions, Snapshot};
+mod in_flight;
+mod kcmp;
+mod pipe;
 
-pub(crate) fn scan(_opts: &ScanOptions) -> Result<Snapshot> {
-    Err(Error::Unsupported(
-        "scanning handles (Linux backend not written yet)",
-    ))
+use std::collections::HashMap;
+use std::ffi::CStr;
+use std::io;
+use std::mem::MaybeUninit;
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use rustix::fs::{AtFlags, FileType, Mode as FsMode, OFlags, RawDir, StatxFlags};
+use rustix::io::Errno;
+
+use crate::error::kind_of;
+use crate::model::{
+    Handle, HandleDetails, Mode, Name, ObjectId, ObjectType, Pid, PipeKind, Process,
+    ProcessSelector, ScanError, ScanOptions, Snapshot,
+};
+use crate::parse::{self, FdLink};
+use crate::{Error, ErrorKind, Result};
+
+pub(crate) use pipe::create_pipe;
+
+/// Scans the processes `opts` selects.
+pub(crate) fn scan(opts: &ScanOptions) -> Result<Snapshot> {
+    let proc_dir = open_dir(rustix::fs::CWD, c"/proc")
+        .map_err(|e| Error::io("opening /proc", None, None, e.into()))?;
+    let ctx = Context::new(proc_dir, opts);
+    let (pids, explicit) = ctx.pids()?;
+    let next = AtomicUsize::new(0);
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(2)
+        .min(pids.len().div_ceil(CHUNK).max(1));
+    let mut outcomes: Vec<(Pid, Outcome)> = Vec::with_capacity(pids.len());
+    if threads <= 1 {
+        ctx.work(&pids, explicit, &next, &mut outcomes);
+    } else {
+        std::thread::scope(|s| {
+            let helper = s.spawn(|| {
+                let mut mine = Vec::new();
+                ctx.work(&pids, explicit, &next, &mut mine);
+                mine
+            });
+            ctx.work(&pids, explicit, &next, &mut outcomes);
+            outcomes.extend(helper.join().unwrap_or_default());
+        });
+    }
+    outcomes.sort_unstable_by_key(|(pid, _)| *pid);
+    let mut snap = Snapshot::default();
+    for (_, outcome) in outcomes {
+        match outcome {
+            Outcome::Process(p) => snap.processes.push(p),
+            Outcome::Error(e) => snap.errors.push(e),
+            Outcome::Vanished => snap.vanished += 1,
+            Outcome::Skipped => {}
+        }
+    }
+    if opts.pipes_only || opts.long {
+        kcmp::mark_shared(&mut snap);
+    }
+    Ok(snap)
+}
+
+/// Pids handed to a thread at a time.
+const CHUNK: usize = 8;
+
+enum Outcome {
+    Process(Process),
+    Error(ScanError),
+    Vanished,
+    Skipped,
+}
+
+/// What every thread shares: /proc, the options, users and clock.
+struct Context<'a> {
+    proc_dir: OwnedFd,
+    opts: &'a ScanOptions,
+    users: HashMap<u32, String>,
+    boot_ms: Option<u64>,
+    ticks_per_s: u64,
+}
+
+/// Buffers a thread reuses for every process and fd.
+struct Scratch {
+    dents: Vec<MaybeUninit<u8>>,
+    link: Vec<u8>,
+    text: Vec<u8>,
+}
+
+impl Scratch {
+    fn new() -> Self {
+        Scratch {
+            dents: vec![MaybeUninit::uninit(); 32 * 1024],
+            link: vec![0; 8192],
+            text: Vec::with_capacity(4096),
+        }
+    }
+}
+
+impl<'a> Context<'a> {
+    fn new(proc_dir: OwnedFd, opts: &'a ScanOptions) -> Self {
+        let mut text = Vec::new();
+        let users = read_file(rustix::fs::CWD, c"/etc/passwd", &mut text)
+            .map(|()| parse::passwd(&text).into_iter().rev().collect())
+            .unwrap_or_default();
+        let boot_ms = read_file(proc_dir.as_fd(), c"stat", &mut text)
+            .ok()
+            .and_then(|()| parse::boot_time(&text))
+            .map(|s| s * 1000);
+        Context {
+            proc_dir,
+            opts,
+            users,
+            boot_ms,
+            ticks_per_s: rustix::param::clock_ticks_per_second().max(1),
+        }
+    }
+
+    /// The pids to look at, ascending, and whether they were named explicitly (only pid
+    /// selectors: each must exist, or it is reported).
+    fn pids(&self) -> Result<(Vec<Pid>, bool)> {
+        let sel = &self.opts.processes;
+        if !sel.is_empty() && sel.iter().all(|s| matches!(s, ProcessSelector::Pid(_))) {
+            let mut pids: Vec<Pid> = sel
+                .iter()
+                .filter_map(|s| match s {
+                    ProcessSelector::Pid(p) => Some(*p),
+                    ProcessSelector::Name(_) => None,
+                })
+                .collect();
+            pids.sort_unstable();
+            pids.dedup();
+            return Ok((pids, true));
+        }
+        let mut buf = vec![MaybeUninit::uninit(); 32 * 1024];
+        let dir = open_dir(self.proc_dir.as_fd(), c".")
+            .map_err(|e| Error::io("listing /proc", None, None, e.into()))?;
+        let mut entries = RawDir::new(&dir, &mut buf);
+        let mut pids = Vec::with_capacity(1024);
+        while let Some(entry) = entries.next() {
+            let entry = entry.map_err(|e| Error::io("listing /proc", None, None, e.into()))?;
+            if let Some(pid) = parse::decimal(entry.file_name().to_bytes()) {
+                pids.extend(Pid::try_from(pid).ok());
+            }
+        }
+        pids.sort_unstable();
+        Ok((pids, false))
+    }
+
+    /// Takes chunks of `pids` until none are left.
+    fn work(
+        &self,
+        pids: &[Pid],
+        explicit: bool,
+        next: &AtomicUsize,
+        out: &mut Vec<(Pid, Outcome)>,
+    ) {
+        let mut scratch = Scratch::new();
+        loop {
+            let start = next.fetch_add(CHUNK, Ordering::Relaxed);
+            if start >= pids.len() {
+                break;
+            }
+            for &pid in &pids[start..(start + CHUNK).min(pids.len())] {
+                out.push((pid, self.process(pid, explicit, &mut scratch)));
+            }
+        }
+    }
+
+    fn selected(&self, pid: Pid, comm: &[u8]) -> bool {
+        let sel = &self.opts.processes;
+        sel.is_empty()
+            || sel.iter().any(|s| match s {
+                ProcessSelector::Pid(p) => *p == pid,
+                ProcessSelector::Name(n) => n.as_bytes() == comm,
+            })
+    }
+
+    fn process(&self, pid: Pid, explicit: bool, s: &mut Scratch) -> Outcome {
+        let mut num = itoa_buf();
+        let pid_name = itoa(pid.into(), &mut num);
+        let fail = |e: Errno, process: Option<&str>| {
+            let e = io::Error::from(e);
+            match kind_of(&e) {
+                ErrorKind::Gone if !explicit => Outcome::Vanished,
+                ErrorKind::Gone => Outcome::Error(ScanError {
+                    pid,
+                    process: None,
+                    kind: ErrorKind::Gone,
+                    message: "no such process".into(),
+                }),
+                kind => Outcome::Error(ScanError {
+                    pid,
+                    process: process.map(str::to_owned),
+                    kind,
+                    message: message(&e),
+                }),
+            }
+        };
+        let dir = match open_dir(self.proc_dir.as_fd(), pid_name) {
+            Ok(d) => d,
+            Err(e) => return fail(e, None),
+        };
+        let uid = rustix::fs::fstat(&dir).ok().map(|st| st.st_uid);
+        if let Err(e) = read_file(dir.as_fd(), c"stat", &mut s.text) {
+            return fail(e, None);
+        }
+        let Some(stat) = parse::stat(&s.text) else {
+            return Outcome::Vanished;
+        };
+        if !self.selected(pid, stat.comm) {
+            return Outcome::Skipped;
+        }
+        let mut process = Process {
+            pid,
+            ppid: Some(stat.ppid),
+            name: String::from_utf8_lossy(stat.comm).into_owned(),
+            user: uid.map(|u| self.users.get(&u).cloned().unwrap_or_else(|| u.to_string())),
+            uid,
+            start_time_ms: self
+                .boot_ms
+                .map(|b| b + stat.start_ticks * 1000 / self.ticks_per_s),
+            handles: Vec::new(),
+        };
+        match self.handles(&dir, s, &mut process.handles) {
+            Ok(()) => Outcome::Process(process),
+            Err(e) => fail(e, Some(&process.name)),
+        }
+    }
+
+    /// Lists the fds of the process whose /proc directory is `dir`.
+    fn handles(
+        &self,
+        dir: &OwnedFd,
+        s: &mut Scratch,
+        out: &mut Vec<Handle>,
+    ) -> rustix::io::Result<()> {
+        let fd_dir = open_dir(dir.as_fd(), c"fd")?;
+        let want_info = self.opts.long || self.opts.flags;
+        // A pipes-only scan reads the fdinfo of sockets (descriptors in flight).
+        let info_dir = if want_info || self.opts.pipes_only {
+            Some(open_dir(dir.as_fd(), c"fdinfo")?)
+        } else {
+            None
+        };
+        let Scratch { dents, link, text } = s;
+        let mut entries = RawDir::new(&fd_dir, &mut dents[..]);
+        while let Some(entry) = entries.next() {
+            let entry = entry?;
+            let name = entry.file_name();
+            let Some(fd) = parse::decimal(name.to_bytes()) else {
+                continue;
+            };
+            let handle = describe(
+                fd_dir.as_fd(),
+                info_dir.as_ref().map(|d| d.as_fd()),
+                name,
+                fd,
+                self.opts,
+                link,
+                text,
+            );
+            match handle {
+                Ok(Some(h)) => out.push(h),
+                Ok(None) => {}
+                // The fd was closed after it was listed.
+                Err(Errno::NOENT) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Describes one fd: `fd_dir` is `/proc/PID/fd`, `info_dir` `/proc/PID/fdinfo` when flags
+/// or details are wanted. `Ok(None)` when `opts` leaves this fd out.
+fn describe(
+    fd_dir: BorrowedFd<'_>,
+    info_dir: Option<BorrowedFd<'_>>,
+    name: &CStr,
+    fd: u64,
+    opts: &ScanOptions,
+    link: &mut [u8],
+    text: &mut Vec<u8>,
+) -> rustix::io::Result<Option<Handle>> {
+    let n = rustix::fs::readlinkat_raw(fd_dir, name, &mut *link)?;
+    let target = &link[..n];
+    let parsed = parse::fd_link(target);
+    if opts.pipes_only {
+        match parsed {
+            FdLink::Pipe(_) | FdLink::Path(_) => {}
+            FdLink::Socket(ino) => {
+                return match info_dir {
+                    Some(dir) => in_flight::socket(dir, name, fd, ino, target, text),
+                    None => Ok(None),
+                };
+            }
+            _ => return Ok(None),
+        }
+    }
+    let mut h = Handle {
+        handle: fd,
+        object_type: ObjectType::new("unknown"),
+        mode: Mode::Unknown,
+        name: Name(target.to_vec()),
+        object: None,
+        pipe: None,
+        flags: None,
+        access: None,
+        details: None,
+    };
+    let mut fixed_mode = None;
+    match parsed {
+        FdLink::Pipe(ino) => {
+            h.object_type = ObjectType::new("pipe");
+            h.object = Some(ObjectId::Inode { dev: 0, ino });
+            h.pipe = Some(PipeKind::Anonymous);
+        }
+        FdLink::Socket(ino) => {
+            h.object_type = ObjectType::new("socket");
+            h.object = Some(ObjectId::Inode { dev: 0, ino });
+            // Sockets are always opened read-write and cannot be reopened otherwise.
+            fixed_mode = Some(Mode::ReadWrite);
+        }
+        FdLink::Anon(kind) => {
+            h.object_type = match parse::anon_type(kind) {
+                Some(t) => ObjectType::new(t),
+                None => ObjectType(String::from_utf8_lossy(kind).into_owned().into()),
+            };
+            if parse::anon_always_read_write(kind) {
+                fixed_mode = Some(Mode::ReadWrite);
+            }
+        }
+        FdLink::Tagged(tag, ino) => {
+            h.object_type = match tag {
+                b"pidfd" => ObjectType::new("pidfd"),
+                b"cgroup" | b"ipc" | b"mnt" | b"net" | b"pid" | b"pid_for_children" | b"time"
+                | b"time_for_children" | b"user" | b"uts" => ObjectType::new("namespace"),
+                _ => ObjectType(String::from_utf8_lossy(tag).into_owned().into()),
+            };
+            h.object = Some(ObjectId::Inode { dev: 0, ino });
+        }
+        FdLink::Path(_) | FdLink::Memfd(_) => {
+            // Through the magic link, cached attributes only: see the module comment.
+            match rustix::fs::statx(
+                fd_dir,
+                name,
+                AtFlags::STATX_DONT_SYNC,
+                StatxFlags::TYPE | StatxFlags::INO,
+            ) {
+                Ok(st) => {
+                    let ft = FileType::from_raw_mode(st.stx_mode.into());
+                    h.object_type = ObjectType::new(if matches!(parsed, FdLink::Memfd(_)) {
+                        "memfd"
+                    } else {
+                        file_type_name(ft)
+                    });
+                    if ft == FileType::Fifo {
+                        h.pipe = Some(PipeKind::Fifo);
+                    }
+                    h.object = Some(ObjectId::Inode {
+                        dev: rustix::fs::makedev(st.stx_dev_major, st.stx_dev_minor),
+                        ino: st.stx_ino,
+                    });
+                }
+                Err(Errno::NOENT) => return Err(Errno::NOENT),
+                // The process may have dropped the file from its table, or the kernel
+                // refuses the jump: keep the name, type unknown.
+                Err(_) => {}
+            }
+            if opts.pipes_only && h.pipe.is_none() {
+                return Ok(None);
+            }
+        }
+        FdLink::Other => {}
+    }
+    if let Some(info_dir) = info_dir.filter(|_| opts.long || opts.flags) {
+        match read_file(info_dir, name, text) {
+            Ok(()) => {
+                if opts.long {
+                    let info = parse::fdinfo(text);
+                    h.flags = info.flags;
+                    let ino = info.ino.or(match h.object {
+                        Some(ObjectId::Inode { ino, .. }) => Some(ino),
+                        _ => None,
+                    });
+                    h.details = Some(Box::new(HandleDetails {
+                        pos: info.pos,
+                        mnt_id: info.mnt_id,
+                        ino,
+                        extra: info.extra,
+                        ..HandleDetails::default()
+                    }));
+                } else {
+                    h.flags = parse::fdinfo_flags(text);
+                }
+            }
+            Err(Errno::NOENT) => return Err(Errno::NOENT),
+            Err(_) => {}
+        }
+    }
+    h.mode = match (h.flags, fixed_mode) {
+        (Some(flags), _) => mode_of_flags(flags),
+        (None, Some(m)) => m,
+        (None, None) => {
+            match rustix::fs::statx(fd_dir, name, AtFlags::SYMLINK_NOFOLLOW, StatxFlags::MODE) {
+                Ok(st) => mode_of_link(st.stx_mode.into()),
+                Err(Errno::NOENT) => return Err(Errno::NOENT),
+                Err(_) => Mode::Unknown,
+            }
+        }
+    };
+    Ok(Some(h))
+}
+
+/// The mode an fd link's own permission bits give: procfs sets the owner's read bit for
+/// `FMODE_READ` and the write bit for `FMODE_WRITE`.
+pub(crate) fn mode_of_link(mode: u32) -> Mode {
+    let m = FsMode::from_raw_mode(mode);
+    match (m.contains(FsMode::RUSR), m.contains(FsMode::WUSR)) {
+        (true, true) => Mode::ReadWrite,
+        (true, false) => Mode::Read,
+        (false, true) => Mode::Write,
+        (false, false) => Mode::None,
+    }
+}
+
+/// The mode open flags give.
+pub(crate) fn mode_of_flags(flags: u32) -> Mode {
+    match pipescope_access::fd_mode(flags) {
+        pipescope_access::FdMode::Read => Mode::Read,
+        pipescope_access::FdMode::Write => Mode::Write,
+        pipescope_access::FdMode::ReadWrite => Mode::ReadWrite,
+        pipescope_access::FdMode::Path => Mode::None,
+    }
+}
+
+fn file_type_name(ft: FileType) -> &'static str {
+    match ft {
+        FileType::RegularFile => "file",
+        FileType::Directory => "dir",
+        FileType::Fifo => "fifo",
+        FileType::CharacterDevice => "char",
+        FileType::BlockDevice => "block",
+        FileType::Socket => "socket",
+        FileType::Symlink => "link",
+        FileType::Unknown => "unknown",
+    }
+}
+
+fn message(e: &io::Error) -> String {
+    match e.kind() {
+        io::ErrorKind::PermissionDenied => "permission denied".into(),
+        _ => {
+            let s = e.to_string();
+            // "Permission denied (os error 13)" → "permission denied"
+            let s = s.split(" (os error").next().unwrap_or(&s);
+            s.to_lowercase()
+        }
+    }
+}
+
+fn open_dir<Fd: AsFd>(dir: Fd, name: &CStr) -> rustix::io::Result<OwnedFd> {
+    rustix::fs::openat(
+        dir,
+        name,
+        OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+        FsMode::empty(),
+    )
+}
+
+/// Reads a small file (procfs text) into `buf`, replacing what was there.
+fn read_file<Fd: AsFd>(dir: Fd, name: &CStr, buf: &mut Vec<u8>) -> rustix::io::Result<()> {
+    buf.clear();
+    let file = rustix::fs::openat(dir, name, OFlags::RDONLY | OFlags::CLOEXEC, FsMode::empty())?;
+    loop {
+        if buf.capacity() - buf.len() < 1024 {
+            buf.reserve(buf.capacity().max(4096));
+        }
+        let n = rustix::io::read(&file, rustix::buffer::spare_capacity(buf))?;
+        if n == 0 {
+            return Ok(());
+        }
+    }
+}
+
+fn itoa_buf() -> [u8; 24] {
+    [0; 24]
+}
+
+/// Writes `n` in decimal, NUL-terminated, into `buf`; returns it as a C string.
+fn itoa(mut n: u64, buf: &mut [u8; 24]) -> &CStr {
+    let mut i = buf.len() - 1;
+    buf[i] = 0;
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    CStr::from_bytes_with_nul(&buf[i..]).unwrap_or(c"0")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn itoa_writes_decimal() {
+        let mut b = itoa_buf();
+        assert_eq!(itoa(0, &mut b).to_bytes(), b"0");
+        assert_eq!(itoa(4194304, &mut b).to_bytes(), b"4194304");
+        assert_eq!(itoa(u64::MAX, &mut b).to_bytes(), b"18446744073709551615");
+    }
+
+    #[test]
+    fn link_permission_bits_give_the_mode() {
+        assert_eq!(mode_of_link(0o120500), Mode::Read);
+        assert_eq!(mode_of_link(0o120300), Mode::Write);
+        assert_eq!(mode_of_link(0o120700), Mode::ReadWrite);
+        assert_eq!(mode_of_link(0o120000), Mode::None);
+    }
 }
 
 pub(crate) mod sample;

@@ -1,0 +1,891 @@
+//! The pipe graph: every pipe a [`Snapshot`] saw, with all of its ends, and what is wrong
+//! with it.
+//!
+//! OS-neutral: ends are grouped by the [`ObjectId`] the backend gave each handle, so the
+//! same code serves Linux inodes and Windows object addresses. The findings follow the
+//! questions people ask of a stuck pipeline: who else holds a write end (the reader's EOF
+//! waits for it), which pipes have lost a side, and where the scan could not look.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+
+use crate::ErrorKind;
+use crate::model::{
+    Handle, HandleRef, Mode, Name, ObjectId, Pid, PipeKind, Process, ScanError, Snapshot,
+};
+
+/// How the graph reads a snapshot.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GraphOptions {
+    /// The handle value a process writes its standard output to, when the OS fixes one
+    /// (fd 1 on Linux). A process holding a pipe's write end there is its intended
+    /// writer; other holders of write ends are reported as `extra-writer`.
+    pub stdout_handle: Option<u64>,
+}
+
+impl Default for GraphOptions {
+    fn default() -> Self {
+        GraphOptions {
+            stdout_handle: if cfg!(unix) { Some(1) } else { None },
+        }
+    }
+}
+
+/// One end of a pipe: a handle held by a process.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PipeEnd {
+    /// The process holding the handle.
+    pub pid: Pid,
+    /// The handle (fd).
+    pub handle: u64,
+    /// What the handle may do. A read-write end is listed among readers and writers.
+    pub mode: Mode,
+    /// Other handles sharing this handle's open file description, when the OS told.
+    pub shared_with: Vec<HandleRef>,
+    /// A small number shared by all ends of this pipe that share one open file
+    /// description (1, 2, …); `None` when the end shares it with no other end we saw.
+    pub description: Option<u32>,
+}
+
+impl PipeEnd {
+    /// This end as a [`HandleRef`].
+    pub fn handle_ref(&self) -> HandleRef {
+        HandleRef {
+            pid: self.pid,
+            handle: self.handle,
+        }
+    }
+}
+
+/// What kind of problem a [`Finding`] reports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum FindingKind {
+    /// Besides the intended writer, another process holds a write end: the reader sees
+    /// EOF only after that one closes it too.
+    ExtraWriter,
+    /// Write ends exist but no read end: the next write fails with EPIPE (SIGPIPE).
+    NoReader,
+    /// Read ends exist but no write end: the reader sees EOF.
+    NoWriter,
+    /// An end may be held where the scan cannot see it: descriptors in flight in a UNIX
+    /// socket, or processes the scan was not allowed to inspect.
+    HiddenHolder,
+}
+
+impl FindingKind {
+    /// `extra-writer`, `no-reader`, `no-writer` or `hidden-holder`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FindingKind::ExtraWriter => "extra-writer",
+            FindingKind::NoReader => "no-reader",
+            FindingKind::NoWriter => "no-writer",
+            FindingKind::HiddenHolder => "hidden-holder",
+        }
+    }
+}
+
+impl fmt::Display for FindingKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Something wrong (or possibly wrong) with one pipe.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Finding {
+    /// What kind.
+    pub kind: FindingKind,
+    /// The process the finding names (the extra writer; the socket holding descriptors
+    /// in flight), when there is one.
+    pub pid: Option<Pid>,
+    /// The handle the finding names, when there is one.
+    pub handle: Option<u64>,
+    /// One sentence for a person.
+    pub message: String,
+}
+
+/// A UNIX socket whose receive queue holds descriptors sent but not yet received.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InFlight {
+    /// The process holding the receiving socket.
+    pub pid: Pid,
+    /// The socket's handle.
+    pub handle: u64,
+    /// How many descriptors wait in its queue.
+    pub count: u64,
+}
+
+/// One pipe (anonymous or FIFO) and every end of it the scan saw.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Pipe {
+    /// The object all ends refer to.
+    pub object: ObjectId,
+    /// Anonymous pipe, FIFO or named pipe.
+    pub kind: PipeKind,
+    /// The name as the OS gives it (`pipe:[8844]`, or the FIFO's path).
+    pub name: Name,
+    /// Ends that can read, ordered by process and handle.
+    pub readers: Vec<PipeEnd>,
+    /// Ends that can write, ordered by process and handle.
+    pub writers: Vec<PipeEnd>,
+    /// Ends whose mode the backend could not tell.
+    pub unknown: Vec<PipeEnd>,
+    /// What is wrong with it.
+    pub findings: Vec<Finding>,
+}
+
+impl Pipe {
+    /// A stable text id: `pipe:[8844]` for an anonymous pipe, `fifo:[DEV:INO]` for a
+    /// FIFO, the object address or name on Windows.
+    pub fn id(&self) -> String {
+        match (&self.object, self.kind) {
+            (ObjectId::Inode { ino, .. }, PipeKind::Anonymous) => format!("pipe:[{ino}]"),
+            (ObjectId::Inode { dev, ino }, _) => format!("fifo:[{dev}:{ino}]"),
+            (ObjectId::Address(a), _) => format!("pipe@{a:#x}"),
+            (ObjectId::Name(n), _) => n.clone(),
+        }
+    }
+
+    /// The inode number, when the object is an inode.
+    pub fn inode(&self) -> Option<u64> {
+        match self.object {
+            ObjectId::Inode { ino, .. } => Some(ino),
+            _ => None,
+        }
+    }
+
+    /// Every end, each once (a read-write end is in both `readers` and `writers`).
+    pub fn ends(&self) -> impl Iterator<Item = &PipeEnd> {
+        let rw = |e: &&PipeEnd| !(e.mode.reads() && e.mode.writes());
+        self.readers
+            .iter()
+            .chain(self.writers.iter().filter(rw))
+            .chain(self.unknown.iter())
+    }
+
+    /// Whether some end is held by `pid`.
+    pub fn held_by(&self, pid: Pid) -> bool {
+        self.ends().any(|e| e.pid == pid)
+    }
+
+    /// A self-pipe: it has readers and writers, and every end is in one process.
+    pub fn is_self_pipe(&self) -> bool {
+        let Some(first) = self.ends().next() else {
+            return false;
+        };
+        !self.readers.is_empty()
+            && !self.writers.is_empty()
+            && self.ends().all(|e| e.pid == first.pid)
+    }
+
+    /// Whether the pipe carries a finding of this kind.
+    pub fn has(&self, kind: FindingKind) -> bool {
+        self.findings.iter().any(|f| f.kind == kind)
+    }
+
+    /// The end `pid`/`handle`, if it is one of this pipe's.
+    pub fn end(&self, pid: Pid, handle: u64) -> Option<&PipeEnd> {
+        self.ends().find(|e| e.pid == pid && e.handle == handle)
+    }
+}
+
+/// Every pipe of a snapshot, with findings, and the processes holding them.
+#[derive(Debug)]
+pub struct PipeGraph<'a> {
+    snapshot: &'a Snapshot,
+    by_pid: HashMap<Pid, usize>,
+    /// The pipes, ordered by kind and id.
+    pub pipes: Vec<Pipe>,
+    /// Sockets holding descriptors in flight, anywhere in the snapshot.
+    pub in_flight: Vec<InFlight>,
+}
+
+impl<'a> PipeGraph<'a> {
+    /// Builds the graph of `snapshot`.
+    pub fn build(snapshot: &'a Snapshot, opts: &GraphOptions) -> Self {
+        let by_pid = snapshot
+            .processes
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (p.pid, i))
+            .collect();
+        let mut groups: BTreeMap<ObjectId, Pipe> = BTreeMap::new();
+        let mut in_flight = Vec::new();
+        for p in &snapshot.processes {
+            for h in &p.handles {
+                if let Some(count) = in_flight_count(h) {
+                    in_flight.push(InFlight {
+                        pid: p.pid,
+                        handle: h.handle,
+                        count,
+                    });
+                }
+                let (Some(kind), Some(object)) = (h.pipe, h.object.as_ref()) else {
+                    continue;
+                };
+                let pipe = groups.entry(object.clone()).or_insert_with(|| Pipe {
+                    object: object.clone(),
+                    kind,
+                    name: h.name.clone(),
+                    readers: Vec::new(),
+                    writers: Vec::new(),
+                    unknown: Vec::new(),
+                    findings: Vec::new(),
+                });
+                let end = PipeEnd {
+                    pid: p.pid,
+                    handle: h.handle,
+                    mode: h.mode,
+                    shared_with: h
+                        .details
+                        .as_ref()
+                        .map(|d| d.shared_with.clone())
+                        .unwrap_or_default(),
+                    description: None,
+                };
+                if h.mode.reads() {
+                    pipe.readers.push(end.clone());
+                }
+                if h.mode.writes() {
+                    pipe.writers.push(end.clone());
+                }
+                if !h.mode.reads() && !h.mode.writes() {
+                    pipe.unknown.push(end);
+                }
+            }
+        }
+        let denied: Vec<&ScanError> = snapshot
+            .errors
+            .iter()
+            .filter(|e| e.kind == ErrorKind::PermissionDenied)
+            .collect();
+        let mut pipes: Vec<Pipe> = groups.into_values().collect();
+        let mut graph = PipeGraph {
+            snapshot,
+            by_pid,
+            pipes: Vec::new(),
+            in_flight,
+        };
+        for pipe in &mut pipes {
+            for list in [&mut pipe.readers, &mut pipe.writers, &mut pipe.unknown] {
+                list.sort_by_key(|e| (e.pid, e.handle));
+            }
+            mark_descriptions(pipe);
+            pipe.findings = graph.findings(pipe, opts, &denied);
+        }
+        pipes.sort_by(|a, b| (a.kind, a.inode(), &a.object).cmp(&(b.kind, b.inode(), &b.object)));
+        graph.pipes = pipes;
+        graph
+    }
+
+    /// The snapshot the graph was built from.
+    pub fn snapshot(&self) -> &'a Snapshot {
+        self.snapshot
+    }
+
+    /// The process `pid`, if the scan saw it.
+    pub fn process(&self, pid: Pid) -> Option<&'a Process> {
+        self.by_pid.get(&pid).map(|&i| &self.snapshot.processes[i])
+    }
+
+    /// The name of process `pid`, or `?` when the scan did not see it.
+    pub fn process_name(&self, pid: Pid) -> &'a str {
+        self.process(pid).map_or("?", |p| p.name.as_str())
+    }
+
+    /// The parent chain of `pid`: its parent, grandparent, … as far as the scan saw them
+    /// (stops at a process it did not see, and at a loop).
+    pub fn ancestors(&self, pid: Pid) -> Vec<&'a Process> {
+        let mut chain: Vec<&'a Process> = Vec::new();
+        let mut next = self.process(pid).and_then(|p| p.ppid);
+        while let Some(pp) = next {
+            if pp == 0 || pp == pid || chain.iter().any(|p| p.pid == pp) {
+                break;
+            }
+            let Some(p) = self.process(pp) else { break };
+            chain.push(p);
+            next = p.ppid;
+        }
+        chain
+    }
+
+    /// The pipe whose end is handle `handle` of process `pid`.
+    pub fn pipe_of(&self, pid: Pid, handle: u64) -> Option<&Pipe> {
+        self.pipes.iter().find(|p| p.end(pid, handle).is_some())
+    }
+
+    fn label(&self, pid: Pid) -> String {
+        format!("{pid} {}", self.process_name(pid))
+    }
+
+    fn findings(&self, pipe: &Pipe, opts: &GraphOptions, denied: &[&ScanError]) -> Vec<Finding> {
+        let mut out = Vec::new();
+        out.extend(self.extra_writers(pipe, opts));
+        let missing_side = if pipe.unknown.is_empty() {
+            if pipe.readers.is_empty() && !pipe.writers.is_empty() {
+                let holders = self.list(&pipe.writers);
+                out.push(Finding {
+                    kind: FindingKind::NoReader,
+                    pid: None,
+                    handle: None,
+                    message: format!(
+                        "no process holds a read end; the next write by {holders} fails \
+                         with EPIPE (SIGPIPE)"
+                    ),
+                });
+                true
+            } else if pipe.writers.is_empty() && !pipe.readers.is_empty() {
+                let holders = self.list(&pipe.readers);
+                out.push(Finding {
+                    kind: FindingKind::NoWriter,
+                    pid: None,
+                    handle: None,
+                    message: format!(
+                        "no process holds a write end; {holders} reads end-of-file once \
+                         the pipe is drained"
+                    ),
+                });
+                true
+            } else {
+                false
+            }
+        } else {
+            false
+        };
+        // Descriptors in flight or processes we could not see matter where they would
+        // change the answer: a pipe that seems to have lost a side.
+        if missing_side {
+            for f in &self.in_flight {
+                out.push(Finding {
+                    kind: FindingKind::HiddenHolder,
+                    pid: Some(f.pid),
+                    handle: Some(f.handle),
+                    message: format!(
+                        "{} descriptor{} in flight in the UNIX socket held by {} (fd {}) \
+                         may be the missing end",
+                        f.count,
+                        if f.count == 1 { " is" } else { "s are" },
+                        self.label(f.pid),
+                        f.handle
+                    ),
+                });
+            }
+            if !denied.is_empty() {
+                let names: Vec<String> = denied
+                    .iter()
+                    .take(5)
+                    .map(|e| match &e.process {
+                        Some(n) => format!("{} {n}", e.pid),
+                        None => e.pid.to_string(),
+                    })
+                    .collect();
+                let more = denied.len().saturating_sub(names.len());
+                let message = if denied.len() == 1 {
+                    format!(
+                        "the missing end may be held by {}, which the scan was not allowed \
+                         to inspect",
+                        names[0]
+                    )
+                } else {
+                    format!(
+                        "the missing end may be held by one of the {} processes the scan \
+                         was not allowed to inspect ({}{})",
+                        denied.len(),
+                        names.join(", "),
+                        if more > 0 {
+                            format!(", and {more} more")
+                        } else {
+                            String::new()
+                        }
+                    )
+                };
+                out.push(Finding {
+                    kind: FindingKind::HiddenHolder,
+                    pid: None,
+                    handle: None,
+                    message,
+                });
+            }
+        }
+        out
+    }
+
+    /// `extra-writer`: write ends held by processes other than the intended writer.
+    ///
+    /// The intended writers are the processes holding a write end as their standard
+    /// output; when none does, the longest-running writer (the pipe's likely creator).
+    fn extra_writers(&self, pipe: &Pipe, opts: &GraphOptions) -> Vec<Finding> {
+        let mut writer_pids: Vec<Pid> = pipe.writers.iter().map(|e| e.pid).collect();
+        writer_pids.dedup();
+        if writer_pids.len() < 2 {
+            return Vec::new();
+        }
+        let mut intended: Vec<Pid> = pipe
+            .writers
+            .iter()
+            .filter(|e| Some(e.handle) == opts.stdout_handle)
+            .map(|e| e.pid)
+            .collect();
+        if intended.is_empty() {
+            let first = writer_pids.iter().copied().min_by_key(|&pid| {
+                let start = self.process(pid).and_then(|p| p.start_time_ms);
+                (start.is_none(), start, pid)
+            });
+            intended.extend(first);
+        }
+        let readers = if pipe.readers.is_empty() {
+            "the reader".to_string()
+        } else {
+            self.list(&pipe.readers)
+        };
+        let main = intended
+            .iter()
+            .map(|&pid| self.label(pid))
+            .collect::<Vec<_>>()
+            .join(", ");
+        pipe.writers
+            .iter()
+            .filter(|e| !intended.contains(&e.pid))
+            .map(|e| Finding {
+                kind: FindingKind::ExtraWriter,
+                pid: Some(e.pid),
+                handle: Some(e.handle),
+                message: format!(
+                    "{} holds a write end (fd {}) besides {main}; {readers} will not see \
+                     end-of-file until it closes it",
+                    self.label(e.pid),
+                    e.handle
+                ),
+            })
+            .collect()
+    }
+
+    fn list(&self, ends: &[PipeEnd]) -> String {
+        let mut pids: Vec<Pid> = ends.iter().map(|e| e.pid).collect();
+        pids.dedup();
+        pids.iter()
+            .map(|&p| self.label(p))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+/// The `scm_fds` count of a socket handle, when it is above zero.
+fn in_flight_count(h: &Handle) -> Option<u64> {
+    let d = h.details.as_ref()?;
+    let (_, v) = d.extra.iter().find(|(k, _)| k == "scm_fds")?;
+    v.trim().parse::<u64>().ok().filter(|&n| n > 0)
+}
+
+/// Numbers the groups of ends that share one open file description (1, 2, … in end
+/// order); an end sharing with no other end of this pipe keeps `None`.
+fn mark_descriptions(pipe: &mut Pipe) {
+    let all: Vec<HandleRef> = {
+        let mut v: Vec<HandleRef> = pipe
+            .readers
+            .iter()
+            .chain(&pipe.writers)
+            .chain(&pipe.unknown)
+            .map(PipeEnd::handle_ref)
+            .collect();
+        v.sort();
+        v.dedup();
+        v
+    };
+    let index = |r: &HandleRef| all.binary_search(r).ok();
+    // Union-find over the shared_with links.
+    let mut parent: Vec<usize> = (0..all.len()).collect();
+    fn root(parent: &mut [usize], mut i: usize) -> usize {
+        while parent[i] != i {
+            parent[i] = parent[parent[i]];
+            i = parent[i];
+        }
+        i
+    }
+    for e in pipe
+        .readers
+        .iter()
+        .chain(&pipe.writers)
+        .chain(&pipe.unknown)
+    {
+        let Some(a) = index(&e.handle_ref()) else {
+            continue;
+        };
+        for other in &e.shared_with {
+            if let Some(b) = index(other) {
+                let (ra, rb) = (root(&mut parent, a), root(&mut parent, b));
+                parent[ra] = rb;
+            }
+        }
+    }
+    let mut size = vec![0usize; all.len()];
+    for i in 0..all.len() {
+        let r = root(&mut parent, i);
+        size[r] += 1;
+    }
+    let mut numbers: HashMap<usize, u32> = HashMap::new();
+    let mut next = 1;
+    let mut label = |i: usize| -> Option<u32> {
+        let r = root(&mut parent, i);
+        if size[r] < 2 {
+            return None;
+        }
+        Some(*numbers.entry(r).or_insert_with(|| {
+            next += 1;
+            next - 1
+        }))
+    };
+    let labels: Vec<Option<u32>> = (0..all.len()).map(&mut label).collect();
+    for e in pipe
+        .readers
+        .iter_mut()
+        .chain(pipe.writers.iter_mut())
+        .chain(pipe.unknown.iter_mut())
+    {
+        if let Some(i) = index(&e.handle_ref()) {
+            e.description = labels[i];
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{HandleDetails, ObjectType};
+
+    fn pipe_end(fd: u64, ino: u64, mode: Mode) -> Handle {
+        Handle {
+            handle: fd,
+            object_type: ObjectType::new("pipe"),
+            mode,
+            name: Name::from(format!("pipe:[{ino}]").as_str()),
+            object: Some(ObjectId::Inode { dev: 0, ino }),
+            pipe: Some(PipeKind::Anonymous),
+            flags: None,
+            access: None,
+            details: None,
+        }
+    }
+
+    fn shared(mut h: Handle, with: &[(Pid, u64)]) -> Handle {
+        h.details = Some(Box::new(HandleDetails {
+            shared_with: with
+                .iter()
+                .map(|&(pid, handle)| HandleRef { pid, handle })
+                .collect(),
+            ..HandleDetails::default()
+        }));
+        h
+    }
+
+    fn socket(fd: u64, scm_fds: u64) -> Handle {
+        Handle {
+            handle: fd,
+            object_type: ObjectType::new("socket"),
+            mode: Mode::ReadWrite,
+            name: Name::from("socket:[77]"),
+            object: Some(ObjectId::Inode { dev: 0, ino: 77 }),
+            pipe: None,
+            flags: None,
+            access: None,
+            details: Some(Box::new(HandleDetails {
+                extra: vec![("scm_fds".into(), scm_fds.to_string())],
+                ..HandleDetails::default()
+            })),
+        }
+    }
+
+    fn proc_(pid: Pid, ppid: Pid, name: &str, handles: Vec<Handle>) -> Process {
+        Process {
+            pid,
+            ppid: Some(ppid),
+            name: name.into(),
+            user: None,
+            uid: None,
+            start_time_ms: Some(1_000 + u64::from(pid)),
+            handles,
+        }
+    }
+
+    fn snap(processes: Vec<Process>) -> Snapshot {
+        Snapshot {
+            processes,
+            ..Snapshot::default()
+        }
+    }
+
+    fn kinds(p: &Pipe) -> Vec<(FindingKind, Option<Pid>, Option<u64>)> {
+        p.findings
+            .iter()
+            .map(|f| (f.kind, f.pid, f.handle))
+            .collect()
+    }
+
+    fn ends(list: &[PipeEnd]) -> Vec<(Pid, u64)> {
+        list.iter().map(|e| (e.pid, e.handle)).collect()
+    }
+
+    #[test]
+    fn shell_chain_has_no_findings() {
+        // sleep | cat | sleep: two pipes, each written on fd 1 and read on fd 0.
+        let s = snap(vec![
+            proc_(10, 1, "sh", vec![]),
+            proc_(11, 10, "sleep", vec![pipe_end(1, 100, Mode::Write)]),
+            proc_(
+                12,
+                10,
+                "cat",
+                vec![pipe_end(0, 100, Mode::Read), pipe_end(1, 200, Mode::Write)],
+            ),
+            proc_(13, 10, "sleep", vec![pipe_end(0, 200, Mode::Read)]),
+        ]);
+        let g = PipeGraph::build(&s, &GraphOptions::default());
+        assert_eq!(g.pipes.len(), 2);
+        assert_eq!(g.pipes[0].id(), "pipe:[100]");
+        assert_eq!(ends(&g.pipes[0].writers), vec![(11, 1)]);
+        assert_eq!(ends(&g.pipes[0].readers), vec![(12, 0)]);
+        assert_eq!(ends(&g.pipes[1].writers), vec![(12, 1)]);
+        assert_eq!(ends(&g.pipes[1].readers), vec![(13, 0)]);
+        assert!(g.pipes.iter().all(|p| p.findings.is_empty()));
+        assert!(g.pipes.iter().all(|p| !p.is_self_pipe()));
+    }
+
+    #[test]
+    fn stray_write_end_is_an_extra_writer_naming_every_holder() {
+        let s = snap(vec![
+            proc_(11, 1, "python", vec![pipe_end(1, 100, Mode::Write)]),
+            proc_(12, 1, "grep", vec![pipe_end(0, 100, Mode::Read)]),
+            proc_(20, 1, "bystander", vec![pipe_end(7, 100, Mode::Write)]),
+            proc_(
+                21,
+                1,
+                "daemon",
+                vec![pipe_end(4, 100, Mode::Write), pipe_end(9, 100, Mode::Write)],
+            ),
+        ]);
+        let g = PipeGraph::build(&s, &GraphOptions::default());
+        let p = &g.pipes[0];
+        assert_eq!(
+            kinds(p),
+            vec![
+                (FindingKind::ExtraWriter, Some(20), Some(7)),
+                (FindingKind::ExtraWriter, Some(21), Some(4)),
+                (FindingKind::ExtraWriter, Some(21), Some(9)),
+            ]
+        );
+        assert!(p.findings[0].message.contains("20 bystander"));
+        assert!(p.findings[0].message.contains("11 python"));
+        assert!(p.findings[0].message.contains("12 grep"));
+    }
+
+    #[test]
+    fn several_stdout_writers_are_all_intended() {
+        // `(a & b) | c`: two processes write the pipe as stdout; neither is extra.
+        let s = snap(vec![
+            proc_(11, 1, "a", vec![pipe_end(1, 100, Mode::Write)]),
+            proc_(12, 1, "b", vec![pipe_end(1, 100, Mode::Write)]),
+            proc_(13, 1, "c", vec![pipe_end(0, 100, Mode::Read)]),
+        ]);
+        let g = PipeGraph::build(&s, &GraphOptions::default());
+        assert!(g.pipes[0].findings.is_empty());
+    }
+
+    #[test]
+    fn without_a_stdout_writer_the_oldest_writer_is_intended() {
+        let s = snap(vec![
+            proc_(30, 1, "worker", vec![pipe_end(5, 100, Mode::Write)]),
+            proc_(11, 1, "server", vec![pipe_end(5, 100, Mode::Write)]),
+            proc_(12, 1, "reader", vec![pipe_end(3, 100, Mode::Read)]),
+        ]);
+        let g = PipeGraph::build(&s, &GraphOptions::default());
+        assert_eq!(
+            kinds(&g.pipes[0]),
+            vec![(FindingKind::ExtraWriter, Some(30), Some(5))]
+        );
+        // A single writer process with several write ends is not an extra writer.
+        let s = snap(vec![
+            proc_(
+                11,
+                1,
+                "w",
+                vec![pipe_end(1, 100, Mode::Write), pipe_end(9, 100, Mode::Write)],
+            ),
+            proc_(12, 1, "r", vec![pipe_end(0, 100, Mode::Read)]),
+        ]);
+        assert!(
+            PipeGraph::build(&s, &GraphOptions::default()).pipes[0]
+                .findings
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn lost_sides_are_found() {
+        let s = snap(vec![
+            proc_(11, 1, "writer", vec![pipe_end(1, 100, Mode::Write)]),
+            proc_(12, 1, "reader", vec![pipe_end(0, 200, Mode::Read)]),
+        ]);
+        let g = PipeGraph::build(&s, &GraphOptions::default());
+        assert_eq!(
+            kinds(&g.pipes[0]),
+            vec![(FindingKind::NoReader, None, None)]
+        );
+        assert_eq!(
+            kinds(&g.pipes[1]),
+            vec![(FindingKind::NoWriter, None, None)]
+        );
+        assert!(g.pipes[0].findings[0].message.contains("11 writer"));
+    }
+
+    #[test]
+    fn read_write_end_counts_on_both_sides() {
+        let mut fifo = pipe_end(3, 300, Mode::ReadWrite);
+        fifo.pipe = Some(PipeKind::Fifo);
+        fifo.object = Some(ObjectId::Inode { dev: 42, ino: 300 });
+        fifo.name = Name::from("/tmp/f");
+        let mut r = fifo.clone();
+        r.handle = 0;
+        r.mode = Mode::Read;
+        let s = snap(vec![
+            proc_(11, 1, "a", vec![fifo]),
+            proc_(12, 1, "b", vec![r]),
+        ]);
+        let g = PipeGraph::build(&s, &GraphOptions::default());
+        let p = &g.pipes[0];
+        assert_eq!(p.id(), "fifo:[42:300]");
+        assert_eq!(p.kind, PipeKind::Fifo);
+        assert_eq!(ends(&p.readers), vec![(11, 3), (12, 0)]);
+        assert_eq!(ends(&p.writers), vec![(11, 3)]);
+        assert_eq!(p.ends().count(), 2);
+        assert!(p.findings.is_empty());
+    }
+
+    #[test]
+    fn self_pipe_is_recognised() {
+        let s = snap(vec![proc_(
+            11,
+            1,
+            "loop",
+            vec![pipe_end(3, 100, Mode::Read), pipe_end(4, 100, Mode::Write)],
+        )]);
+        let g = PipeGraph::build(&s, &GraphOptions::default());
+        assert!(g.pipes[0].is_self_pipe());
+        // One lonely end is not a self-pipe: it is a pipe that lost a side.
+        let s = snap(vec![proc_(11, 1, "x", vec![pipe_end(3, 100, Mode::Read)])]);
+        assert!(!PipeGraph::build(&s, &GraphOptions::default()).pipes[0].is_self_pipe());
+    }
+
+    #[test]
+    fn shared_descriptions_are_numbered() {
+        let s = snap(vec![
+            proc_(
+                11,
+                1,
+                "a",
+                vec![shared(pipe_end(1, 100, Mode::Write), &[(20, 7)])],
+            ),
+            proc_(
+                20,
+                11,
+                "b",
+                vec![shared(pipe_end(7, 100, Mode::Write), &[(11, 1)])],
+            ),
+            proc_(12, 1, "c", vec![pipe_end(0, 100, Mode::Read)]),
+            proc_(
+                13,
+                1,
+                "d",
+                vec![shared(pipe_end(0, 200, Mode::Read), &[(14, 0)])],
+            ),
+            proc_(14, 1, "e", vec![pipe_end(0, 200, Mode::Read)]),
+        ]);
+        let g = PipeGraph::build(&s, &GraphOptions::default());
+        let p = &g.pipes[0];
+        assert_eq!(p.writers[0].description, Some(1));
+        assert_eq!(p.writers[1].description, Some(1));
+        assert_eq!(p.readers[0].description, None);
+        // One-sided links are enough.
+        let q = &g.pipes[1];
+        assert_eq!(q.readers[0].description, Some(1));
+        assert_eq!(q.readers[1].description, Some(1));
+    }
+
+    #[test]
+    fn descriptors_in_flight_make_a_lost_side_a_hidden_holder() {
+        let s = snap(vec![
+            proc_(
+                11,
+                1,
+                "sender",
+                vec![pipe_end(3, 100, Mode::Read), socket(5, 0), socket(6, 1)],
+            ),
+            proc_(12, 1, "w", vec![pipe_end(1, 200, Mode::Write)]),
+            proc_(13, 1, "r", vec![pipe_end(0, 200, Mode::Read)]),
+        ]);
+        let g = PipeGraph::build(&s, &GraphOptions::default());
+        assert_eq!(
+            g.in_flight,
+            vec![InFlight {
+                pid: 11,
+                handle: 6,
+                count: 1
+            }]
+        );
+        assert_eq!(
+            kinds(&g.pipes[0]),
+            vec![
+                (FindingKind::NoWriter, None, None),
+                (FindingKind::HiddenHolder, Some(11), Some(6))
+            ]
+        );
+        assert!(g.pipes[1].findings.is_empty());
+    }
+
+    #[test]
+    fn denied_processes_make_a_lost_side_a_hidden_holder() {
+        let mut s = snap(vec![proc_(11, 1, "w", vec![pipe_end(1, 100, Mode::Write)])]);
+        s.errors.push(ScanError {
+            pid: 1,
+            process: Some("init".into()),
+            kind: ErrorKind::PermissionDenied,
+            message: "permission denied".into(),
+        });
+        let g = PipeGraph::build(&s, &GraphOptions::default());
+        assert_eq!(
+            kinds(&g.pipes[0]),
+            vec![
+                (FindingKind::NoReader, None, None),
+                (FindingKind::HiddenHolder, None, None)
+            ]
+        );
+        assert!(g.pipes[0].findings[1].message.contains("1 init"));
+    }
+
+    #[test]
+    fn unknown_modes_raise_no_lost_side() {
+        let s = snap(vec![
+            proc_(11, 1, "a", vec![pipe_end(1, 100, Mode::Write)]),
+            proc_(12, 1, "b", vec![pipe_end(0, 100, Mode::Unknown)]),
+        ]);
+        let g = PipeGraph::build(&s, &GraphOptions::default());
+        assert!(g.pipes[0].findings.is_empty());
+        assert_eq!(ends(&g.pipes[0].unknown), vec![(12, 0)]);
+    }
+
+    #[test]
+    fn ancestors_stop_at_unknown_processes_and_loops() {
+        let s = snap(vec![
+            proc_(1, 0, "init", vec![]),
+            proc_(10, 1, "sh", vec![]),
+            proc_(11, 10, "sleep", vec![]),
+            proc_(50, 51, "x", vec![]),
+            proc_(51, 50, "y", vec![]),
+        ]);
+        let g = PipeGraph::build(&s, &GraphOptions::default());
+        let chain: Vec<Pid> = g.ancestors(11).iter().map(|p| p.pid).collect();
+        assert_eq!(chain, vec![10, 1]);
+        let chain: Vec<Pid> = g.ancestors(50).iter().map(|p| p.pid).collect();
+        assert_eq!(chain, vec![51]);
+        assert!(g.ancestors(999).is_empty());
+    }
+}

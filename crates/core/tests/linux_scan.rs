@@ -1,0 +1,82 @@
+//! The Linux backend against processes this test starts, holding pipes it knows.
+#![cfg(target_os = "linux")]
+
+use std::process::{Command, Stdio};
+
+use pipescope_core::{Mode, ObjectId, PipeKind, ProcessSelector, ScanOptions, scan};
+
+#[test]
+fn a_child_holding_a_pipe_end_is_seen_with_its_mode_and_inode() {
+    let mut demo = pipescope_core::create_pipe().unwrap();
+    let mut child = Command::new("sleep")
+        .arg("30")
+        .stdin(demo.read_handle.take().unwrap())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    let snap = scan(&ScanOptions {
+        processes: vec![ProcessSelector::Pid(pid)],
+        ..ScanOptions::default()
+    })
+    .unwrap();
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert_eq!(snap.processes.len(), 1, "{snap:?}");
+    let p = &snap.processes[0];
+    assert_eq!(p.pid, pid);
+    assert_eq!(p.name, "sleep");
+    assert_eq!(p.ppid, Some(std::process::id()));
+    assert!(p.start_time_ms.is_some());
+    let fd0 = p.handles.iter().find(|h| h.handle == 0).unwrap();
+    assert_eq!(fd0.object_type.as_str(), "pipe");
+    assert_eq!(fd0.mode, Mode::Read);
+    assert_eq!(fd0.pipe, Some(PipeKind::Anonymous));
+    assert_eq!(fd0.object, demo.read.object);
+    let fd1 = p.handles.iter().find(|h| h.handle == 1).unwrap();
+    assert_eq!(fd1.object_type.as_str(), "char");
+    assert_eq!(fd1.name.as_bytes(), b"/dev/null");
+    // std opens /dev/null write-only for a null stdout.
+    assert_eq!(fd1.mode, Mode::Write);
+}
+
+#[test]
+fn whole_machine_scan_finds_this_process_and_a_missing_pid_is_reported() {
+    let snap = scan(&ScanOptions::default()).unwrap();
+    let me = std::process::id();
+    assert!(snap.processes.iter().any(|p| p.pid == me));
+    assert!(snap.processes.windows(2).all(|w| w[0].pid < w[1].pid));
+    let snap = scan(&ScanOptions {
+        processes: vec![ProcessSelector::Pid(u32::MAX - 1)],
+        ..ScanOptions::default()
+    })
+    .unwrap();
+    assert!(snap.processes.is_empty());
+    assert_eq!(snap.errors.len(), 1);
+    assert_eq!(snap.errors[0].kind, pipescope_core::ErrorKind::Gone);
+}
+
+#[test]
+fn long_scan_reads_flags_and_details() {
+    let demo = pipescope_core::create_pipe().unwrap();
+    let snap = scan(&ScanOptions {
+        processes: vec![ProcessSelector::Pid(std::process::id())],
+        long: true,
+        ..ScanOptions::default()
+    })
+    .unwrap();
+    let p = &snap.processes[0];
+    let w = p
+        .handles
+        .iter()
+        .find(|h| h.object == demo.write.object && h.mode == Mode::Write)
+        .unwrap();
+    assert_eq!(w.flags, Some(0o2000001));
+    let d = w.details.as_ref().unwrap();
+    let Some(ObjectId::Inode { ino, .. }) = w.object else {
+        panic!()
+    };
+    assert_eq!(d.ino, Some(ino));
+    assert_eq!(d.pos, Some(0));
+    assert!(d.mnt_id.is_some());
+}

@@ -158,7 +158,7 @@ fn write_json<W: Write>(w: &mut W, snap: &Snapshot, filter: &Filter) -> anyhow::
         errors: snap.errors.iter().map(ErrorJson::new).collect(),
         vanished: snap.vanished,
     };
-    serde_json::to_writer(&mut *w, &report)?;
+    serde_json::to_writer(&mut *w, &report).map_err(io::Error::from)?;
     w.write_all(b"\n")?;
     Ok(())
 }
@@ -329,7 +329,7 @@ fn summary<W: Write>(
         vanished: snap.vanished,
     };
     if as_json {
-        serde_json::to_writer(&mut *w, &s)?;
+        serde_json::to_writer(&mut *w, &s).map_err(io::Error::from)?;
         w.write_all(b"\n")?;
         return Ok(());
     }

@@ -129,7 +129,7 @@ fn print(
                     .collect()
             }),
         };
-        serde_json::to_writer(&mut w, &report)?;
+        serde_json::to_writer(&mut w, &report).map_err(io::Error::from)?;
         writeln!(w)?;
         w.flush()?;
         return Ok(());

@@ -17,7 +17,7 @@ use ratatui::crossterm::{cursor, execute, terminal};
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Gauge, Paragraph, Sparkline, Wrap};
+use ratatui::widgets::{Block, Borders, Gauge, Paragraph, Row, Sparkline, Table, Wrap};
 
 use crate::live::{Event, State, clip, fill_text, size};
 use pipescope_core::sample::StageState;
@@ -153,10 +153,17 @@ fn state_word(s: StageState) -> &'static str {
 }
 
 fn render(f: &mut ratatui::Frame<'_>, state: &State) {
-    let [head, body, verdict, foot] = Layout::vertical([
+    let n = state.report.stages.len();
+    // Stage boxes get what the totals table, verdict and key help leave, 10 to 16 rows.
+    let rows = f.area().height;
+    let table_h = n as u16 + 2;
+    let body_h = rows.saturating_sub(1 + table_h + 3 + 1).clamp(10, 16);
+    let [head, body, table, verdict, _, foot] = Layout::vertical([
         Constraint::Length(1),
-        Constraint::Min(8),
+        Constraint::Length(body_h),
+        Constraint::Length(table_h),
         Constraint::Length(3),
+        Constraint::Min(0),
         Constraint::Length(1),
     ])
     .areas(f.area());
@@ -180,7 +187,6 @@ fn render(f: &mut ratatui::Frame<'_>, state: &State) {
         head,
     );
 
-    let n = state.report.stages.len();
     if n == 0 {
         f.render_widget(Paragraph::new("looking for the pipeline's stages…"), body);
     } else {
@@ -199,6 +205,8 @@ fn render(f: &mut ratatui::Frame<'_>, state: &State) {
             }
         }
     }
+
+    render_totals(f, table, state);
 
     let bottleneck = state.report.bottleneck.stage.is_some();
     f.render_widget(
@@ -220,6 +228,67 @@ fn render(f: &mut ratatui::Frame<'_>, state: &State) {
     f.render_widget(
         Paragraph::new(keys).style(Style::new().fg(Color::DarkGray)),
         foot,
+    );
+}
+
+/// Totals so far, one row per stage, with whole commands.
+fn render_totals(f: &mut ratatui::Frame<'_>, area: Rect, state: &State) {
+    if area.height < 2 {
+        return;
+    }
+    let pct = |v: f64| format!("{:.0}%", v * 100.0);
+    let header = Row::new([
+        "#",
+        "pid",
+        "in",
+        "out",
+        "avg out/s",
+        "cpu",
+        "run",
+        "own",
+        "read",
+        "write",
+        "command",
+    ])
+    .style(Style::new().add_modifier(Modifier::BOLD));
+    let rows = state.report.stages.iter().enumerate().map(|(i, s)| {
+        let row = Row::new([
+            (i + 1).to_string(),
+            s.pid.to_string(),
+            size(s.bytes_in),
+            size(s.bytes_out),
+            format!("{}/s", size(s.throughput_out)),
+            format!("{:.0}%", s.cpu_percent),
+            pct(s.running),
+            pct(s.waiting),
+            pct(s.blocked_read),
+            pct(s.blocked_write),
+            s.command.clone(),
+        ]);
+        if state.report.bottleneck.stage == Some(i) {
+            row.style(Style::new().fg(Color::Red))
+        } else {
+            row
+        }
+    });
+    let widths = [
+        Constraint::Length(2),
+        Constraint::Length(7),
+        Constraint::Length(6),
+        Constraint::Length(6),
+        Constraint::Length(9),
+        Constraint::Length(5),
+        Constraint::Length(4),
+        Constraint::Length(4),
+        Constraint::Length(4),
+        Constraint::Length(5),
+        Constraint::Fill(1),
+    ];
+    f.render_widget(
+        Table::new(rows, widths)
+            .header(header)
+            .block(Block::new().borders(Borders::TOP).title(" totals ")),
+        area,
     );
 }
 

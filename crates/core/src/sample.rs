@@ -737,7 +737,7 @@ pub fn verdict(stages: &[StageReport], pipes: &[PipeReport]) -> Verdict {
             format!(
                 "no stage is busy: the pipeline waits for its input \
                  (stage 1 `{}` blocked reading {}% of the time)",
-                first.command,
+                short(&first.command),
                 pct(first.blocked_read)
             )
         } else {
@@ -745,7 +745,7 @@ pub fn verdict(stages: &[StageReport], pipes: &[PipeReport]) -> Verdict {
                 "no stage is busy: the pipeline waits for its output to drain \
                  (stage {} `{}` blocked writing {}% of the time)",
                 stages.len(),
-                last.command,
+                short(&last.command),
                 pct(last.blocked_write)
             )
         };
@@ -797,7 +797,23 @@ pub fn verdict(stages: &[StageReport], pipes: &[PipeReport]) -> Verdict {
     }
     Verdict {
         stage: Some(best),
-        reason: format!("stage {} `{}`: {}", best + 1, s.command, why.join(", ")),
+        reason: format!(
+            "stage {} `{}`: {}",
+            best + 1,
+            short(&s.command),
+            why.join(", ")
+        ),
+    }
+}
+
+/// A command cut to 40 characters for a sentence.
+fn short(command: &str) -> String {
+    if command.chars().count() <= 40 {
+        command.to_string()
+    } else {
+        let mut s: String = command.chars().take(39).collect();
+        s.push('…');
+        s
     }
 }
 

@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# Overhead of `pipescope run` on a fast pipeline, measured side by side in one run:
+#
+#   head -c $SIZE /dev/zero | cat | cat | cat > /dev/null
+#
+# timed bare (sh -c) and under `pipescope run --plain --interval 10ms`, alternating,
+# $RUNS times each; prints the medians, the throughputs and their ratio (goal: within 3%).
+# Then runs it once more under the default interval (100ms) while reading pipescope's own
+# utime+stime from /proc/PID/stat, and prints its CPU use in % of one core (goal: < 2%).
+#
+# Usage: bench/run_overhead.sh            (SIZE=8G RUNS=5)
+#        SIZE=2G RUNS=3 bench/run_overhead.sh
+#        BIN=/path/to/pipescope bench/run_overhead.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SIZE=${SIZE:-8G}
+RUNS=${RUNS:-5}
+BIN=${BIN:-target/release/pipescope}
+PIPELINE="head -c $SIZE /dev/zero | cat | cat | cat > /dev/null"
+
+if [ ! -x "$BIN" ]; then
+  echo "building $BIN" >&2
+  cargo build --release -p pipescope >&2
+fi
+
+now() { date +%s.%N; }
+secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
+median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { m = int((NR + 1) / 2); if (NR % 2) print v[m]; else printf "%.3f\n", (v[m] + v[m + 1]) / 2 }'; }
+bytes() { numfmt --from=iec "$SIZE"; }
+
+bare=()
+watched=()
+for i in $(seq 1 "$RUNS"); do
+  # Alternate which goes first, so drift in the machine's load falls on both.
+  for which in $([ $((i % 2)) -eq 1 ] && echo "bare watched" || echo "watched bare"); do
+    t0=$(now)
+    if [ "$which" = bare ]; then
+      sh -c "$PIPELINE"
+    else
+      "$BIN" run --plain --interval 10ms -- "$PIPELINE" 2>/dev/null
+    fi
+    t1=$(now)
+    s=$(secs "$t0" "$t1")
+    if [ "$which" = bare ]; then bare+=("$s"); else watched+=("$s"); fi
+    printf 'run %d %-8s %ss\n' "$i" "$which" "$s" >&2
+  done
+done
+
+mb=$(median "${bare[@]}")
+mw=$(median "${watched[@]}")
+n=$(bytes)
+echo "pipeline: $PIPELINE   ($RUNS runs each, medians)"
+awk -v mb="$mb" -v mw="$mw" -v n="$n" 'BEGIN {
+  printf "  bare                          %7.3fs  %7.0f MiB/s\n", mb, n / mb / 1048576
+  printf "  pipescope run --interval 10ms %7.3fs  %7.0f MiB/s\n", mw, n / mw / 1048576
+  printf "  throughput ratio (watched / bare): %.3f  (%+.1f%%; goal within 3%%)\n", mb / mw, (mb / mw - 1) * 100
+}'
+
+# The view's own CPU use at the default interval: pipescope's utime+stime (not its
+# children's), read until it exits, over its wall time.
+hz=$(getconf CLK_TCK)
+t0=$(now)
+"$BIN" run --plain -- "$PIPELINE" 2>/dev/null &
+pid=$!
+ticks=0
+while stat=$(cat "/proc/$pid/stat" 2>/dev/null); do
+  rest=${stat##*) }
+  set -- $rest
+  [ "$1" = Z ] && break
+  ticks=$(( ${12} + ${13} ))
+  sleep 0.05
+done
+wait "$pid"
+t1=$(now)
+awk -v t="$ticks" -v hz="$hz" -v w="$(secs "$t0" "$t1")" 'BEGIN {
+  printf "  view CPU at the default 100ms interval: %.2fs of %.2fs = %.2f%% of one core (goal < 2%%)\n", t / hz, w, 100 * t / hz / w
+}'

@@ -106,6 +106,16 @@ fn a_slow_last_stage_is_named() {
 }
 
 #[test]
+fn stages_inside_a_group_are_stages_and_the_group_is_not() {
+    let pipeline = format!("{{ head -c 2M /dev/zero | cat; }} | {SLOW} > /dev/null");
+    let r = report(&pipeline, "20ms");
+    let cmds = commands(&r);
+    assert_eq!(cmds.len(), 3, "{cmds:?}");
+    assert!(cmds[0].starts_with("head") && cmds[1] == "cat", "{cmds:?}");
+    assert_eq!(r["bottleneck"]["stage"], 2, "{}", r["bottleneck"]["reason"]);
+}
+
+#[test]
 fn output_is_byte_identical_with_and_without_pipescope() {
     // 3 MB of seeded pseudo-random bytes through four stages.
     let pipeline = "perl -e 'srand(42); print pack(\"L*\", map { int(rand(2**32)) } 1..750000)' \

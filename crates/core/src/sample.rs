@@ -128,7 +128,37 @@ pub fn assemble(procs: &[ProcEnds]) -> Pipeline {
         }
         false
     };
-    let mut stages: Vec<&ProcEnds> = procs.iter().filter(|p| !absorbed(p)).collect();
+    let own: Vec<&ProcEnds> = procs.iter().filter(|p| !absorbed(p)).collect();
+    // A wrapper — a subshell running `(a | b) > f` or `{ a | b; } | c` — has stages of
+    // its own below it and no pipe role they do not already fill: no input none of them
+    // reads, no output someone reads that none of them writes. It is no stage.
+    let below = |anc: Pid, p: &ProcEnds| {
+        let mut seen = BTreeSet::new();
+        let mut cur = p.ppid;
+        while let Some(pp) = cur {
+            if pp == anc {
+                return true;
+            }
+            if !seen.insert(pp) {
+                break;
+            }
+            cur = by_pid.get(&pp).and_then(|q| q.ppid);
+        }
+        false
+    };
+    let read_by_someone = |n: u64| own.iter().any(|q| ino(q.input) == Some(n));
+    let wrapper = |c: &ProcEnds| {
+        let inner: Vec<&&ProcEnds> = own.iter().filter(|d| below(c.pid, d)).collect();
+        if inner.is_empty() {
+            return false;
+        }
+        let unique_input =
+            ino(c.input).is_some_and(|n| inner.iter().all(|d| ino(d.input) != Some(n)));
+        let unique_output = ino(c.output)
+            .is_some_and(|n| read_by_someone(n) && inner.iter().all(|d| ino(d.output) != Some(n)));
+        !(unique_input || unique_output)
+    };
+    let mut stages: Vec<&ProcEnds> = own.iter().copied().filter(|p| !wrapper(p)).collect();
     stages.sort_by_key(|p| p.pid);
 
     // Who reads each pipe (lowest pid first), and which pipes some stage writes.
@@ -1044,6 +1074,43 @@ mod tests {
         ];
         let pids: Vec<Pid> = assemble(&procs).stages.iter().map(|s| s.pid).collect();
         assert_eq!(pids, [4, 5, 6]);
+    }
+
+    #[test]
+    fn assemble_drops_subshells_that_only_wrap_a_pipeline() {
+        // `(a | b) > f` with stdin 50 and stdout 60 from outside: subshell 2 wraps 3 | 4.
+        let procs = [
+            proc(2, 1, Some(50), Some(60)),
+            proc(3, 2, Some(50), Some(100)),
+            proc(4, 2, Some(100), None),
+        ];
+        let pids: Vec<Pid> = assemble(&procs).stages.iter().map(|s| s.pid).collect();
+        assert_eq!(pids, [3, 4]);
+        // `{ a | b; } | c`: group 2 wraps 3 | 4 and writes 200, as 4 does.
+        let procs = [
+            proc(2, 1, Some(50), Some(200)),
+            proc(3, 2, Some(50), Some(100)),
+            proc(4, 2, Some(100), Some(200)),
+            proc(5, 1, Some(200), None),
+        ];
+        let p = assemble(&procs);
+        let pids: Vec<Pid> = p.stages.iter().map(|s| s.pid).collect();
+        assert_eq!(pids, [3, 4, 5]);
+        assert_eq!(p.pipes.len(), 2);
+    }
+
+    #[test]
+    fn assemble_keeps_a_stage_whose_children_write_for_it() {
+        // `a | xargs cmd | c`: xargs (3) alone reads 100; its child cmd (4) writes 200.
+        let procs = [
+            proc(2, 1, None, Some(100)),
+            proc(3, 1, Some(100), Some(200)),
+            proc(4, 3, None, Some(200)),
+            proc(5, 1, Some(200), None),
+        ];
+        let pids: Vec<Pid> = assemble(&procs).stages.iter().map(|s| s.pid).collect();
+        assert!(pids.contains(&3), "{pids:?}");
+        assert_eq!(pids[0], 2);
     }
 
     #[test]

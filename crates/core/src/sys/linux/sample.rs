@@ -59,11 +59,26 @@ impl Sampler {
             .filter(|(_, st)| !matches!(st.state, 'Z' | 'X' | 'x'))
             .map(|(pid, _)| *pid)
             .collect();
-        let procs = self.candidates(target, &table)?;
+        let mut alive = alive;
+        let procs = self.candidates(target, &table, &mut alive)?;
         Ok((procs, alive))
     }
 
-    fn candidates(&self, target: &Target, table: &HashMap<Pid, Stat>) -> Result<Vec<ProcEnds>> {
+    /// The processes that may be stages. One found exiting (its command line and fds
+    /// already gone) is left out, and taken out of `alive` too.
+    fn candidates(
+        &self,
+        target: &Target,
+        table: &HashMap<Pid, Stat>,
+        alive: &mut BTreeSet<Pid>,
+    ) -> Result<Vec<ProcEnds>> {
+        let mut ends = |pid: Pid, ppid: Option<Pid>| {
+            let e = proc_ends(pid, ppid);
+            if e.is_none() {
+                alive.remove(&pid);
+            }
+            e
+        };
         match target {
             Target::Children(root) => {
                 let mut kids: Vec<Pid> = Vec::new();
@@ -84,7 +99,7 @@ impl Sampler {
                 Ok(kids
                     .into_iter()
                     .filter(|pid| !matches!(table.get(pid).map(|s| s.state), Some('Z' | 'X')))
-                    .filter_map(|pid| proc_ends(pid, table.get(&pid).map(|s| s.ppid)))
+                    .filter_map(|pid| ends(pid, table.get(&pid).map(|s| s.ppid)))
                     .collect())
             }
             Target::Connected(selectors) => {
@@ -111,7 +126,7 @@ impl Sampler {
                 let all: Vec<ProcEnds> = table
                     .iter()
                     .filter(|(pid, _)| **pid != self.me)
-                    .filter_map(|(&pid, st)| proc_ends(pid, Some(st.ppid)))
+                    .filter_map(|(&pid, st)| ends(pid, Some(st.ppid)))
                     .filter(|p| seeds.contains(&p.pid) || p.input.is_some() || p.output.is_some())
                     .collect();
                 Ok(connected(&all, &seeds))
@@ -394,15 +409,17 @@ fn pipe_end(pid: Pid, fd: u64) -> Option<PipeEnd> {
 }
 
 fn proc_ends(pid: Pid, ppid: Option<Pid>) -> Option<ProcEnds> {
+    // An empty command line: a kernel thread, or a process already exiting (its memory
+    // and fds are being torn down) — no stage either way.
     let cmdline = fs::read(format!("/proc/{pid}/cmdline")).ok()?;
-    let mut command = cmdline
+    let command = cmdline
         .split(|&b| b == 0)
         .filter(|w| !w.is_empty())
         .map(String::from_utf8_lossy)
         .collect::<Vec<_>>()
         .join(" ");
     if command.is_empty() {
-        command = read_stat(pid).ok()?.comm;
+        return None;
     }
     Some(ProcEnds {
         pid,

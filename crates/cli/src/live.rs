@@ -261,8 +261,9 @@ pub fn drive(
     Ok(Outcome { status })
 }
 
-/// The collector: refreshes the stage list (every interval at first, then twice a
-/// second), samples, sends; stops when told or when nobody listens.
+/// The collector: refreshes the stage list (every interval for the first 200 ms, while
+/// the shell forks its stages, then twice a second), samples, sends; stops when told or
+/// when nobody listens.
 fn collect(
     mut sampler: Sampler,
     interval: Duration,
@@ -270,11 +271,14 @@ fn collect(
     stop: &Receiver<()>,
     end_when_finished: bool,
 ) {
-    let mut next = Instant::now();
-    let mut last_refresh = Instant::now();
+    let start = Instant::now();
+    let mut next = start;
+    let mut last_refresh = start;
     for tick in 0u64.. {
         let mut changed = tick == 0;
-        if tick < 20 || last_refresh.elapsed() >= Duration::from_millis(500) {
+        if start.elapsed() < Duration::from_millis(200)
+            || last_refresh.elapsed() >= Duration::from_millis(500)
+        {
             match sampler.refresh() {
                 Ok(c) => changed |= c,
                 Err(e) => {

@@ -35,6 +35,8 @@ struct Tracked {
 #[derive(Debug)]
 pub(crate) struct Sampler {
     tracked: HashMap<Pid, Tracked>,
+    /// Stat of every process seen, for [`Target::Children`] discovery.
+    seen: HashMap<Pid, Stat>,
     tick: Duration,
     me: Pid,
 }
@@ -44,6 +46,7 @@ impl Sampler {
         let hz = rustix::param::clock_ticks_per_second().max(1);
         Sampler {
             tracked: HashMap::new(),
+            seen: HashMap::new(),
             tick: Duration::from_nanos(1_000_000_000 / hz),
             me: std::process::id(),
         }
@@ -53,7 +56,12 @@ impl Sampler {
     /// Also returns every pid alive now, so that stages no longer found can be told
     /// from stages that exited.
     pub(crate) fn discover(&mut self, target: &Target) -> Result<(Vec<ProcEnds>, BTreeSet<Pid>)> {
-        let table = proc_table()?;
+        let table = match target {
+            // Parents do not change under a running pipeline: read only new pids' stat.
+            Target::Children(_) => proc_table(Some(&mut self.seen))?,
+            // Names do (exec), and any process may join: read them all.
+            Target::Connected(_) => proc_table(None)?,
+        };
         let alive: BTreeSet<Pid> = table
             .iter()
             .filter(|(_, st)| !matches!(st.state, 'Z' | 'X' | 'x'))
@@ -430,14 +438,32 @@ fn proc_ends(pid: Pid, ppid: Option<Pid>) -> Option<ProcEnds> {
     })
 }
 
-/// Every visible process's stat, by pid.
-fn proc_table() -> Result<HashMap<Pid, Stat>> {
+/// Every visible process's stat, by pid. With a cache, a pid already in it is not read
+/// again (its state there may be stale; its parent, as a rule, is not), and pids no
+/// longer listed leave it.
+fn proc_table(cache: Option<&mut HashMap<Pid, Stat>>) -> Result<HashMap<Pid, Stat>> {
     let dir = fs::read_dir("/proc").map_err(|e| Error::io("reading /proc", None, None, e))?;
-    Ok(dir
+    let pids = dir
         .flatten()
-        .filter_map(|e| e.file_name().to_str()?.parse::<Pid>().ok())
-        .filter_map(|pid| Some((pid, read_stat(pid).ok()?)))
-        .collect())
+        .filter_map(|e| e.file_name().to_str()?.parse::<Pid>().ok());
+    let Some(cache) = cache else {
+        return Ok(pids
+            .filter_map(|pid| Some((pid, read_stat(pid).ok()?)))
+            .collect());
+    };
+    let mut table = HashMap::with_capacity(cache.len());
+    for pid in pids {
+        let st = match cache.remove(&pid) {
+            Some(st) => st,
+            None => match read_stat(pid) {
+                Ok(st) => st,
+                Err(_) => continue,
+            },
+        };
+        table.insert(pid, st);
+    }
+    cache.clone_from(&table);
+    Ok(table)
 }
 
 #[cfg(test)]

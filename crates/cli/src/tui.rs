@@ -146,7 +146,7 @@ fn state_word(s: StageState) -> &'static str {
         StageState::Running => "running",
         StageState::BlockedRead => "blocked reading",
         StageState::BlockedWrite => "blocked writing",
-        StageState::Waiting => "asleep (own work)",
+        StageState::Waiting => "sleeping (own)",
         StageState::Stopped => "stopped",
         StageState::Exited => "exited",
     }
@@ -175,7 +175,10 @@ fn render(f: &mut ratatui::Frame<'_>, state: &State) {
                 format!("pipescope {} ", state.setup.verb),
                 Style::new().add_modifier(Modifier::BOLD),
             ),
-            Span::raw(clip(&state.setup.command, 80)),
+            Span::raw(clip(
+                &state.setup.command,
+                usize::from(head.width).saturating_sub(40).max(10),
+            )),
             Span::styled(
                 format!(
                     "   {elapsed:.1}s  every {}ms",

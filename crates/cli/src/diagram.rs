@@ -196,6 +196,107 @@ pub fn mermaid(g: &PipeGraph<'_>, pipes: &[&Pipe], out: &mut impl Write) -> io::
 #[cfg(test)]
 mod tests {
     use super::*;
+    use pipescope_core::graph::GraphOptions;
+    use pipescope_core::{Handle, Mode, Name, ObjectId, ObjectType, PipeKind, Process, Snapshot};
+
+    fn end(fd: u64, ino: u64, mode: Mode) -> Handle {
+        Handle {
+            handle: fd,
+            object_type: ObjectType::new("pipe"),
+            mode,
+            name: Name::from(format!("pipe:[{ino}]").as_str()),
+            object: Some(ObjectId::Inode { dev: 0, ino }),
+            pipe: Some(PipeKind::Anonymous),
+            flags: None,
+            access: None,
+            details: None,
+        }
+    }
+
+    fn process(pid: Pid, name: &str, handles: Vec<Handle>) -> Process {
+        Process {
+            pid,
+            ppid: Some(1),
+            name: name.into(),
+            user: None,
+            uid: None,
+            start_time_ms: None,
+            handles,
+        }
+    }
+
+    /// A writer on fd 1 and a stray writer into one reader; a pipe nobody reads.
+    fn sample() -> Snapshot {
+        Snapshot {
+            processes: vec![
+                process(
+                    10,
+                    "make",
+                    vec![end(1, 5, Mode::Write), end(4, 6, Mode::Write)],
+                ),
+                process(11, "tee \"x\"", vec![end(0, 5, Mode::Read)]),
+                process(12, "daemon", vec![end(9, 5, Mode::Write)]),
+            ],
+            ..Snapshot::default()
+        }
+    }
+
+    fn render(f: fn(&PipeGraph<'_>, &[&Pipe], &mut Vec<u8>) -> io::Result<()>) -> String {
+        let snap = sample();
+        let g = PipeGraph::build(
+            &snap,
+            &GraphOptions {
+                stdout_handle: Some(1),
+            },
+        );
+        let pipes: Vec<&Pipe> = g.pipes.iter().collect();
+        let mut out = Vec::new();
+        f(&g, &pipes, &mut out).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn dot_draws_writers_to_readers_and_findings_in_red() {
+        let dot = render(dot);
+        assert!(dot.contains("p11 [label=\"11 tee \\\"x\\\"\"];"), "{dot}");
+        assert!(
+            dot.contains("p10 -> p11 [label=\"pipe:[5]\\nfd 1 → fd 0\"];"),
+            "{dot}"
+        );
+        assert!(
+            dot.contains(
+                "p12 -> p11 [label=\"pipe:[5]\\nfd 9 → fd 0\", color=red, fontcolor=red];"
+            ),
+            "{dot}"
+        );
+        assert!(
+            dot.contains("s1 [label=\"pipe:[6]\\nno reader\", shape=note, color=red"),
+            "{dot}"
+        );
+        assert!(
+            dot.contains("p10 -> s1 [label=\"fd 4\", color=red"),
+            "{dot}"
+        );
+    }
+
+    #[test]
+    fn mermaid_draws_the_same_graph() {
+        let m = render(mermaid);
+        assert!(m.contains("p11[\"11 tee #quot;x#quot;\"]"), "{m}");
+        assert!(
+            m.contains("p10 -->|\"pipe:[5]<br/>fd 1 → fd 0\"| p11"),
+            "{m}"
+        );
+        assert!(
+            m.contains("s1([\"pipe:[6]<br/>no reader\"]):::finding"),
+            "{m}"
+        );
+        // Edges 1 (the stray writer) and 2 (into the stub) are red.
+        assert!(
+            m.trim_end().ends_with("linkStyle 1,2 stroke:red,color:red"),
+            "{m}"
+        );
+    }
 
     #[test]
     fn dot_strings_are_quoted_safely() {

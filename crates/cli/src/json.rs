@@ -16,17 +16,8 @@ use serde::{Serialize, Serializer};
 
 use crate::out;
 
-/// `{"processes": [...], "errors": [...], "vanished": N}` of `pipescope handles --json`.
-#[derive(Debug, Serialize)]
-#[serde(bound = "")]
-pub struct HandlesReport<'a, I: Iterator<Item = ProcessJson<'a>>> {
-    /// The processes, each with its handles.
-    pub processes: Stream<I>,
-    /// Processes that could not be inspected.
-    pub errors: Vec<ErrorJson<'a>>,
-    /// Processes that exited during the scan.
-    pub vanished: usize,
-}
+// `pipescope handles --json` prints one object, streamed by `cmd/handles.rs`:
+// `{"processes": [ProcessJson…], "errors": [ErrorJson…], "vanished": N}`.
 
 /// One process and its handles.
 #[derive(Debug, Serialize)]
@@ -435,7 +426,7 @@ mod tests {
     }
 
     #[test]
-    fn a_report_streams_its_processes() {
+    fn a_process_streams_the_handles_it_is_given() {
         let p = Process {
             pid: 7,
             ppid: Some(1),
@@ -443,21 +434,23 @@ mod tests {
             user: Some("root".into()),
             uid: Some(0),
             start_time_ms: None,
-            handles: vec![handle(b"pipe:[1]"), handle(b"pipe:[2]")],
+            handles: vec![
+                handle(b"pipe:[1]"),
+                handle(b"pipe:[2]"),
+                handle(b"pipe:[3]"),
+            ],
         };
-        let report = HandlesReport {
-            processes: Stream::new(
-                std::iter::once(&p).map(|p| ProcessJson::new(p, p.handles.iter())),
-            ),
-            errors: vec![],
-            vanished: 2,
-        };
-        let v: serde_json::Value =
-            serde_json::from_slice(&serde_json::to_vec(&report).unwrap()).unwrap();
-        assert_eq!(v["processes"][0]["pid"], 7);
-        assert_eq!(v["processes"][0]["handles"][1]["name"], "pipe:[2]");
-        assert_eq!(v["vanished"], 2);
-        assert_eq!(v["errors"], serde_json::json!([]));
+        let only_2 = p
+            .handles
+            .iter()
+            .filter(|h| h.name.as_bytes() == b"pipe:[2]");
+        let v = serde_json::to_value(ProcessJson::new(&p, only_2)).unwrap();
+        assert_eq!(v["pid"], 7);
+        assert_eq!(v["user"], "root");
+        assert!(v.get("start_time_ms").is_none());
+        let handles = v["handles"].as_array().unwrap();
+        assert_eq!(handles.len(), 1);
+        assert_eq!(handles[0]["name"], "pipe:[2]");
     }
 }
 

@@ -361,12 +361,13 @@ impl<'a> PipeGraph<'a> {
                     pid: Some(f.pid),
                     handle: Some(f.handle),
                     message: format!(
-                        "{} descriptor{} in flight in the UNIX socket held by {} (fd {}) \
-                         may be the missing end",
-                        f.count,
-                        if f.count == 1 { " is" } else { "s are" },
+                        "the UNIX socket held by {} (fd {}) has {} descriptor{} in flight \
+                         (sent, not yet received); {} may be the missing end",
                         self.label(f.pid),
-                        f.handle
+                        f.handle,
+                        f.count,
+                        if f.count == 1 { "" } else { "s" },
+                        if f.count == 1 { "it" } else { "one" },
                     ),
                 });
             }
@@ -553,6 +554,11 @@ mod tests {
     use super::*;
     use crate::model::{HandleDetails, ObjectType};
 
+    /// The snapshots below are Linux-style: stdout is fd 1.
+    const OPTS: GraphOptions = GraphOptions {
+        stdout_handle: Some(1),
+    };
+
     fn pipe_end(fd: u64, ino: u64, mode: Mode) -> Handle {
         Handle {
             handle: fd,
@@ -639,7 +645,7 @@ mod tests {
             ),
             proc_(13, 10, "sleep", vec![pipe_end(0, 200, Mode::Read)]),
         ]);
-        let g = PipeGraph::build(&s, &GraphOptions::default());
+        let g = PipeGraph::build(&s, &OPTS);
         assert_eq!(g.pipes.len(), 2);
         assert_eq!(g.pipes[0].id(), "pipe:[100]");
         assert_eq!(ends(&g.pipes[0].writers), vec![(11, 1)]);
@@ -652,8 +658,9 @@ mod tests {
 
     #[test]
     fn stray_write_end_is_an_extra_writer_naming_every_holder() {
+        // The stdout writer is the youngest writer: the stdout rule, not age, decides.
         let s = snap(vec![
-            proc_(11, 1, "python", vec![pipe_end(1, 100, Mode::Write)]),
+            proc_(30, 1, "python", vec![pipe_end(1, 100, Mode::Write)]),
             proc_(12, 1, "grep", vec![pipe_end(0, 100, Mode::Read)]),
             proc_(20, 1, "bystander", vec![pipe_end(7, 100, Mode::Write)]),
             proc_(
@@ -663,7 +670,7 @@ mod tests {
                 vec![pipe_end(4, 100, Mode::Write), pipe_end(9, 100, Mode::Write)],
             ),
         ]);
-        let g = PipeGraph::build(&s, &GraphOptions::default());
+        let g = PipeGraph::build(&s, &OPTS);
         let p = &g.pipes[0];
         assert_eq!(
             kinds(p),
@@ -674,7 +681,7 @@ mod tests {
             ]
         );
         assert!(p.findings[0].message.contains("20 bystander"));
-        assert!(p.findings[0].message.contains("11 python"));
+        assert!(p.findings[0].message.contains("30 python"));
         assert!(p.findings[0].message.contains("12 grep"));
     }
 
@@ -686,7 +693,7 @@ mod tests {
             proc_(12, 1, "b", vec![pipe_end(1, 100, Mode::Write)]),
             proc_(13, 1, "c", vec![pipe_end(0, 100, Mode::Read)]),
         ]);
-        let g = PipeGraph::build(&s, &GraphOptions::default());
+        let g = PipeGraph::build(&s, &OPTS);
         assert!(g.pipes[0].findings.is_empty());
     }
 
@@ -697,7 +704,7 @@ mod tests {
             proc_(11, 1, "server", vec![pipe_end(5, 100, Mode::Write)]),
             proc_(12, 1, "reader", vec![pipe_end(3, 100, Mode::Read)]),
         ]);
-        let g = PipeGraph::build(&s, &GraphOptions::default());
+        let g = PipeGraph::build(&s, &OPTS);
         assert_eq!(
             kinds(&g.pipes[0]),
             vec![(FindingKind::ExtraWriter, Some(30), Some(5))]
@@ -712,11 +719,7 @@ mod tests {
             ),
             proc_(12, 1, "r", vec![pipe_end(0, 100, Mode::Read)]),
         ]);
-        assert!(
-            PipeGraph::build(&s, &GraphOptions::default()).pipes[0]
-                .findings
-                .is_empty()
-        );
+        assert!(PipeGraph::build(&s, &OPTS).pipes[0].findings.is_empty());
     }
 
     #[test]
@@ -725,7 +728,7 @@ mod tests {
             proc_(11, 1, "writer", vec![pipe_end(1, 100, Mode::Write)]),
             proc_(12, 1, "reader", vec![pipe_end(0, 200, Mode::Read)]),
         ]);
-        let g = PipeGraph::build(&s, &GraphOptions::default());
+        let g = PipeGraph::build(&s, &OPTS);
         assert_eq!(
             kinds(&g.pipes[0]),
             vec![(FindingKind::NoReader, None, None)]
@@ -750,7 +753,7 @@ mod tests {
             proc_(11, 1, "a", vec![fifo]),
             proc_(12, 1, "b", vec![r]),
         ]);
-        let g = PipeGraph::build(&s, &GraphOptions::default());
+        let g = PipeGraph::build(&s, &OPTS);
         let p = &g.pipes[0];
         assert_eq!(p.id(), "fifo:[42:300]");
         assert_eq!(p.kind, PipeKind::Fifo);
@@ -768,11 +771,11 @@ mod tests {
             "loop",
             vec![pipe_end(3, 100, Mode::Read), pipe_end(4, 100, Mode::Write)],
         )]);
-        let g = PipeGraph::build(&s, &GraphOptions::default());
+        let g = PipeGraph::build(&s, &OPTS);
         assert!(g.pipes[0].is_self_pipe());
         // One lonely end is not a self-pipe: it is a pipe that lost a side.
         let s = snap(vec![proc_(11, 1, "x", vec![pipe_end(3, 100, Mode::Read)])]);
-        assert!(!PipeGraph::build(&s, &GraphOptions::default()).pipes[0].is_self_pipe());
+        assert!(!PipeGraph::build(&s, &OPTS).pipes[0].is_self_pipe());
     }
 
     #[test]
@@ -799,7 +802,7 @@ mod tests {
             ),
             proc_(14, 1, "e", vec![pipe_end(0, 200, Mode::Read)]),
         ]);
-        let g = PipeGraph::build(&s, &GraphOptions::default());
+        let g = PipeGraph::build(&s, &OPTS);
         let p = &g.pipes[0];
         assert_eq!(p.writers[0].description, Some(1));
         assert_eq!(p.writers[1].description, Some(1));
@@ -822,7 +825,7 @@ mod tests {
             proc_(12, 1, "w", vec![pipe_end(1, 200, Mode::Write)]),
             proc_(13, 1, "r", vec![pipe_end(0, 200, Mode::Read)]),
         ]);
-        let g = PipeGraph::build(&s, &GraphOptions::default());
+        let g = PipeGraph::build(&s, &OPTS);
         assert_eq!(
             g.in_flight,
             vec![InFlight {
@@ -850,7 +853,7 @@ mod tests {
             kind: ErrorKind::PermissionDenied,
             message: "permission denied".into(),
         });
-        let g = PipeGraph::build(&s, &GraphOptions::default());
+        let g = PipeGraph::build(&s, &OPTS);
         assert_eq!(
             kinds(&g.pipes[0]),
             vec![
@@ -867,7 +870,7 @@ mod tests {
             proc_(11, 1, "a", vec![pipe_end(1, 100, Mode::Write)]),
             proc_(12, 1, "b", vec![pipe_end(0, 100, Mode::Unknown)]),
         ]);
-        let g = PipeGraph::build(&s, &GraphOptions::default());
+        let g = PipeGraph::build(&s, &OPTS);
         assert!(g.pipes[0].findings.is_empty());
         assert_eq!(ends(&g.pipes[0].unknown), vec![(12, 0)]);
     }
@@ -881,7 +884,7 @@ mod tests {
             proc_(50, 51, "x", vec![]),
             proc_(51, 50, "y", vec![]),
         ]);
-        let g = PipeGraph::build(&s, &GraphOptions::default());
+        let g = PipeGraph::build(&s, &OPTS);
         let chain: Vec<Pid> = g.ancestors(11).iter().map(|p| p.pid).collect();
         assert_eq!(chain, vec![10, 1]);
         let chain: Vec<Pid> = g.ancestors(50).iter().map(|p| p.pid).collect();

@@ -25,6 +25,78 @@ pub fn scan(opts: &ScanOptions) -> Result<Snapshot> {
     sys::scan(opts)
 }
 
+/// Starts a scan that yields the processes selected by `opts` one at a time, in pid
+/// order, as they are read; a process that may not be inspected comes as an `Err`.
+///
+/// Unlike [`scan`], memory stays bounded by the processes in flight, and the first
+/// process is available before the last is read: a printer can stream. Processes that
+/// exit during the scan are skipped and counted in [`Scan::vanished`].
+pub fn scan_iter(opts: &ScanOptions) -> Result<Scan> {
+    #[cfg(target_os = "linux")]
+    return Ok(Scan(ScanInner::Live(Box::new(sys::LiveScan::start(opts)?))));
+    #[cfg(not(target_os = "linux"))]
+    return sys::scan(opts).map(Scan::from);
+}
+
+/// A scan in progress (see [`scan_iter`]): an iterator of processes, in pid order, with
+/// the ones that could not be inspected as `Err`.
+#[derive(Debug)]
+pub struct Scan(ScanInner);
+
+#[derive(Debug)]
+enum ScanInner {
+    #[cfg(target_os = "linux")]
+    Live(Box<sys::LiveScan>),
+    Done {
+        items: std::vec::IntoIter<std::result::Result<Process, ScanError>>,
+        vanished: usize,
+    },
+}
+
+impl Scan {
+    /// How many processes exited while they were being scanned, so far (all of them
+    /// once the iterator is exhausted).
+    pub fn vanished(&self) -> usize {
+        match &self.0 {
+            #[cfg(target_os = "linux")]
+            ScanInner::Live(live) => live.vanished,
+            ScanInner::Done { vanished, .. } => *vanished,
+        }
+    }
+}
+
+impl Iterator for Scan {
+    type Item = std::result::Result<Process, ScanError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        match &mut self.0 {
+            #[cfg(target_os = "linux")]
+            ScanInner::Live(live) => live.next(),
+            ScanInner::Done { items, .. } => items.next(),
+        }
+    }
+}
+
+impl From<Snapshot> for Scan {
+    /// Replays a finished scan, processes and errors merged in pid order.
+    fn from(snap: Snapshot) -> Self {
+        let mut items: Vec<_> = snap
+            .processes
+            .into_iter()
+            .map(Ok)
+            .chain(snap.errors.into_iter().map(Err))
+            .collect();
+        items.sort_by_key(|i| match i {
+            Ok(p) => p.pid,
+            Err(e) => e.pid,
+        });
+        Scan(ScanInner::Done {
+            items: items.into_iter(),
+            vanished: snap.vanished,
+        })
+    }
+}
+
 /// Creates an anonymous pipe in this process and describes both of its ends (the demo of
 /// `pipescope pipe`). Both ends are close-on-exec; give one to a child through
 /// [`std::process::Stdio`].

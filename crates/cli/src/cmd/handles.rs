@@ -6,10 +6,10 @@ use std::io::{self, BufWriter, Write};
 
 use anyhow::Context as _;
 use pipescope_core::{
-    ErrorKind, Handle, ObjectId, Process, ProcessSelector, ScanOptions, Snapshot,
+    ErrorKind, Handle, ObjectId, Process, ProcessSelector, Scan, ScanError, ScanOptions,
 };
 
-use crate::json::{self, ErrorJson, HandlesReport, ProcessJson, Stream};
+use crate::json::{self, ErrorJson, ProcessJson};
 use crate::out::{self, Align, Paint, Table};
 
 /// Arguments of `pipescope handles`.
@@ -55,35 +55,61 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         long: args.long,
         ..ScanOptions::default()
     };
-    let user = args.user.as_deref().map(UserFilter::new);
-    let snap = pipescope_core::scan(&opts).context("scanning handles")?;
     let filter = Filter {
         types: args.object_type.iter().map(|t| t.to_lowercase()).collect(),
         name: args.name.as_ref().map(|n| n.to_lowercase()),
-        user,
+        user: args.user.as_deref().map(UserFilter::new),
     };
-    if !opts.processes.is_empty()
-        && snap.processes.is_empty()
-        && snap.errors.iter().all(|e| e.kind == ErrorKind::Gone)
-    {
-        anyhow::bail!("no process matches {}", args.process.join(", "));
-    }
+    // A few named processes: scan them first, to say so when none exists. Everything:
+    // stream, printing each process as soon as it is read.
+    let scan = if opts.processes.is_empty() {
+        pipescope_core::scan_iter(&opts).context("scanning handles")?
+    } else {
+        let snap = pipescope_core::scan(&opts).context("scanning handles")?;
+        if snap.processes.is_empty() && snap.errors.iter().all(|e| e.kind == ErrorKind::Gone) {
+            anyhow::bail!("no process matches {}", args.process.join(", "));
+        }
+        Scan::from(snap)
+    };
     let stdout = io::stdout();
     let mut w = BufWriter::with_capacity(64 * 1024, stdout.lock());
+    let mut sink = Sink {
+        scan,
+        errors: Vec::new(),
+    };
     if args.summary {
-        summary(&mut w, &snap, &filter, args.json)?;
+        summary(&mut w, &mut sink, &filter, args.json)?;
     } else if args.json {
-        write_json(&mut w, &snap, &filter)?;
+        write_json(&mut w, &mut sink, &filter)?;
     } else if args.csv {
-        write_csv(&mut w, &snap, &filter)?;
+        write_csv(&mut w, &mut sink, &filter)?;
     } else {
-        write_table(&mut w, &snap, &filter, args.long)?;
+        write_table(&mut w, &mut sink, &filter, args.long)?;
     }
     w.flush()?;
     if !args.json {
-        note_errors(&snap);
+        note_errors(&sink.errors);
     }
     Ok(())
+}
+
+/// The scan being printed: processes pass through, errors are kept for the end.
+struct Sink {
+    scan: Scan,
+    errors: Vec<ScanError>,
+}
+
+impl Sink {
+    /// The next process `filter` keeps.
+    fn next(&mut self, filter: &Filter) -> Option<Process> {
+        loop {
+            match self.scan.next()? {
+                Ok(p) if filter.keeps(&p) => return Some(p),
+                Ok(_) => {}
+                Err(e) => self.errors.push(e),
+            }
+        }
+    }
 }
 
 fn selector(s: &str) -> ProcessSelector {
@@ -138,32 +164,33 @@ impl Filter {
                 .is_none_or(|n| h.name.to_string_lossy().to_lowercase().contains(n.as_str()))
     }
 
-    /// The processes to show with the handles to show: with a handle filter, processes
-    /// left with no handle are left out.
-    fn select<'a>(
-        &'a self,
-        snap: &'a Snapshot,
-    ) -> impl Iterator<Item = (&'a Process, impl Iterator<Item = &'a Handle> + 'a)> + 'a {
-        snap.processes
-            .iter()
-            .filter(|p| self.process(p))
-            .filter(|p| !self.narrows_handles() || p.handles.iter().any(|h| self.handle(h)))
-            .map(move |p| (p, p.handles.iter().filter(move |h| self.handle(h))))
+    /// Whether to show `p`: with a handle filter, a process left with no handle is not.
+    fn keeps(&self, p: &Process) -> bool {
+        self.process(p) && (!self.narrows_handles() || p.handles.iter().any(|h| self.handle(h)))
+    }
+
+    /// The handles of `p` to show.
+    fn handles<'a>(&'a self, p: &'a Process) -> impl Iterator<Item = &'a Handle> + 'a {
+        p.handles.iter().filter(move |h| self.handle(h))
     }
 }
 
-fn write_json<W: Write>(w: &mut W, snap: &Snapshot, filter: &Filter) -> anyhow::Result<()> {
-    let report = HandlesReport {
-        processes: Stream::new(filter.select(snap).map(|(p, hs)| ProcessJson::new(p, hs))),
-        errors: snap.errors.iter().map(ErrorJson::new).collect(),
-        vanished: snap.vanished,
-    };
-    serde_json::to_writer(&mut *w, &report).map_err(io::Error::from)?;
-    w.write_all(b"\n")?;
-    Ok(())
+fn write_json<W: Write>(w: &mut W, sink: &mut Sink, filter: &Filter) -> io::Result<()> {
+    w.write_all(b"{\"processes\":[")?;
+    let mut first = true;
+    while let Some(p) = sink.next(filter) {
+        if !std::mem::take(&mut first) {
+            w.write_all(b",")?;
+        }
+        serde_json::to_writer(&mut *w, &ProcessJson::new(&p, filter.handles(&p)))?;
+    }
+    w.write_all(b"],\"errors\":")?;
+    let errors: Vec<ErrorJson<'_>> = sink.errors.iter().map(ErrorJson::new).collect();
+    serde_json::to_writer(&mut *w, &errors)?;
+    writeln!(w, ",\"vanished\":{}}}", sink.scan.vanished())
 }
 
-fn write_csv<W: Write>(w: &mut W, snap: &Snapshot, filter: &Filter) -> io::Result<()> {
+fn write_csv<W: Write>(w: &mut W, sink: &mut Sink, filter: &Filter) -> io::Result<()> {
     out::csv_record(
         w,
         &[
@@ -171,10 +198,10 @@ fn write_csv<W: Write>(w: &mut W, snap: &Snapshot, filter: &Filter) -> io::Resul
             "flags",
         ],
     )?;
-    for (p, handles) in filter.select(snap) {
+    while let Some(p) = sink.next(filter) {
         let pid = p.pid.to_string();
         let user = p.user.as_deref().unwrap_or("");
-        for h in handles {
+        for h in filter.handles(&p) {
             let (inode, dev) = object_numbers(h);
             let flags = h
                 .flags
@@ -222,7 +249,7 @@ fn paint_for(h: &Handle) -> Option<Paint> {
 
 fn write_table<W: Write>(
     w: &mut W,
-    snap: &Snapshot,
+    sink: &mut Sink,
     filter: &Filter,
     long: bool,
 ) -> io::Result<()> {
@@ -243,10 +270,10 @@ fn write_table<W: Write>(
     }
     columns.push(("NAME", Align::Left));
     let mut table = Table::new(&columns);
-    for (p, handles) in filter.select(snap) {
+    while let Some(p) = sink.next(filter) {
         let pid = p.pid.to_string();
         let process = out::escape_str(&p.name).into_owned();
-        for h in handles {
+        for h in filter.handles(&p) {
             let mut cells = vec![
                 pid.clone(),
                 process.clone(),
@@ -290,31 +317,27 @@ fn write_table<W: Write>(
     table.write(w, out::color_stdout())
 }
 
-fn summary<W: Write>(
-    w: &mut W,
-    snap: &Snapshot,
-    filter: &Filter,
-    as_json: bool,
-) -> anyhow::Result<()> {
-    let mut by_type: BTreeMap<&str, usize> = BTreeMap::new();
+fn summary<W: Write>(w: &mut W, sink: &mut Sink, filter: &Filter, as_json: bool) -> io::Result<()> {
+    let mut by_type: BTreeMap<String, usize> = BTreeMap::new();
     let mut by_process = Vec::new();
     let mut total = 0;
-    for (p, handles) in filter.select(snap) {
+    while let Some(p) = sink.next(filter) {
         let mut n = 0;
-        for h in handles {
-            *by_type.entry(h.object_type.as_str()).or_default() += 1;
+        for h in filter.handles(&p) {
+            match by_type.get_mut(h.object_type.as_str()) {
+                Some(count) => *count += 1,
+                None => {
+                    by_type.insert(h.object_type.as_str().to_owned(), 1);
+                }
+            }
             n += 1;
         }
         total += n;
-        by_process.push(json::ProcessCount {
-            pid: p.pid,
-            name: &p.name,
-            count: n,
-        });
+        by_process.push((p.pid, p.name, n));
     }
     let mut types: Vec<json::TypeCount<'_>> = by_type
-        .into_iter()
-        .map(|(t, count)| json::TypeCount {
+        .iter()
+        .map(|(t, &count)| json::TypeCount {
             object_type: t,
             count,
         })
@@ -324,9 +347,16 @@ fn summary<W: Write>(
         total_handles: total,
         total_processes: by_process.len(),
         by_type: types,
-        by_process,
-        errors: snap.errors.iter().map(ErrorJson::new).collect(),
-        vanished: snap.vanished,
+        by_process: by_process
+            .iter()
+            .map(|(pid, name, count)| json::ProcessCount {
+                pid: *pid,
+                name,
+                count: *count,
+            })
+            .collect(),
+        errors: sink.errors.iter().map(ErrorJson::new).collect(),
+        vanished: sink.scan.vanished(),
     };
     if as_json {
         serde_json::to_writer(&mut *w, &s).map_err(io::Error::from)?;
@@ -375,13 +405,12 @@ fn summary<W: Write>(
 }
 
 /// One line on stderr naming the processes that could not be inspected.
-fn note_errors(snap: &Snapshot) {
-    if snap.errors.is_empty() {
+fn note_errors(errors: &[ScanError]) {
+    if errors.is_empty() {
         return;
     }
     const SHOWN: usize = 5;
-    let mut parts: Vec<String> = snap
-        .errors
+    let mut parts: Vec<String> = errors
         .iter()
         .take(SHOWN)
         .map(|e| {
@@ -393,13 +422,10 @@ fn note_errors(snap: &Snapshot) {
             format!("pid {}{name}: {}", e.pid, out::escape_str(&e.message))
         })
         .collect();
-    if snap.errors.len() > SHOWN {
-        parts.push(format!(
-            "and {} more (see --json)",
-            snap.errors.len() - SHOWN
-        ));
+    if errors.len() > SHOWN {
+        parts.push(format!("and {} more (see --json)", errors.len() - SHOWN));
     }
-    let n = snap.errors.len();
+    let n = errors.len();
     eprintln!(
         "pipescope: could not inspect {n} process{}: {}",
         if n == 1 { "" } else { "es" },

@@ -285,6 +285,26 @@ fn table(
             if errors.len() == 1 { "" } else { "es" }
         ));
     }
+    let in_flight: u64 = g.in_flight.iter().map(|f| f.count).sum();
+    if in_flight > 0 {
+        let sockets: Vec<String> = g
+            .in_flight
+            .iter()
+            .map(|f| {
+                format!(
+                    "{} {} fd {}",
+                    f.pid,
+                    escape(g.process_name(f.pid)),
+                    f.handle
+                )
+            })
+            .collect();
+        summary.push_str(&format!(
+            "; {in_flight} descriptor{} in flight in UNIX sockets ({})",
+            if in_flight == 1 { "" } else { "s" },
+            sockets.join(", ")
+        ));
+    }
     writeln!(out, "{summary}")?;
     if shared {
         writeln!(
@@ -325,8 +345,14 @@ fn why_run(
     out: &mut impl Write,
 ) -> anyhow::Result<()> {
     let Some(pipe) = g.pipe_of(pid, fd) else {
+        if let Some(e) = g.snapshot().errors.iter().find(|e| e.pid == pid) {
+            bail!(
+                "--why {pid}:{fd}: process {pid} could not be inspected: {}",
+                e.message
+            );
+        }
         if g.process(pid).is_none() {
-            bail!("--why {pid}:{fd}: no process {pid} was seen (gone, or not inspectable)");
+            bail!("--why {pid}:{fd}: no process {pid}");
         }
         bail!("--why {pid}:{fd}: fd {fd} of process {pid} is not an end of a pipe");
     };

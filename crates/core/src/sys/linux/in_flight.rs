@@ -2,7 +2,16 @@
 //! sent to it with SCM_RIGHTS and not yet received. Such a descriptor is held by no
 //! process, so a pipe end among them is invisible to every fd table. A pipes-only scan
 //! reports each socket with a count above zero, and nothing else about sockets.
+//!
+//! Reading the fdinfo of every socket is the dearest part of a pipes scan, so one
+//! `sock_diag` dump first lists this network namespace's UNIX sockets with their receive
+//! queue length: a stream socket whose queue is empty holds nothing in flight, and a
+//! socket that is not a UNIX socket never does. Only the others (a queue with data,
+//! datagram and seqpacket sockets, whose queue length can miss a message without data,
+//! and sockets the dump did not list: other namespaces, made after the dump) have their
+//! fdinfo read.
 
+use std::collections::HashMap;
 use std::ffi::CStr;
 use std::os::fd::BorrowedFd;
 
@@ -14,13 +23,17 @@ use crate::model::{Handle, HandleDetails, Mode, Name, ObjectId, ObjectType};
 /// descriptors in flight; `Ok(None)` when it holds none (or is not a UNIX socket).
 pub(super) fn socket(
     info_dir: BorrowedFd<'_>,
+    sockets: Option<&UnixSockets>,
     name: &CStr,
     fd: u64,
     ino: u64,
     target: &[u8],
     text: &mut Vec<u8>,
 ) -> rustix::io::Result<Option<Handle>> {
-    match super::read_file(info_dir, name, text) {
+    if sockets.is_some_and(|s| !s.may_hold_fds(ino)) {
+        return Ok(None);
+    }
+    match read_short(info_dir, name, text) {
         Ok(()) => {}
         Err(Errno::NOENT) => return Err(Errno::NOENT),
         Err(_) => return Ok(None),
@@ -45,6 +58,24 @@ pub(super) fn socket(
     }))
 }
 
+/// Reads a socket's fdinfo (well under 1 KiB) into `buf`. procfs hands a seq_file out
+/// whole when the buffer can hold it, so a read that leaves room is the end of the file
+/// and saves the second read that would return 0; a full buffer reads on.
+fn read_short(dir: BorrowedFd<'_>, name: &CStr, buf: &mut Vec<u8>) -> rustix::io::Result<()> {
+    use rustix::fs::{Mode as FsMode, OFlags};
+    buf.clear();
+    buf.reserve(4096);
+    let file = rustix::fs::openat(dir, name, OFlags::RDONLY | OFlags::CLOEXEC, FsMode::empty())?;
+    loop {
+        let room = buf.capacity() - buf.len();
+        let n = rustix::io::read(&file, rustix::buffer::spare_capacity(&mut *buf))?;
+        if n == 0 || n < room {
+            return Ok(());
+        }
+        buf.reserve(buf.capacity());
+    }
+}
+
 /// The `scm_fds:` count of fdinfo text (only UNIX sockets have one).
 pub(crate) fn scm_fds(text: &[u8]) -> Option<u64> {
     let line = text
@@ -55,6 +86,146 @@ pub(crate) fn scm_fds(text: &[u8]) -> Option<u64> {
         return None;
     }
     std::str::from_utf8(digits).ok()?.parse().ok()
+}
+
+/// What the dump says of one UNIX socket.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct UnixSocket {
+    /// `SOCK_STREAM` (1), `SOCK_DGRAM` (2), `SOCK_SEQPACKET` (5).
+    pub kind: u8,
+    /// TCP-style state; 10 is listening.
+    pub state: u8,
+    /// Bytes waiting (connections waiting, for a listening socket).
+    pub rqueue: u32,
+}
+
+/// The UNIX sockets of this network namespace, by inode.
+#[derive(Debug, Default)]
+pub(crate) struct UnixSockets {
+    by_ino: HashMap<u64, UnixSocket>,
+}
+
+const SOCK_STREAM: u8 = 1;
+const TCP_LISTEN: u8 = 10;
+
+impl UnixSockets {
+    /// Whether socket `ino` may hold descriptors in flight (so its fdinfo must be read).
+    pub(crate) fn may_hold_fds(&self, ino: u64) -> bool {
+        match self.by_ino.get(&ino) {
+            None => true,
+            Some(s) if s.state == TCP_LISTEN => false,
+            Some(s) if s.kind == SOCK_STREAM => s.rqueue > 0,
+            Some(_) => true,
+        }
+    }
+
+    /// Asks the kernel (`NETLINK_SOCK_DIAG`) for every UNIX socket of this namespace;
+    /// `None` when it will not say.
+    pub(crate) fn dump() -> Option<UnixSockets> {
+        use rustix::net::{AddressFamily, RecvFlags, SendFlags, SocketFlags, SocketType, netlink};
+        let sock = rustix::net::socket_with(
+            AddressFamily::NETLINK,
+            SocketType::RAW,
+            SocketFlags::CLOEXEC,
+            Some(netlink::SOCK_DIAG),
+        )
+        .ok()?;
+        let kernel = netlink::SocketAddrNetlink::new(0, 0);
+        rustix::net::sendto(&sock, &dump_request(), SendFlags::empty(), &kernel).ok()?;
+        let mut sockets = UnixSockets::default();
+        let mut buf = vec![0u8; 64 * 1024];
+        loop {
+            let (n, _) = rustix::net::recv(&sock, &mut buf[..], RecvFlags::empty()).ok()?;
+            match parse_dump(&buf[..n], &mut sockets.by_ino)? {
+                Dump::More => {}
+                Dump::Done => break,
+            }
+        }
+        Some(sockets)
+    }
+}
+
+/// `SOCK_DIAG_BY_FAMILY` for `AF_UNIX`, every state, with the receive queue length.
+fn dump_request() -> [u8; 40] {
+    const SOCK_DIAG_BY_FAMILY: u16 = 20;
+    const NLM_F_REQUEST: u16 = 0x1;
+    const NLM_F_DUMP: u16 = 0x300;
+    const AF_UNIX: u8 = 1;
+    const UDIAG_SHOW_RQLEN: u32 = 0x10;
+    let mut req = [0u8; 40];
+    req[0..4].copy_from_slice(&40u32.to_ne_bytes()); // nlmsg_len
+    req[4..6].copy_from_slice(&SOCK_DIAG_BY_FAMILY.to_ne_bytes());
+    req[6..8].copy_from_slice(&(NLM_F_REQUEST | NLM_F_DUMP).to_ne_bytes());
+    req[8..12].copy_from_slice(&1u32.to_ne_bytes()); // nlmsg_seq
+    // struct unix_diag_req
+    req[16] = AF_UNIX;
+    req[20..24].copy_from_slice(&u32::MAX.to_ne_bytes()); // udiag_states: all
+    req[28..32].copy_from_slice(&UDIAG_SHOW_RQLEN.to_ne_bytes());
+    req
+}
+
+/// Whether a dump goes on after this datagram.
+#[derive(Debug, PartialEq, Eq)]
+enum Dump {
+    More,
+    Done,
+}
+
+fn u16_at(b: &[u8], at: usize) -> Option<u16> {
+    Some(u16::from_ne_bytes(b.get(at..at + 2)?.try_into().ok()?))
+}
+
+fn u32_at(b: &[u8], at: usize) -> Option<u32> {
+    Some(u32::from_ne_bytes(b.get(at..at + 4)?.try_into().ok()?))
+}
+
+/// Parses one datagram of a `sock_diag` dump of UNIX sockets into `out`. `None` on an
+/// error message or a malformed datagram.
+fn parse_dump(mut b: &[u8], out: &mut HashMap<u64, UnixSocket>) -> Option<Dump> {
+    const NLMSG_ERROR: u16 = 2;
+    const NLMSG_DONE: u16 = 3;
+    const UNIX_DIAG_RQLEN: u16 = 4;
+    while b.len() >= 16 {
+        let len = u32_at(b, 0)? as usize;
+        let kind = u16_at(b, 4)?;
+        if len < 16 || len > b.len() {
+            return None;
+        }
+        match kind {
+            NLMSG_DONE => return Some(Dump::Done),
+            NLMSG_ERROR => return None,
+            _ => {}
+        }
+        // struct unix_diag_msg: family, type, state, pad, ino, cookie[2]; then rtattrs.
+        let msg = &b[16..len];
+        if msg.len() >= 16 {
+            let (kind, state) = (msg[1], msg[2]);
+            let ino = u64::from(u32_at(msg, 4)?);
+            let mut rqueue = 0;
+            let mut attrs = &msg[16..];
+            while attrs.len() >= 4 {
+                let alen = usize::from(u16_at(attrs, 0)?);
+                if alen < 4 || alen > attrs.len() {
+                    break;
+                }
+                if u16_at(attrs, 2)? == UNIX_DIAG_RQLEN && alen >= 8 {
+                    rqueue = u32_at(attrs, 4)?;
+                }
+                attrs = attrs.get((alen + 3) & !3..).unwrap_or_default();
+            }
+            out.insert(
+                ino,
+                UnixSocket {
+                    kind,
+                    state,
+                    rqueue,
+                },
+            );
+        }
+        let next = (len + 3) & !3;
+        b = b.get(next..).unwrap_or_default();
+    }
+    Some(Dump::More)
 }
 
 #[cfg(test)]
@@ -70,5 +241,70 @@ mod tests {
         let tcp = b"pos:\t0\nflags:\t02\nmnt_id:\t10\nino:\t1\n";
         assert_eq!(scm_fds(tcp), None);
         assert_eq!(scm_fds(b"scm_fds: x\n"), None);
+    }
+
+    /// One `unix_diag_msg` with an RQLEN attribute, as the kernel sends it.
+    fn msg(kind: u8, state: u8, ino: u32, rqueue: u32) -> Vec<u8> {
+        let mut m = Vec::new();
+        m.extend_from_slice(&44u32.to_ne_bytes());
+        m.extend_from_slice(&20u16.to_ne_bytes());
+        m.extend_from_slice(&2u16.to_ne_bytes());
+        m.extend_from_slice(&[0; 8]);
+        m.extend_from_slice(&[1, kind, state, 0]);
+        m.extend_from_slice(&ino.to_ne_bytes());
+        m.extend_from_slice(&[0; 8]);
+        m.extend_from_slice(&12u16.to_ne_bytes());
+        m.extend_from_slice(&4u16.to_ne_bytes());
+        m.extend_from_slice(&rqueue.to_ne_bytes());
+        m.extend_from_slice(&0u32.to_ne_bytes());
+        m
+    }
+
+    #[test]
+    fn a_dump_is_parsed_and_decides_which_fdinfo_to_read() {
+        let mut b = msg(1, 1, 100, 0);
+        b.extend(msg(1, 1, 101, 7));
+        b.extend(msg(2, 7, 102, 0));
+        b.extend(msg(1, 10, 103, 3));
+        let mut by_ino = HashMap::new();
+        assert_eq!(parse_dump(&b, &mut by_ino), Some(Dump::More));
+        assert_eq!(by_ino.len(), 4);
+        assert_eq!(by_ino[&101].rqueue, 7);
+        let s = UnixSockets { by_ino };
+        assert!(!s.may_hold_fds(100), "an empty stream queue holds nothing");
+        assert!(s.may_hold_fds(101));
+        assert!(s.may_hold_fds(102), "datagrams may carry fds without data");
+        assert!(!s.may_hold_fds(103), "a listener's queue is of connections");
+        assert!(
+            s.may_hold_fds(999),
+            "not listed: another namespace, or newer"
+        );
+
+        let mut done = Vec::new();
+        done.extend_from_slice(&20u32.to_ne_bytes());
+        done.extend_from_slice(&3u16.to_ne_bytes());
+        done.extend_from_slice(&[0; 14]);
+        assert_eq!(parse_dump(&done, &mut HashMap::new()), Some(Dump::Done));
+        let mut err = done.clone();
+        err[4] = 2;
+        assert_eq!(parse_dump(&err, &mut HashMap::new()), None);
+        assert_eq!(parse_dump(&b[..30], &mut HashMap::new()), None);
+    }
+
+    #[test]
+    fn the_kernel_lists_a_fresh_socketpair() {
+        let (a, _b) = rustix::net::socketpair(
+            rustix::net::AddressFamily::UNIX,
+            rustix::net::SocketType::STREAM,
+            rustix::net::SocketFlags::CLOEXEC,
+            None,
+        )
+        .unwrap();
+        let ino = rustix::fs::fstat(&a).unwrap().st_ino;
+        let Some(s) = UnixSockets::dump() else {
+            return; // no sock_diag here: the scan reads every socket's fdinfo instead
+        };
+        assert_eq!(s.by_ino.get(&ino).map(|s| s.kind), Some(1));
+        assert!(!s.may_hold_fds(ino));
     }
 }

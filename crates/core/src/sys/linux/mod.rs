@@ -20,12 +20,15 @@ mod in_flight;
 mod kcmp;
 mod pipe;
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::ffi::CStr;
 use std::io;
 use std::mem::MaybeUninit;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc::{Receiver, sync_channel};
+use std::thread::JoinHandle;
 
 use rustix::fs::{AtFlags, FileType, Mode as FsMode, OFlags, RawDir, StatxFlags};
 use rustix::io::Errno;
@@ -40,41 +43,17 @@ use crate::{Error, ErrorKind, Result};
 
 pub(crate) use pipe::create_pipe;
 
-/// Scans the processes `opts` selects.
+/// Scans the processes `opts` selects, all at once.
 pub(crate) fn scan(opts: &ScanOptions) -> Result<Snapshot> {
-    let proc_dir = open_dir(rustix::fs::CWD, c"/proc")
-        .map_err(|e| Error::io("opening /proc", None, None, e.into()))?;
-    let ctx = Context::new(proc_dir, opts);
-    let (pids, explicit) = ctx.pids()?;
-    let next = AtomicUsize::new(0);
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(2)
-        .min(pids.len().div_ceil(CHUNK).max(1));
-    let mut outcomes: Vec<(Pid, Outcome)> = Vec::with_capacity(pids.len());
-    if threads <= 1 {
-        ctx.work(&pids, explicit, &next, &mut outcomes);
-    } else {
-        std::thread::scope(|s| {
-            let helper = s.spawn(|| {
-                let mut mine = Vec::new();
-                ctx.work(&pids, explicit, &next, &mut mine);
-                mine
-            });
-            ctx.work(&pids, explicit, &next, &mut outcomes);
-            outcomes.extend(helper.join().unwrap_or_default());
-        });
-    }
-    outcomes.sort_unstable_by_key(|(pid, _)| *pid);
+    let mut live = LiveScan::start(opts)?;
     let mut snap = Snapshot::default();
-    for (_, outcome) in outcomes {
-        match outcome {
-            Outcome::Process(p) => snap.processes.push(p),
-            Outcome::Error(e) => snap.errors.push(e),
-            Outcome::Vanished => snap.vanished += 1,
-            Outcome::Skipped => {}
+    for item in &mut live {
+        match item {
+            Ok(p) => snap.processes.push(p),
+            Err(e) => snap.errors.push(e),
         }
     }
+    snap.vanished = live.vanished;
     if opts.pipes_only || opts.long {
         kcmp::mark_shared(&mut snap);
     }
@@ -83,6 +62,8 @@ pub(crate) fn scan(opts: &ScanOptions) -> Result<Snapshot> {
 
 /// Pids handed to a thread at a time.
 const CHUNK: usize = 8;
+/// Chunks the helper thread may finish ahead of the consumer (bounds memory).
+const AHEAD: usize = 4;
 
 enum Outcome {
     Process(Process),
@@ -91,13 +72,171 @@ enum Outcome {
     Skipped,
 }
 
-/// What every thread shares: /proc, the options, users and clock.
-struct Context<'a> {
+type Chunk = Vec<Outcome>;
+
+/// A scan in progress, yielding processes in pid order as they are read, so a caller
+/// can print each and drop it: memory stays bounded whatever the machine holds.
+///
+/// The pid list is cut into chunks; a helper thread and the consumer (inside `next`)
+/// both take chunks from a shared counter; the helper's results come back over a
+/// bounded channel and are put in order.
+pub(crate) struct LiveScan {
+    ctx: Arc<Context>,
+    chunks: usize,
+    counter: Arc<AtomicUsize>,
+    helper: Option<JoinHandle<()>>,
+    results: Option<Receiver<(usize, Chunk)>>,
+    pending: BTreeMap<usize, Chunk>,
+    next_chunk: usize,
+    ready: std::vec::IntoIter<Outcome>,
+    scratch: Scratch,
+    /// Processes that exited while they were being scanned, so far.
+    pub(crate) vanished: usize,
+}
+
+impl std::fmt::Debug for LiveScan {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LiveScan")
+            .field("chunks", &self.chunks)
+            .field("next_chunk", &self.next_chunk)
+            .field("vanished", &self.vanished)
+            .finish_non_exhaustive()
+    }
+}
+
+impl LiveScan {
+    /// Lists the pids and starts the helper thread.
+    pub(crate) fn start(opts: &ScanOptions) -> Result<Self> {
+        let proc_dir = open_dir(rustix::fs::CWD, c"/proc")
+            .map_err(|e| Error::io("opening /proc", None, None, e.into()))?;
+        let mut ctx = Context::new(proc_dir, opts.clone());
+        ctx.list_pids()?;
+        let ctx = Arc::new(ctx);
+        let chunks = ctx.pids.len().div_ceil(CHUNK);
+        let counter = Arc::new(AtomicUsize::new(0));
+        let two_cores = std::thread::available_parallelism().is_ok_and(|n| n.get() >= 2);
+        let (helper, results) = if two_cores && chunks > 1 {
+            let (tx, rx) = sync_channel(AHEAD);
+            let (ctx, counter) = (Arc::clone(&ctx), Arc::clone(&counter));
+            let helper = std::thread::Builder::new()
+                .name("pipescope-scan".into())
+                .spawn(move || {
+                    let mut scratch = Scratch::new();
+                    loop {
+                        let c = counter.fetch_add(1, Ordering::Relaxed);
+                        if c >= ctx.pids.len().div_ceil(CHUNK) {
+                            break;
+                        }
+                        if tx.send((c, ctx.chunk(c, &mut scratch))).is_err() {
+                            break;
+                        }
+                    }
+                })
+                .ok();
+            (helper, Some(rx))
+        } else {
+            (None, None)
+        };
+        Ok(LiveScan {
+            ctx,
+            chunks,
+            counter,
+            results: results.filter(|_| helper.is_some()),
+            helper,
+            pending: BTreeMap::new(),
+            next_chunk: 0,
+            ready: Vec::new().into_iter(),
+            scratch: Scratch::new(),
+            vanished: 0,
+        })
+    }
+
+    /// The next chunk in order: from `pending`, by scanning one ourselves, or by
+    /// waiting for the helper. `None` when all are done.
+    fn next_chunk(&mut self) -> Option<Chunk> {
+        while self.next_chunk < self.chunks {
+            if let Some(chunk) = self.pending.remove(&self.next_chunk) {
+                self.next_chunk += 1;
+                return Some(chunk);
+            }
+            // Take in what the helper has finished.
+            if let Some(rx) = &self.results {
+                let before = self.pending.len();
+                while let Ok((c, chunk)) = rx.try_recv() {
+                    self.pending.insert(c, chunk);
+                }
+                if self.pending.len() > before {
+                    continue;
+                }
+            }
+            // Scan one ourselves, unless that would only pile up chunks ahead.
+            if self.pending.len() < AHEAD {
+                let c = self.counter.fetch_add(1, Ordering::Relaxed);
+                if c < self.chunks {
+                    let chunk = self.ctx.chunk(c, &mut self.scratch);
+                    self.pending.insert(c, chunk);
+                    continue;
+                }
+            }
+            // The chunk we need is the helper's: wait for it.
+            match self.results.as_ref().map(|rx| rx.recv()) {
+                Some(Ok((c, chunk))) => {
+                    self.pending.insert(c, chunk);
+                }
+                // The helper died: scan what is missing ourselves.
+                _ => {
+                    self.results = None;
+                    let c = self.next_chunk;
+                    let chunk = self.ctx.chunk(c, &mut self.scratch);
+                    self.pending.insert(c, chunk);
+                }
+            }
+        }
+        None
+    }
+}
+
+impl Iterator for LiveScan {
+    type Item = std::result::Result<Process, ScanError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            for outcome in self.ready.by_ref() {
+                match outcome {
+                    Outcome::Process(p) => return Some(Ok(p)),
+                    Outcome::Error(e) => return Some(Err(e)),
+                    Outcome::Vanished => self.vanished += 1,
+                    Outcome::Skipped => {}
+                }
+            }
+            self.ready = self.next_chunk()?.into_iter();
+        }
+    }
+}
+
+impl Drop for LiveScan {
+    fn drop(&mut self) {
+        // Stop the helper: no more chunks to claim, and nobody listening.
+        self.counter.store(usize::MAX / 2, Ordering::Relaxed);
+        drop(self.results.take());
+        if let Some(h) = self.helper.take() {
+            let _ = h.join();
+        }
+    }
+}
+
+/// What every thread shares: /proc, the options, users, clock and the pid list.
+struct Context {
     proc_dir: OwnedFd,
-    opts: &'a ScanOptions,
+    opts: ScanOptions,
     users: HashMap<u32, String>,
     boot_ms: Option<u64>,
     ticks_per_s: u64,
+    pids: Vec<Pid>,
+    /// The pids were named one by one: each must exist, or it is reported.
+    explicit: bool,
+    /// For a pipes-only scan: the UNIX sockets that may hold descriptors in flight.
+    sockets: Option<in_flight::UnixSockets>,
 }
 
 /// Buffers a thread reuses for every process and fd.
@@ -117,8 +256,8 @@ impl Scratch {
     }
 }
 
-impl<'a> Context<'a> {
-    fn new(proc_dir: OwnedFd, opts: &'a ScanOptions) -> Self {
+impl Context {
+    fn new(proc_dir: OwnedFd, opts: ScanOptions) -> Self {
         let mut text = Vec::new();
         let users = read_file(rustix::fs::CWD, c"/etc/passwd", &mut text)
             .map(|()| parse::passwd(&text).into_iter().rev().collect())
@@ -127,18 +266,25 @@ impl<'a> Context<'a> {
             .ok()
             .and_then(|()| parse::boot_time(&text))
             .map(|s| s * 1000);
+        let sockets = if opts.pipes_only {
+            in_flight::UnixSockets::dump()
+        } else {
+            None
+        };
         Context {
             proc_dir,
             opts,
             users,
             boot_ms,
             ticks_per_s: rustix::param::clock_ticks_per_second().max(1),
+            pids: Vec::new(),
+            explicit: false,
+            sockets,
         }
     }
 
-    /// The pids to look at, ascending, and whether they were named explicitly (only pid
-    /// selectors: each must exist, or it is reported).
-    fn pids(&self) -> Result<(Vec<Pid>, bool)> {
+    /// Fills in the pids to look at, ascending.
+    fn list_pids(&mut self) -> Result<()> {
         let sel = &self.opts.processes;
         if !sel.is_empty() && sel.iter().all(|s| matches!(s, ProcessSelector::Pid(_))) {
             let mut pids: Vec<Pid> = sel
@@ -150,7 +296,9 @@ impl<'a> Context<'a> {
                 .collect();
             pids.sort_unstable();
             pids.dedup();
-            return Ok((pids, true));
+            self.pids = pids;
+            self.explicit = true;
+            return Ok(());
         }
         let mut buf = vec![MaybeUninit::uninit(); 32 * 1024];
         let dir = open_dir(self.proc_dir.as_fd(), c".")
@@ -164,27 +312,18 @@ impl<'a> Context<'a> {
             }
         }
         pids.sort_unstable();
-        Ok((pids, false))
+        self.pids = pids;
+        Ok(())
     }
 
-    /// Takes chunks of `pids` until none are left.
-    fn work(
-        &self,
-        pids: &[Pid],
-        explicit: bool,
-        next: &AtomicUsize,
-        out: &mut Vec<(Pid, Outcome)>,
-    ) {
-        let mut scratch = Scratch::new();
-        loop {
-            let start = next.fetch_add(CHUNK, Ordering::Relaxed);
-            if start >= pids.len() {
-                break;
-            }
-            for &pid in &pids[start..(start + CHUNK).min(pids.len())] {
-                out.push((pid, self.process(pid, explicit, &mut scratch)));
-            }
-        }
+    /// Scans the `c`th chunk of pids.
+    fn chunk(&self, c: usize, scratch: &mut Scratch) -> Chunk {
+        let start = (c * CHUNK).min(self.pids.len());
+        let end = (start + CHUNK).min(self.pids.len());
+        self.pids[start..end]
+            .iter()
+            .map(|&pid| self.process(pid, self.explicit, scratch))
+            .collect()
     }
 
     fn selected(&self, pid: Pid, comm: &[u8]) -> bool {
@@ -257,6 +396,7 @@ impl<'a> Context<'a> {
     ) -> rustix::io::Result<()> {
         let fd_dir = open_dir(dir.as_fd(), c"fd")?;
         let want_info = self.opts.long || self.opts.flags;
+
         // A pipes-only scan reads the fdinfo of sockets (descriptors in flight).
         let info_dir = if want_info || self.opts.pipes_only {
             Some(open_dir(dir.as_fd(), c"fdinfo")?)
@@ -276,7 +416,8 @@ impl<'a> Context<'a> {
                 info_dir.as_ref().map(|d| d.as_fd()),
                 name,
                 fd,
-                self.opts,
+                &self.opts,
+                self.sockets.as_ref(),
                 link,
                 text,
             );
@@ -294,12 +435,15 @@ impl<'a> Context<'a> {
 
 /// Describes one fd: `fd_dir` is `/proc/PID/fd`, `info_dir` `/proc/PID/fdinfo` when flags
 /// or details are wanted. `Ok(None)` when `opts` leaves this fd out.
+// Everything a per-fd step needs, passed flat: it runs once per fd of the machine.
+#[allow(clippy::too_many_arguments)]
 fn describe(
     fd_dir: BorrowedFd<'_>,
     info_dir: Option<BorrowedFd<'_>>,
     name: &CStr,
     fd: u64,
     opts: &ScanOptions,
+    sockets: Option<&in_flight::UnixSockets>,
     link: &mut [u8],
     text: &mut Vec<u8>,
 ) -> rustix::io::Result<Option<Handle>> {
@@ -311,7 +455,7 @@ fn describe(
             FdLink::Pipe(_) | FdLink::Path(_) => {}
             FdLink::Socket(ino) => {
                 return match info_dir {
-                    Some(dir) => in_flight::socket(dir, name, fd, ino, target, text),
+                    Some(dir) => in_flight::socket(dir, sockets, name, fd, ino, target, text),
                     None => Ok(None),
                 };
             }

@@ -34,6 +34,7 @@ pub(crate) fn create_pipe() -> Result<PipeDemo> {
             name,
             raw as u64,
             &opts,
+            None,
             &mut s.link,
             &mut s.text,
         )

@@ -191,3 +191,22 @@ fn watch_ui_quits_on_q_and_restores_the_terminal() {
     }
     let _ = sh.wait();
 }
+
+#[test]
+fn ctrl_c_in_the_run_ui_interrupts_the_pipeline_and_restores_the_terminal() {
+    if !have_tmux() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let pipeline = format!("head -c 200M /dev/zero | {SLOW} | cat");
+    let pane = script(dir.path(), "run --", &pipeline);
+    let tmux = Tmux::start("ctrlc", &pane).expect("tmux starts");
+    let screen = tmux.wait_for(|s| s.contains("/64K"));
+    assert!(screen.contains("Ctrl-C: interrupt"), "{screen}");
+    tmux.tmux(&["send-keys", "C-c"]);
+    // The stages got SIGINT (raw mode had swallowed it), so the status is 128 + 2.
+    assert_eq!(wait_file(&dir.path().join("status")), "130\n");
+    assert_eq!(tmux.modes(), "0 1");
+    let before = fs::read_to_string(dir.path().join("before")).unwrap();
+    assert_eq!(wait_file(&dir.path().join("after")), before);
+}

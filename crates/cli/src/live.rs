@@ -12,7 +12,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
-use pipescope_core::sample::{Pipeline, Report, Sample, Sampler, Tracker};
+use pipescope_core::sample::{FillMissing, Pipeline, Report, Sample, Sampler, Tracker};
 
 use crate::json;
 use crate::tui::Tui;
@@ -195,7 +195,7 @@ pub fn drive(
     };
     let mut view = match setup.mode {
         Mode::Tui => View::Tui(Tui::start(tx.clone())?),
-        Mode::Plain => View::Plain(io::stderr()),
+        Mode::Plain => View::Plain(io::stderr(), Vec::new()),
         Mode::Json => View::Json(io::stderr()),
     };
     drop(tx);
@@ -348,7 +348,8 @@ pub fn exit_code(st: ExitStatus) -> i32 {
 
 enum View {
     Tui(Tui),
-    Plain(io::Stderr),
+    /// Stderr, and the pipes whose missing fill was explained (inode, reason).
+    Plain(io::Stderr, Vec<(u64, String)>),
     Json(io::Stderr),
     None,
 }
@@ -357,8 +358,21 @@ impl View {
     fn show(&mut self, state: &State) -> io::Result<()> {
         match self {
             View::Tui(t) => t.draw(state),
-            View::Plain(w) => {
+            View::Plain(w, noted) => {
                 let mut w = io::BufWriter::new(w.lock());
+                // Why a pipe's fill is missing, once per pipe and reason; a reader that
+                // exited needs no note (its stage shows `exit`).
+                let pipes = state.last.iter().flat_map(|s| &s.pipes);
+                for (ps, p) in pipes.zip(&state.pipeline.pipes) {
+                    let Err(why) = &ps.fill else { continue };
+                    let note = (p.ino, why.to_string());
+                    if *why == FillMissing::Gone || noted.contains(&note) {
+                        continue;
+                    }
+                    let (a, b) = (p.writer + 1, p.reader + 1);
+                    writeln!(w, "pipe {a}→{b}: fill not measured: {why}")?;
+                    noted.push(note);
+                }
                 writeln!(w, "{}", plain_line(state))?;
                 w.flush()
             }
@@ -383,7 +397,7 @@ impl std::fmt::Debug for View {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
             View::Tui(_) => "Tui",
-            View::Plain(_) => "Plain",
+            View::Plain(..) => "Plain",
             View::Json(_) => "Json",
             View::None => "None",
         })

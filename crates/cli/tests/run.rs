@@ -116,6 +116,29 @@ fn stages_inside_a_group_are_stages_and_the_group_is_not() {
 }
 
 #[test]
+fn a_reader_holding_its_pipe_read_write_is_never_duplicated() {
+    // The middle stage reopens its stdin read-write: it holds no read-only end, so the
+    // fill of its input pipe is not measured (a duplicated write end would delay EOF) and
+    // the verdict leans on head being blocked writing.
+    let counted = "perl -e '$n = 0; while ($n < 1048576) { $n += sysread(STDIN, $b, 4096); \
+                   syswrite(STDOUT, $b); select(undef, undef, undef, 0.002) }'";
+    let pipeline = format!(
+        "head -c 1M /dev/zero | sh -c 'exec 0<>/proc/self/fd/0; exec \"$0\" \"$@\"' {counted} \
+         | cat > /dev/null"
+    );
+    let r = report(&pipeline, "20ms");
+    let pipes = r["pipes"].as_array().unwrap();
+    assert_eq!(pipes.len(), 2, "{r}");
+    assert!(pipes[0]["fill_avg"].is_null(), "{}", pipes[0]);
+    let why = pipes[0]["missing"].as_str().unwrap();
+    assert!(why.contains("no read-only end"), "{why}");
+    assert!(pipes[1]["fill_avg"].is_u64(), "{}", pipes[1]);
+    assert_eq!(r["bottleneck"]["stage"], 1, "{}", r["bottleneck"]["reason"]);
+    let reason = r["bottleneck"]["reason"].as_str().unwrap();
+    assert!(reason.contains("stage 1 blocked writing to it"), "{reason}");
+}
+
+#[test]
 fn output_is_byte_identical_with_and_without_pipescope() {
     // 3 MB of seeded pseudo-random bytes through four stages.
     let pipeline = "perl -e 'srand(42); print pack(\"L*\", map { int(rand(2**32)) } 1..750000)' \

@@ -35,8 +35,10 @@ struct Tracked {
 #[derive(Debug)]
 pub(crate) struct Sampler {
     tracked: HashMap<Pid, Tracked>,
-    /// Stat of every process seen, for [`Target::Children`] discovery.
+    /// Stat of every process seen, read once per pid.
     seen: HashMap<Pid, Stat>,
+    /// The processes a [`Target::Connected`] discovery found last time.
+    members: BTreeSet<Pid>,
     tick: Duration,
     me: Pid,
 }
@@ -47,6 +49,7 @@ impl Sampler {
         Sampler {
             tracked: HashMap::new(),
             seen: HashMap::new(),
+            members: BTreeSet::new(),
             tick: Duration::from_nanos(1_000_000_000 / hz),
             me: std::process::id(),
         }
@@ -56,12 +59,8 @@ impl Sampler {
     /// Also returns every pid alive now, so that stages no longer found can be told
     /// from stages that exited.
     pub(crate) fn discover(&mut self, target: &Target) -> Result<(Vec<ProcEnds>, BTreeSet<Pid>)> {
-        let table = match target {
-            // Parents do not change under a running pipeline: read only new pids' stat.
-            Target::Children(_) => proc_table(Some(&mut self.seen))?,
-            // Names do (exec), and any process may join: read them all.
-            Target::Connected(_) => proc_table(None)?,
-        };
+        // Parents do not change under a running pipeline: only new pids' stat is read.
+        let table = proc_table(Some(&mut self.seen))?;
         let alive: BTreeSet<Pid> = table
             .iter()
             .filter(|(_, st)| !matches!(st.state, 'Z' | 'X' | 'x'))
@@ -69,6 +68,9 @@ impl Sampler {
             .collect();
         let mut alive = alive;
         let procs = self.candidates(target, &table, &mut alive)?;
+        if matches!(target, Target::Connected(_)) && !procs.is_empty() {
+            self.members = procs.iter().map(|p| p.pid).collect();
+        }
         Ok((procs, alive))
     }
 
@@ -109,6 +111,27 @@ impl Sampler {
                     .filter(|pid| !matches!(table.get(pid).map(|s| s.state), Some('Z' | 'X')))
                     .filter_map(|pid| ends(pid, table.get(&pid).map(|s| s.ppid)))
                     .collect())
+            }
+            // The first time, names are matched and every process's fds 0 and 1 are
+            // read; after that only the members found and their descendants (a stage
+            // that forks helpers), which keeps each refresh cheap.
+            Target::Connected(_) if !self.members.is_empty() => {
+                let mut pool: BTreeSet<Pid> = self.members.clone();
+                let mut frontier: Vec<Pid> = pool.iter().copied().collect();
+                while let Some(p) = frontier.pop() {
+                    for (&pid, st) in table {
+                        if st.ppid == p && pool.insert(pid) {
+                            frontier.push(pid);
+                        }
+                    }
+                }
+                let seeds: Vec<Pid> = self.members.iter().copied().collect();
+                let all: Vec<ProcEnds> = pool
+                    .into_iter()
+                    .filter(|pid| table.contains_key(pid))
+                    .filter_map(|pid| ends(pid, table.get(&pid).map(|s| s.ppid)))
+                    .collect();
+                Ok(connected(&all, &seeds))
             }
             Target::Connected(selectors) => {
                 let mut seeds = Vec::new();

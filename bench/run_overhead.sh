@@ -29,8 +29,28 @@ secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
 median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { m = int((NR + 1) / 2); if (NR % 2) print v[m]; else printf "%.3f\n", (v[m] + v[m + 1]) / 2 }'; }
 bytes() { numfmt --from=iec "$SIZE"; }
 
+hz=$(getconf CLK_TCK)
+
+# Runs pipescope on the pipeline with interval $1 (stderr dropped), polling its own
+# utime+stime (not its children's) every $2 seconds until it exits; sets CPU_TICKS.
+watched_run() {
+  local interval=$1 poll=$2 pid stat rest
+  "$BIN" run --plain --interval "$interval" -- "$PIPELINE" 2>/dev/null &
+  pid=$!
+  CPU_TICKS=0
+  while read -r stat 2>/dev/null < "/proc/$pid/stat"; do
+    rest=${stat##*) }
+    set -- $rest
+    [ "$1" = Z ] && break
+    CPU_TICKS=$(( ${12} + ${13} ))
+    sleep "$poll"
+  done
+  wait "$pid"
+}
+
 bare=()
 watched=()
+cpu10=()
 for i in $(seq 1 "$RUNS"); do
   # Alternate which goes first, so drift in the machine's load falls on both.
   for which in $([ $((i % 2)) -eq 1 ] && echo "bare watched" || echo "watched bare"); do
@@ -38,10 +58,13 @@ for i in $(seq 1 "$RUNS"); do
     if [ "$which" = bare ]; then
       sh -c "$PIPELINE"
     else
-      "$BIN" run --plain --interval 10ms -- "$PIPELINE" 2>/dev/null
+      watched_run 10ms 0.2
     fi
     t1=$(now)
     s=$(secs "$t0" "$t1")
+    if [ "$which" = watched ]; then
+      cpu10+=("$(awk -v t="$CPU_TICKS" -v hz="$hz" -v w="$s" 'BEGIN { printf "%.2f", 100 * t / hz / w }')")
+    fi
     if [ "$which" = bare ]; then bare+=("$s"); else watched+=("$s"); fi
     printf 'run %d %-8s %ss\n' "$i" "$which" "$s" >&2
   done
@@ -56,23 +79,14 @@ awk -v mb="$mb" -v mw="$mw" -v n="$n" 'BEGIN {
   printf "  pipescope run --interval 10ms %7.3fs  %7.0f MiB/s\n", mw, n / mw / 1048576
   printf "  throughput ratio (watched / bare): %.3f  (%+.1f%%; goal within 3%%)\n", mb / mw, (mb / mw - 1) * 100
 }'
+echo "  pipescope's own CPU at --interval 10ms: median $(median "${cpu10[@]}")% of one core"
 
 # The view's own CPU use at the default interval: pipescope's utime+stime (not its
 # children's), read until it exits, over its wall time.
-hz=$(getconf CLK_TCK)
 t0=$(now)
-"$BIN" run --plain -- "$PIPELINE" 2>/dev/null &
-pid=$!
-ticks=0
-while stat=$(cat "/proc/$pid/stat" 2>/dev/null); do
-  rest=${stat##*) }
-  set -- $rest
-  [ "$1" = Z ] && break
-  ticks=$(( ${12} + ${13} ))
-  sleep 0.05
-done
-wait "$pid"
+watched_run 100ms 0.05
 t1=$(now)
-awk -v t="$ticks" -v hz="$hz" -v w="$(secs "$t0" "$t1")" 'BEGIN {
+awk -v t="$CPU_TICKS" -v hz="$hz" -v w="$(secs "$t0" "$t1")" 'BEGIN {
   printf "  view CPU at the default 100ms interval: %.2fs of %.2fs = %.2f%% of one core (goal < 2%%)\n", t / hz, w, 100 * t / hz / w
 }'
+echo "  load average at the end: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores"

@@ -15,6 +15,7 @@ use anyhow::Context as _;
 use pipescope_core::sample::{FillMissing, Pipeline, Report, Sample, Sampler, Tracker};
 
 use crate::json;
+use crate::out::escape_str;
 use crate::tui::Tui;
 
 /// Options shared by `run` and `watch`.
@@ -423,7 +424,8 @@ pub fn size(n: u64) -> String {
     }
 }
 
-/// Shortens `s` to `n` characters with an ellipsis.
+/// Shortens `s` to `n` characters with an ellipsis. Callers pass text already made safe
+/// for a terminal (`out::escape_str`): commands come from the OS and may hold anything.
 pub fn clip(s: &str, n: usize) -> String {
     if s.chars().count() <= n {
         s.to_string()
@@ -466,7 +468,7 @@ fn plain_line(state: &State) -> String {
         };
         line.push_str(&format!(
             "{mark}{} [{} {}/s]",
-            clip(&st.command, 24),
+            clip(&escape_str(&st.command), 24),
             st.state.as_str(),
             size(st.rate_out)
         ));
@@ -585,7 +587,7 @@ fn print_report(state: &State, code: Option<i32>, mode: Mode) -> io::Result<()> 
         w,
         "pipescope {}: `{}` — {secs:.2}s sampled every {}ms{end}",
         state.setup.verb,
-        state.setup.command,
+        escape_str(&state.setup.command),
         state.setup.interval.as_millis()
     )?;
     writeln!(
@@ -604,7 +606,7 @@ fn print_report(state: &State, code: Option<i32>, mode: Mode) -> io::Result<()> 
             "{:>2}{mark}{:>7}  {:<28} {:>7} {:>7} {:>8} {:>5.0}% {:>5} {:>5} {:>5} {:>5}",
             i + 1,
             s.pid,
-            clip(&s.command, 28),
+            clip(&escape_str(&s.command), 28),
             size(s.bytes_in),
             size(s.bytes_out),
             format!("{}/s", size(s.throughput_out)),
@@ -641,7 +643,7 @@ fn print_report(state: &State, code: Option<i32>, mode: Mode) -> io::Result<()> 
             }
         }
     }
-    writeln!(w, "bottleneck: {}", r.bottleneck.reason)?;
+    writeln!(w, "bottleneck: {}", escape_str(&r.bottleneck.reason))?;
     w.flush()
 }
 

@@ -20,6 +20,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Gauge, Paragraph, Row, Sparkline, Table, Wrap};
 
 use crate::live::{Event, State, clip, fill_text, size};
+use crate::out::escape_str;
 use pipescope_core::sample::StageState;
 
 /// The running terminal UI.
@@ -176,7 +177,7 @@ fn render(f: &mut ratatui::Frame<'_>, state: &State) {
                 Style::new().add_modifier(Modifier::BOLD),
             ),
             Span::raw(clip(
-                &state.setup.command,
+                &escape_str(&state.setup.command),
                 usize::from(head.width).saturating_sub(40).max(10),
             )),
             Span::styled(
@@ -213,7 +214,7 @@ fn render(f: &mut ratatui::Frame<'_>, state: &State) {
 
     let bottleneck = state.report.bottleneck.stage.is_some();
     f.render_widget(
-        Paragraph::new(state.report.bottleneck.reason.clone())
+        Paragraph::new(escape_str(&state.report.bottleneck.reason).into_owned())
             .wrap(Wrap { trim: true })
             .style(if bottleneck {
                 Style::new().fg(Color::Red).add_modifier(Modifier::BOLD)
@@ -266,7 +267,7 @@ fn render_totals(f: &mut ratatui::Frame<'_>, area: Rect, state: &State) {
             pct(s.waiting),
             pct(s.blocked_read),
             pct(s.blocked_write),
-            s.command.clone(),
+            escape_str(&s.command).into_owned(),
         ]);
         if state.report.bottleneck.stage == Some(i) {
             row.style(Style::new().fg(Color::Red))
@@ -309,7 +310,11 @@ fn render_stage(
         Style::new()
     };
     let width = area.width.saturating_sub(4) as usize;
-    let title = format!(" {} {} ", i + 1, clip(&st.command, width.saturating_sub(3)));
+    let title = format!(
+        " {} {} ",
+        i + 1,
+        clip(&escape_str(&st.command), width.saturating_sub(3))
+    );
     let mut block = Block::new()
         .borders(Borders::ALL)
         .border_style(border)

@@ -144,3 +144,70 @@ fn watch_of_nothing_is_an_error() {
         "pipescope: no process named `no-such-process-name`\n"
     );
 }
+
+#[test]
+fn hostile_command_lines_are_escaped_on_the_terminal_and_exact_in_json() {
+    // A stage that renames itself to clear the screen when printed raw.
+    let mut sh = spawn(
+        "head -c 1M /dev/zero | perl -e '$0 = \"evil\\x1b[2Jname\"; \
+         while (sysread(STDIN, $b, 4096)) { select(undef, undef, undef, 0.002) }'",
+    );
+    let kids = children(sh.id(), 2);
+    assert_eq!(kids.len(), 2);
+    // Let perl set $0 before looking.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !fs::read(format!("/proc/{}/cmdline", kids[1]))
+        .unwrap_or_default()
+        .starts_with(b"evil")
+    {
+        assert!(Instant::now() < deadline, "perl never renamed itself");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let plain = Command::cargo_bin("pipescope")
+        .unwrap()
+        .args([
+            "watch",
+            "--plain",
+            "--interval",
+            "50ms",
+            &kids[1].to_string(),
+        ])
+        .timeout(Duration::from_secs(30))
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&plain.stderr);
+    assert!(
+        !text.contains('\x1b'),
+        "raw escape on the terminal: {text:?}"
+    );
+    assert!(text.contains("evil\\x1b[2Jname"), "{text}");
+    sh.wait().unwrap();
+
+    let mut sh = spawn(
+        "head -c 1M /dev/zero | perl -e '$0 = \"evil\\x1b[2Jname\"; \
+         while (sysread(STDIN, $b, 4096)) { select(undef, undef, undef, 0.002) }'",
+    );
+    let kids = children(sh.id(), 2);
+    std::thread::sleep(Duration::from_millis(200));
+    let json = Command::cargo_bin("pipescope")
+        .unwrap()
+        .args([
+            "watch",
+            "--json",
+            "--interval",
+            "50ms",
+            &kids[1].to_string(),
+        ])
+        .timeout(Duration::from_secs(30))
+        .output()
+        .unwrap();
+    sh.wait().unwrap();
+    let r = final_report(&json.stderr);
+    let cmds: Vec<&str> = r["stages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["command"].as_str().unwrap())
+        .collect();
+    assert!(cmds.contains(&"evil\x1b[2Jname"), "{cmds:?}");
+}

@@ -60,6 +60,14 @@ impl Sampler {
     /// from stages that exited.
     pub(crate) fn discover(&mut self, target: &Target) -> Result<(Vec<ProcEnds>, BTreeSet<Pid>)> {
         // Parents do not change under a running pipeline: only new pids' stat is read.
+        if let (Target::Children(root), true) = (target, self.seen.is_empty()) {
+            // The shell's descendants were all forked after it, so (short of the pid
+            // counter wrapping around) none of the older, lower pids is one: skip
+            // reading them at all.
+            for pid in list_pids()?.into_iter().filter(|p| p < root) {
+                self.seen.insert(pid, Stat::unrelated());
+            }
+        }
         let table = proc_table(Some(&mut self.seen))?;
         let alive: BTreeSet<Pid> = table
             .iter()
@@ -380,6 +388,20 @@ struct Stat {
     start: u64,
 }
 
+impl Stat {
+    /// A stand-in for a process known not to matter (parent 0, never read).
+    fn unrelated() -> Stat {
+        Stat {
+            comm: String::new(),
+            state: '?',
+            ppid: 0,
+            utime: 0,
+            stime: 0,
+            start: 0,
+        }
+    }
+}
+
 fn read_stat(pid: Pid) -> io::Result<Stat> {
     let text = fs::read_to_string(format!("/proc/{pid}/stat"))?;
     parse_stat(&text).ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, "bad stat"))
@@ -461,14 +483,20 @@ fn proc_ends(pid: Pid, ppid: Option<Pid>) -> Option<ProcEnds> {
     })
 }
 
+/// The pids listed in /proc.
+fn list_pids() -> Result<Vec<Pid>> {
+    let dir = fs::read_dir("/proc").map_err(|e| Error::io("reading /proc", None, None, e))?;
+    Ok(dir
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<Pid>().ok())
+        .collect())
+}
+
 /// Every visible process's stat, by pid. With a cache, a pid already in it is not read
 /// again (its state there may be stale; its parent, as a rule, is not), and pids no
 /// longer listed leave it.
 fn proc_table(cache: Option<&mut HashMap<Pid, Stat>>) -> Result<HashMap<Pid, Stat>> {
-    let dir = fs::read_dir("/proc").map_err(|e| Error::io("reading /proc", None, None, e))?;
-    let pids = dir
-        .flatten()
-        .filter_map(|e| e.file_name().to_str()?.parse::<Pid>().ok());
+    let pids = list_pids()?.into_iter();
     let Some(cache) = cache else {
         return Ok(pids
             .filter_map(|pid| Some((pid, read_stat(pid).ok()?)))

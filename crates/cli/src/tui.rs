@@ -194,10 +194,13 @@ fn render(f: &mut ratatui::Frame<'_>, state: &State) {
     if n == 0 {
         f.render_widget(Paragraph::new("looking for the pipeline's stages…"), body);
     } else {
+        // Pipes get 13 columns, fewer when many stages share a narrow terminal.
+        let spare = body.width.saturating_sub(12 * n as u16) / (n.max(2) as u16 - 1);
+        let pipe_w = spare.clamp(7, 13);
         let mut cons = Vec::with_capacity(2 * n);
         for i in 0..n {
             if i > 0 {
-                cons.push(Constraint::Length(13));
+                cons.push(Constraint::Length(pipe_w));
             }
             cons.push(Constraint::Fill(1));
         }

@@ -68,7 +68,7 @@ impl Sampler {
                 self.seen.insert(pid, Stat::unrelated());
             }
         }
-        let table = proc_table(Some(&mut self.seen))?;
+        let table = proc_table(&mut self.seen)?;
         let alive: BTreeSet<Pid> = table
             .iter()
             .filter(|(_, st)| !matches!(st.state, 'Z' | 'X' | 'x'))
@@ -492,16 +492,11 @@ fn list_pids() -> Result<Vec<Pid>> {
         .collect())
 }
 
-/// Every visible process's stat, by pid. With a cache, a pid already in it is not read
-/// again (its state there may be stale; its parent, as a rule, is not), and pids no
-/// longer listed leave it.
-fn proc_table(cache: Option<&mut HashMap<Pid, Stat>>) -> Result<HashMap<Pid, Stat>> {
+/// Every visible process's stat, by pid. A pid already in `cache` is not read again (its
+/// state there may be stale; its parent, as a rule, is not); pids no longer listed leave
+/// the cache.
+fn proc_table(cache: &mut HashMap<Pid, Stat>) -> Result<HashMap<Pid, Stat>> {
     let pids = list_pids()?.into_iter();
-    let Some(cache) = cache else {
-        return Ok(pids
-            .filter_map(|pid| Some((pid, read_stat(pid).ok()?)))
-            .collect());
-    };
     let mut table = HashMap::with_capacity(cache.len());
     for pid in pids {
         let st = match cache.remove(&pid) {

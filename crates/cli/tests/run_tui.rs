@@ -139,7 +139,15 @@ fn run_ui_starts_draws_detaches_on_q_and_restores_the_terminal() {
     let pane = script(dir.path(), "run --", &pipeline);
     let tmux = Tmux::start("run", &pane).expect("tmux starts");
 
-    let screen = tmux.wait_for(|s| s.contains("bottleneck") && s.contains("/64K"));
+    // The screen may be caught mid-draw: wait for everything asserted on.
+    let want = [
+        "bottleneck",
+        "/64K",
+        "pipescope run",
+        "1 head -c 6M",
+        "q: detach",
+    ];
+    let screen = tmux.wait_for(|s| want.iter().all(|w| s.contains(w)));
     assert!(screen.contains("pipescope run"), "{screen}");
     assert!(screen.contains("1 head -c 6M"), "{screen}");
     assert!(screen.contains("pipe"), "{screen}");
@@ -177,7 +185,8 @@ fn watch_ui_quits_on_q_and_restores_the_terminal() {
     assert_eq!(kids.len(), 2);
     let pane = script(dir.path(), "watch", &kids[1].to_string());
     let tmux = Tmux::start("watch", &pane).expect("tmux starts");
-    let screen = tmux.wait_for(|s| s.contains("q: quit") && s.contains("2 perl"));
+    let want = ["q: quit", "2 perl", "pipescope watch", "1 head -c 20M"];
+    let screen = tmux.wait_for(|s| want.iter().all(|w| s.contains(w)));
     assert!(screen.contains("pipescope watch"), "{screen}");
     assert!(screen.contains("1 head -c 20M"), "{screen}");
     assert_eq!(tmux.modes(), "1 0");
@@ -201,7 +210,8 @@ fn ctrl_c_in_the_run_ui_interrupts_the_pipeline_and_restores_the_terminal() {
     let pipeline = format!("head -c 200M /dev/zero | {SLOW} | cat");
     let pane = script(dir.path(), "run --", &pipeline);
     let tmux = Tmux::start("ctrlc", &pane).expect("tmux starts");
-    let screen = tmux.wait_for(|s| s.contains("/64K"));
+    // The screen may be caught mid-draw: wait for everything asserted on.
+    let screen = tmux.wait_for(|s| s.contains("/64K") && s.contains("Ctrl-C: interrupt"));
     assert!(screen.contains("Ctrl-C: interrupt"), "{screen}");
     tmux.tmux(&["send-keys", "C-c"]);
     // The stages got SIGINT (raw mode had swallowed it), so the status is 128 + 2.

@@ -40,11 +40,14 @@ cleanup() {
 trap cleanup EXIT
 cc -O2 -o "$work/pipes_floor" bench/pipes_floor.c
 
+# The farm's own stdio goes to a file: inherited by 500 processes, a pipe on stderr would
+# become one more (huge) pipe to report.
 python3 bench/farm.py --pipelines "$PIPELINES" --stages "$STAGES" --extra "$EXTRA" \
-  --manifest "$work/farm.json" --timeout 1200 &
+  --manifest "$work/farm.json" --timeout 1200 </dev/null >"$work/farm.log" 2>&1 &
 farm=$!
 for _ in $(seq 300); do [ -f "$work/farm.json" ] && break; sleep 0.2; done
-[ -f "$work/farm.json" ] || { echo "the farm did not start" >&2; exit 2; }
+[ -f "$work/farm.json" ] || { cat "$work/farm.log" >&2; echo "the farm did not start" >&2; exit 2; }
+cat "$work/farm.log"
 echo "machine: $("$work/pipes_floor")"
 
 cmds=("$work/pipes_floor -r" "$work/pipes_floor" "$bin pipes --json" "lsof -n -P +E")

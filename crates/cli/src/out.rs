@@ -12,9 +12,10 @@ use std::fmt::Write as _;
 use std::io::{self, IsTerminal, Write};
 
 /// Makes bytes safe and unambiguous on a terminal. Valid, printable UTF-8 passes through;
-/// a backslash becomes `\\`; `\n`, `\r`, `\t` are written so; other control characters
-/// (C0, DEL, C1) and each byte of invalid UTF-8 become `\xNN`; the invisible characters
-/// that reorder or hide text (bidi controls, zero-width ones) become `\u{NNNN}`.
+/// a backslash becomes `\\`; `\n`, `\r`, `\t` are written so; other C0 controls, DEL
+/// and each byte of invalid UTF-8 become `\xNN`; C1 controls and the invisible characters
+/// that reorder or hide text (bidi controls, zero-width ones) become `\u{NNNN}`. The
+/// result can be read back to the exact bytes.
 pub fn escape(bytes: &[u8]) -> Cow<'_, str> {
     if let Ok(s) = std::str::from_utf8(bytes) {
         if !s.chars().any(needs_escape) {
@@ -54,7 +55,9 @@ fn push_char(out: &mut String, c: char) {
         '\n' => out.push_str("\\n"),
         '\r' => out.push_str("\\r"),
         '\t' => out.push_str("\\t"),
-        c if c.is_control() && (c as u32) < 0x100 => {
+        // C0 and DEL as `\xNN`; C1 (U+0080–U+009F) as `\u{…}`, so that `\xNN` above
+        // 0x7f always means a byte that is not UTF-8.
+        c if c.is_control() && (c as u32) < 0x80 => {
             let _ = write!(out, "\\x{:02x}", c as u32);
         }
         c if c.is_control() || invisible(c) => {
@@ -179,8 +182,8 @@ pub enum Align {
     Right,
 }
 
-/// An aligned text table. Cells must already be escaped. The last column is never
-/// padded or cut, so long names stay whole.
+/// An aligned text table. Cells must already be escaped. Nothing is ever cut; a
+/// left-aligned last column is not padded either, so long names stay whole.
 #[derive(Debug)]
 pub struct Table {
     headers: Vec<&'static str>,
@@ -265,7 +268,7 @@ impl Table {
             }
             let pad = self.widths[i].saturating_sub(width(cell));
             match self.align[i] {
-                _ if i == last => w.write_all(cell.as_bytes())?,
+                Align::Left if i == last => w.write_all(cell.as_bytes())?,
                 Align::Left => write!(w, "{cell}{:pad$}", "")?,
                 Align::Right => write!(w, "{:pad$}{cell}", "")?,
             }
@@ -299,7 +302,10 @@ mod tests {
         assert_eq!(shown, "/tmp/a\\nb\\x1b[31mred\\x07\\t\\r\\x7f");
         assert!(!shown.bytes().any(|b| b < 0x20 || b == 0x7f));
         // C1 controls (U+009B is a one-character CSI) and bidi overrides.
-        assert_eq!(escape("a\u{9b}b\u{202e}c".as_bytes()), "a\\x9bb\\u{202e}c");
+        assert_eq!(
+            escape("a\u{9b}b\u{202e}c".as_bytes()),
+            "a\\u{009b}b\\u{202e}c"
+        );
     }
 
     #[test]
@@ -370,5 +376,61 @@ mod tests {
         let mut out = Vec::new();
         t.write(&mut out, true).unwrap();
         assert!(String::from_utf8(out).unwrap().contains("\x1b[31m1234"));
+    }
+
+    /// Reverses [`escape`], to prove it loses nothing.
+    fn unescape(s: &str) -> Vec<u8> {
+        let mut out = Vec::new();
+        let mut chars = s.chars();
+        while let Some(c) = chars.next() {
+            if c != '\\' {
+                let mut b = [0; 4];
+                out.extend_from_slice(c.encode_utf8(&mut b).as_bytes());
+                continue;
+            }
+            match chars.next().unwrap() {
+                '\\' => out.push(b'\\'),
+                'n' => out.push(b'\n'),
+                'r' => out.push(b'\r'),
+                't' => out.push(b'\t'),
+                'x' => {
+                    let hex: String = chars.by_ref().take(2).collect();
+                    out.push(u8::from_str_radix(&hex, 16).unwrap());
+                }
+                'u' => {
+                    let hex: String = chars.by_ref().skip(1).take_while(|&c| c != '}').collect();
+                    let c = char::from_u32(u32::from_str_radix(&hex, 16).unwrap()).unwrap();
+                    let mut b = [0; 4];
+                    out.extend_from_slice(c.encode_utf8(&mut b).as_bytes());
+                }
+                other => panic!("unknown escape \\{other}"),
+            }
+        }
+        out
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn escape_never_emits_a_control_byte(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..200)) {
+            let shown = escape(&bytes);
+            proptest::prop_assert!(!shown.chars().any(|c| c.is_control()));
+        }
+
+        #[test]
+        fn escape_of_utf8_text_is_reversible(s in "\\PC*|[\\x00-\\x1f\\x7f\\\\\\u{80}-\\u{9f}\\u{202e}a-z]*") {
+            proptest::prop_assert_eq!(unescape(&escape_str(&s)), s.as_bytes());
+        }
+
+        #[test]
+        fn escape_of_any_bytes_is_reversible(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..200)) {
+            proptest::prop_assert_eq!(unescape(&escape(&bytes)), bytes);
+        }
+
+        #[test]
+        fn base64_length_and_alphabet(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..100)) {
+            let b = base64(&bytes);
+            proptest::prop_assert_eq!(b.len(), bytes.len().div_ceil(3) * 4);
+            proptest::prop_assert!(b.bytes().all(|c| c.is_ascii_alphanumeric() || b"+/=".contains(&c)));
+        }
     }
 }

@@ -363,3 +363,47 @@ fn bad_input_is_one_line_and_status_2() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn long_shows_the_stray_write_end_sharing_the_writers_description() {
+    let farm = Farm::start(&[
+        "--pipelines",
+        "2",
+        "--stages",
+        "2",
+        "--extra",
+        "4",
+        "--leak",
+        "1",
+    ]);
+    let seen = handles_by_fd(&json_on_farm(&farm, &["-l", "-t", "pipe"]));
+    let leaky = farm.manifest["leaky_inodes"][0].as_u64().unwrap();
+    let pipe = farm.manifest["pipes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["inode"] == leaky)
+        .unwrap();
+    let writers: Vec<(u64, u64)> = pipe["writers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| (w[0].as_u64().unwrap(), w[1].as_u64().unwrap()))
+        .collect();
+    assert_eq!(writers.len(), 2, "the stage and the bystander");
+    // Both were made from one pipe(2) call by fork and dup2: one description.
+    for (i, w) in writers.iter().enumerate() {
+        let other = writers[1 - i];
+        let shared: Vec<(u64, u64)> = seen[w]["details"]["shared_with"]
+            .as_array()
+            .unwrap_or_else(|| panic!("no shared_with on {w:?}: {}", seen[w]))
+            .iter()
+            .map(|r| (r["pid"].as_u64().unwrap(), r["handle"].as_u64().unwrap()))
+            .collect();
+        assert_eq!(shared, [other]);
+    }
+    // The reader shares its description with no one.
+    let reader = &pipe["readers"][0];
+    let key = (reader[0].as_u64().unwrap(), reader[1].as_u64().unwrap());
+    assert!(seen[&key]["details"].get("shared_with").is_none());
+}

@@ -509,6 +509,23 @@ time.sleep(60)
         .unwrap();
     assert!(!main_edge.contains("color=red"), "{main_edge}");
 
+    // The table paints the finding red only when asked (stdout here is not a terminal).
+    let table = |color: &str| {
+        let out = assert_cmd::cargo::cargo_bin_cmd!("pipescope")
+            .args(["pipes", "-p", &nums[2].to_string(), "--color", color])
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        String::from_utf8(out.stdout).unwrap()
+    };
+    assert!(table("always").contains("\x1b[31mextra-writer\x1b[0m"));
+    for plain in [table("never"), table("auto")] {
+        assert!(
+            plain.contains("extra-writer") && !plain.contains('\x1b'),
+            "{plain}"
+        );
+    }
+
     let mut dot = Command::new("dot")
         .arg("-Tsvg")
         .stdin(Stdio::piped())

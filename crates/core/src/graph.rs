@@ -14,6 +14,9 @@ use crate::model::{
     Handle, HandleRef, Mode, Name, ObjectId, Pid, PipeKind, Process, ScanError, Snapshot,
 };
 
+/// Processes a finding's message names before it says "and N more".
+const NAMES_IN_MESSAGE: usize = 3;
+
 /// How the graph reads a snapshot.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct GraphOptions {
@@ -439,14 +442,12 @@ impl<'a> PipeGraph<'a> {
         } else {
             self.list(&pipe.readers)
         };
-        let main = intended
-            .iter()
-            .map(|&pid| self.label(pid))
-            .collect::<Vec<_>>()
-            .join(", ");
+        intended.sort_unstable();
+        intended.dedup();
+        let main = self.names(&intended);
         pipe.writers
             .iter()
-            .filter(|e| !intended.contains(&e.pid))
+            .filter(|e| intended.binary_search(&e.pid).is_err())
             .map(|e| Finding {
                 kind: FindingKind::ExtraWriter,
                 pid: Some(e.pid),
@@ -461,13 +462,26 @@ impl<'a> PipeGraph<'a> {
             .collect()
     }
 
+    /// The processes holding `ends` (sorted by pid), for a message.
     fn list(&self, ends: &[PipeEnd]) -> String {
         let mut pids: Vec<Pid> = ends.iter().map(|e| e.pid).collect();
         pids.dedup();
-        pids.iter()
+        self.names(&pids)
+    }
+
+    /// `pid name` of each process, at most [`NAMES_IN_MESSAGE`] of them, then how many
+    /// more: a pipe inherited by thousands of processes keeps its messages short.
+    fn names(&self, pids: &[Pid]) -> String {
+        let mut s = pids
+            .iter()
+            .take(NAMES_IN_MESSAGE)
             .map(|&p| self.label(p))
             .collect::<Vec<_>>()
-            .join(", ")
+            .join(", ");
+        if pids.len() > NAMES_IN_MESSAGE {
+            s.push_str(&format!(" and {} more", pids.len() - NAMES_IN_MESSAGE));
+        }
+        s
     }
 }
 
@@ -683,6 +697,28 @@ mod tests {
         assert!(p.findings[0].message.contains("20 bystander"));
         assert!(p.findings[0].message.contains("30 python"));
         assert!(p.findings[0].message.contains("12 grep"));
+    }
+
+    #[test]
+    fn messages_name_a_few_processes_and_count_the_rest() {
+        let mut procs: Vec<Process> = (0..10)
+            .map(|i| proc_(100 + i, 1, "w", vec![pipe_end(1, 100, Mode::Write)]))
+            .collect();
+        procs.push(proc_(200, 1, "stray", vec![pipe_end(2, 100, Mode::Write)]));
+        let s = snap(procs);
+        let g = PipeGraph::build(&s, &OPTS);
+        let f: Vec<&Finding> = g.pipes[0]
+            .findings
+            .iter()
+            .filter(|f| f.kind == FindingKind::ExtraWriter)
+            .collect();
+        assert_eq!(f.len(), 1);
+        assert!(
+            f[0].message
+                .contains("besides 100 w, 101 w, 102 w and 7 more; the reader"),
+            "{}",
+            f[0].message
+        );
     }
 
     #[test]

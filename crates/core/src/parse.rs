@@ -126,6 +126,7 @@ pub fn fdinfo(text: &[u8]) -> FdInfo {
             )),
         }
     }
+    info.extra.shrink_to_fit();
     info
 }
 
@@ -325,5 +326,48 @@ eventfd-count:                0\nsigmask:\t0000000000000000\nno colon here\n";
         assert_eq!(decimal(b"-1"), None);
         assert_eq!(octal(b"037777777777"), Some(u32::MAX));
         assert_eq!(octal(b"040000000000"), None);
+    }
+
+    mod props {
+        use super::super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            #[test]
+            fn parsers_never_panic_on_any_bytes(text in proptest::collection::vec(any::<u8>(), 0..600)) {
+                let _ = fd_link(&text);
+                let _ = fdinfo(&text);
+                let _ = fdinfo_flags(&text);
+                let _ = stat(&text);
+                let _ = boot_time(&text);
+                let _ = passwd(&text);
+            }
+
+            #[test]
+            fn pipe_and_socket_links_round_trip(ino in any::<u64>()) {
+                let (pipe, socket) = (format!("pipe:[{ino}]"), format!("socket:[{ino}]"));
+                prop_assert_eq!(fd_link(pipe.as_bytes()), FdLink::Pipe(ino));
+                prop_assert_eq!(fd_link(socket.as_bytes()), FdLink::Socket(ino));
+            }
+
+            #[test]
+            fn fdinfo_fields_round_trip(pos in any::<u64>(), flags in any::<u32>(), mnt in any::<u64>(), ino in any::<u64>()) {
+                let text = format!("pos:\t{pos}\nflags:\t0{flags:o}\nmnt_id:\t{mnt}\nino:\t{ino}\n");
+                let info = fdinfo(text.as_bytes());
+                prop_assert_eq!((info.pos, info.flags, info.mnt_id, info.ino), (Some(pos), Some(flags), Some(mnt), Some(ino)));
+                prop_assert_eq!(fdinfo_flags(text.as_bytes()), Some(flags));
+            }
+
+            #[test]
+            fn stat_finds_any_comm(comm in proptest::collection::vec(any::<u8>().prop_filter("no NUL or newline", |b| *b != 0 && *b != b'\n'), 0..16), ppid in any::<u32>(), start in any::<u64>()) {
+                let mut text = b"42 (".to_vec();
+                text.extend_from_slice(&comm);
+                text.extend_from_slice(format!(") S {ppid} 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 {start} 0 0\n").as_bytes());
+                let s = stat(&text).unwrap();
+                prop_assert_eq!(s.comm, &comm[..]);
+                prop_assert_eq!(s.ppid, ppid);
+                prop_assert_eq!(s.start_ticks, start);
+            }
+        }
     }
 }

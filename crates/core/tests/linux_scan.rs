@@ -80,3 +80,47 @@ fn long_scan_reads_flags_and_details() {
     assert_eq!(d.pos, Some(0));
     assert!(d.mnt_id.is_some());
 }
+
+#[test]
+fn long_scan_finds_handles_sharing_an_open_file_description() {
+    let demo = pipescope_core::create_pipe().unwrap();
+    let read = demo.read_handle.as_ref().unwrap();
+    // A dup shares the description; the child's stdin is a dup of that dup.
+    let dup = read.try_clone().unwrap();
+    let mut child = Command::new("sleep")
+        .arg("30")
+        .stdin(dup)
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let me = std::process::id();
+    let snap = scan(&ScanOptions {
+        processes: vec![ProcessSelector::Pid(me), ProcessSelector::Pid(child.id())],
+        long: true,
+        ..ScanOptions::default()
+    })
+    .unwrap();
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let mine = snap.processes.iter().find(|p| p.pid == me).unwrap();
+    let r = mine
+        .handles
+        .iter()
+        .find(|h| h.handle == demo.read.handle)
+        .unwrap();
+    let shared = &r.details.as_ref().unwrap().shared_with;
+    assert!(
+        shared.contains(&pipescope_core::HandleRef {
+            pid: child.id(),
+            handle: 0
+        }),
+        "{shared:?}"
+    );
+    // The write end was never duplicated.
+    let w = mine
+        .handles
+        .iter()
+        .find(|h| h.handle == demo.write.handle)
+        .unwrap();
+    assert!(w.details.as_ref().unwrap().shared_with.is_empty());
+}

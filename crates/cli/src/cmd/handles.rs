@@ -33,8 +33,8 @@ pub struct Args {
     /// Only processes of this user (name or numeric id).
     #[arg(short = 'u', long, value_name = "USER")]
     pub user: Option<String>,
-    /// Handle Properties: open flags, position, mount id, inode, and the type-specific
-    /// lines of fdinfo (reads fdinfo for every handle).
+    /// Handle Properties: open flags, position, mount id, inode, the handles sharing
+    /// each open file description (kcmp), and the type-specific lines of fdinfo.
     #[arg(short = 'l', long)]
     pub long: bool,
     /// Counts per type, per process and in total, instead of the list.
@@ -60,9 +60,10 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         name: args.name.as_ref().map(|n| n.to_lowercase()),
         user: args.user.as_deref().map(UserFilter::new),
     };
-    // A few named processes: scan them first, to say so when none exists. Everything:
-    // stream, printing each process as soon as it is read.
-    let scan = if opts.processes.is_empty() {
+    // Everything, without -l: stream, printing each process as soon as it is read.
+    // A few named processes: scan them first, to say so when none exists. With -l:
+    // scan all first, to find the handles that share an open file description.
+    let scan = if opts.processes.is_empty() && !opts.long {
         pipescope_core::scan_iter(&opts).context("scanning handles")?
     } else {
         let snap = pipescope_core::scan(&opts).context("scanning handles")?;

@@ -36,7 +36,8 @@ pub struct Args {
     /// Print a Mermaid flowchart: processes as nodes, pipes as edges.
     #[arg(long, group = "format", conflicts_with = "why")]
     pub mermaid: bool,
-    /// When to colour the table: auto (a terminal, unless NO_COLOR is set), always, never.
+    /// When to colour findings red: auto (on a terminal, unless NO_COLOR is set or
+    /// TERM=dumb), always, never.
     #[arg(long, value_name = "WHEN", default_value = "auto")]
     pub color: Color,
 }
@@ -44,7 +45,7 @@ pub struct Args {
 /// When to colour output.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Color {
-    /// On a terminal, unless NO_COLOR is set.
+    /// On a terminal, unless NO_COLOR is set or TERM=dumb.
     Auto,
     /// Always.
     Always,

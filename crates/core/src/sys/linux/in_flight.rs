@@ -33,7 +33,7 @@ pub(super) fn socket(
     if sockets.is_some_and(|s| !s.may_hold_fds(ino)) {
         return Ok(None);
     }
-    match read_short(info_dir, name, text) {
+    match super::read_proc(info_dir, name, text) {
         Ok(()) => {}
         Err(Errno::NOENT) => return Err(Errno::NOENT),
         Err(_) => return Ok(None),
@@ -56,24 +56,6 @@ pub(super) fn socket(
             ..HandleDetails::default()
         })),
     }))
-}
-
-/// Reads a socket's fdinfo (well under 1 KiB) into `buf`. procfs hands a seq_file out
-/// whole when the buffer can hold it, so a read that leaves room is the end of the file
-/// and saves the second read that would return 0; a full buffer reads on.
-fn read_short(dir: BorrowedFd<'_>, name: &CStr, buf: &mut Vec<u8>) -> rustix::io::Result<()> {
-    use rustix::fs::{Mode as FsMode, OFlags};
-    buf.clear();
-    buf.reserve(4096);
-    let file = rustix::fs::openat(dir, name, OFlags::RDONLY | OFlags::CLOEXEC, FsMode::empty())?;
-    loop {
-        let room = buf.capacity() - buf.len();
-        let n = rustix::io::read(&file, rustix::buffer::spare_capacity(&mut *buf))?;
-        if n == 0 || n < room {
-            return Ok(());
-        }
-        buf.reserve(buf.capacity());
-    }
 }
 
 /// The `scm_fds:` count of fdinfo text (only UNIX sockets have one).

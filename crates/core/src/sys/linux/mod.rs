@@ -17,8 +17,9 @@
 //! only contend in procfs).
 
 mod in_flight;
-mod kcmp;
 mod pipe;
+mod pipe_ends;
+mod shared;
 
 use std::collections::{BTreeMap, HashMap};
 use std::ffi::CStr;
@@ -54,8 +55,11 @@ pub(crate) fn scan(opts: &ScanOptions) -> Result<Snapshot> {
         }
     }
     snap.vanished = live.vanished;
-    if opts.pipes_only || opts.long {
-        kcmp::mark_shared(&mut snap);
+    if opts.long {
+        shared::find_shared(&mut snap);
+    } else if opts.pipes_only {
+        // No details to narrow the candidates: compare the ends of each pipe.
+        pipe_ends::find_shared(&mut snap);
     }
     Ok(snap)
 }
@@ -361,7 +365,7 @@ impl Context {
             Err(e) => return fail(e, None),
         };
         let uid = rustix::fs::fstat(&dir).ok().map(|st| st.st_uid);
-        if let Err(e) = read_file(dir.as_fd(), c"stat", &mut s.text) {
+        if let Err(e) = read_proc(dir.as_fd(), c"stat", &mut s.text) {
             return fail(e, None);
         }
         let Some(stat) = parse::stat(&s.text) else {
@@ -382,7 +386,13 @@ impl Context {
             handles: Vec::new(),
         };
         match self.handles(&dir, s, &mut process.handles) {
-            Ok(()) => Outcome::Process(process),
+            Ok(()) => {
+                if self.opts.long {
+                    // Kept whole until the scan ends: no slack.
+                    process.handles.shrink_to_fit();
+                }
+                Outcome::Process(process)
+            }
             Err(e) => fail(e, Some(&process.name)),
         }
     }
@@ -539,7 +549,7 @@ fn describe(
         FdLink::Other => {}
     }
     if let Some(info_dir) = info_dir.filter(|_| opts.long || opts.flags) {
-        match read_file(info_dir, name, text) {
+        match read_proc(info_dir, name, text) {
             Ok(()) => {
                 if opts.long {
                     let info = parse::fdinfo(text);
@@ -633,16 +643,33 @@ fn open_dir<Fd: AsFd>(dir: Fd, name: &CStr) -> rustix::io::Result<OwnedFd> {
     )
 }
 
-/// Reads a small file (procfs text) into `buf`, replacing what was there.
+/// Reads a small file into `buf`, replacing what was there.
 fn read_file<Fd: AsFd>(dir: Fd, name: &CStr, buf: &mut Vec<u8>) -> rustix::io::Result<()> {
+    read_text(dir, name, buf, false)
+}
+
+/// Reads a procfs text file made in one go (`single_open`: stat, fdinfo) into `buf`. Such
+/// a file's read copies all of its text that fits, so a read that leaves room in the
+/// buffer has reached the end: no second read is needed to see end-of-file.
+fn read_proc<Fd: AsFd>(dir: Fd, name: &CStr, buf: &mut Vec<u8>) -> rustix::io::Result<()> {
+    read_text(dir, name, buf, true)
+}
+
+fn read_text<Fd: AsFd>(
+    dir: Fd,
+    name: &CStr,
+    buf: &mut Vec<u8>,
+    one_shot: bool,
+) -> rustix::io::Result<()> {
     buf.clear();
     let file = rustix::fs::openat(dir, name, OFlags::RDONLY | OFlags::CLOEXEC, FsMode::empty())?;
     loop {
         if buf.capacity() - buf.len() < 1024 {
             buf.reserve(buf.capacity().max(4096));
         }
+        let room = buf.capacity() - buf.len();
         let n = rustix::io::read(&file, rustix::buffer::spare_capacity(buf))?;
-        if n == 0 {
+        if n == 0 || (one_shot && n < room) {
             return Ok(());
         }
     }

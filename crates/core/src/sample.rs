@@ -336,7 +336,8 @@ pub fn pipe_wait_from_wchan(wchan: &str) -> Option<StageState> {
 pub struct StageSample {
     /// The stage's process.
     pub pid: Pid,
-    /// What it was doing.
+    /// What it was doing. An `Exited` sample may still carry final counters (a process
+    /// caught between its exit and its reaping).
     pub state: StageState,
     /// Bytes it has read so far, from any source (Linux `rchar`).
     pub bytes_in: Option<u64>,
@@ -458,6 +459,12 @@ impl Tracker {
             let acc = self.stages.entry(s.pid).or_default();
             acc.state = Some(s.state);
             if s.state == StageState::Exited {
+                // Final counters, when the stage was caught between exit and reaping.
+                if acc.first_at.is_some() {
+                    acc.last_in = s.bytes_in.or(acc.last_in);
+                    acc.last_out = s.bytes_out.or(acc.last_out);
+                    acc.last_cpu = s.cpu.or(acc.last_cpu);
+                }
                 continue;
             }
             let dt = acc.first_at.map(|_| sample.at.saturating_sub(acc.last_at));
@@ -1285,6 +1292,32 @@ mod tests {
         assert!((r.stages[1].cpu_percent - 90.0).abs() < 0.5);
         assert_eq!(r.stages[1].rate_out, 10_000);
         assert_eq!(r.stages[1].history_out.len(), 10);
+    }
+
+    #[test]
+    fn final_counters_of_an_exited_stage_count_but_not_its_time() {
+        let p = three_stage();
+        let mut t = Tracker::new(true);
+        let sample = |at: u64, state, bytes| Sample {
+            at: Duration::from_secs(at),
+            stages: vec![StageSample {
+                pid: 1,
+                state,
+                bytes_in: bytes,
+                bytes_out: bytes,
+                cpu: None,
+            }],
+            pipes: vec![],
+        };
+        t.add(&sample(0, Run, Some(100)));
+        t.add(&sample(1, Run, Some(1000)));
+        t.add(&sample(2, StageState::Exited, Some(1500)));
+        t.add(&sample(3, StageState::Exited, None));
+        let r = t.report(&p);
+        assert_eq!(r.stages[0].bytes_out, 1500);
+        assert_eq!(r.stages[0].samples, 2);
+        assert_eq!(r.stages[0].state, StageState::Exited);
+        assert!((r.stages[0].seconds - 1.0).abs() < 1e-9);
     }
 
     #[test]

@@ -258,15 +258,20 @@ impl Sampler {
             t.exited = true;
             return out;
         };
-        if t.start.is_some_and(|s| s != st.start) || matches!(st.state, 'Z' | 'X' | 'x') {
+        if t.start.is_some_and(|s| s != st.start) {
             t.exited = true;
             return out;
         }
+        // A zombie not yet reaped by its shell still shows its final counters.
         out.cpu = Some(self.tick * (st.utime + st.stime) as u32);
         if let Ok(text) = fs::read_to_string(format!("/proc/{pid}/io")) {
             let (r, w) = parse_io(&text);
             out.bytes_in = r;
             out.bytes_out = w;
+        }
+        if matches!(st.state, 'Z' | 'X' | 'x') {
+            t.exited = true;
+            return out;
         }
         out.state = match st.state {
             'R' => StageState::Running,

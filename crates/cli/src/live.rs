@@ -135,6 +135,25 @@ impl State {
         self.last = Some(sample);
         self.report = self.tracker.report(&self.pipeline);
     }
+
+    /// A state fed with `samples` of `pipeline`, for view tests.
+    #[cfg(test)]
+    pub fn from_samples(setup: Setup, pipeline: Pipeline, samples: Vec<Sample>) -> State {
+        let tracker = Tracker::new(setup.from_zero);
+        let report = tracker.report(&pipeline);
+        let mut state = State {
+            setup,
+            pipeline,
+            last: None,
+            report,
+            tracker,
+            detached: false,
+        };
+        for s in samples {
+            state.add(None, s);
+        }
+        state
+    }
 }
 
 /// Events the main loop reacts to.

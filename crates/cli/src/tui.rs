@@ -402,3 +402,137 @@ fn render_pipe(f: &mut ratatui::Frame<'_>, area: Rect, state: &State, reader: us
         _ => f.render_widget(Paragraph::new(format!(" {}", fill_text(state, k))), bar),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use pipescope_core::sample::{
+        FillMissing, PipeEnd, PipeSample, ProcEnds, Sample, StageSample, StageState, assemble,
+    };
+    use ratatui::backend::TestBackend;
+
+    use super::*;
+    use crate::live::{Mode, Setup};
+
+    /// `src | slow | sink`: the source blocked writing into a full pipe, the middle stage
+    /// sleeping on its own work, the sink waiting on an empty pipe whose fill was denied.
+    fn state() -> State {
+        let end = |ino, handle| {
+            Some(PipeEnd {
+                ino,
+                handle,
+                read_only: handle == 0,
+            })
+        };
+        let proc = |pid, input, output, command: &str| ProcEnds {
+            pid,
+            ppid: Some(1),
+            input,
+            output,
+            command: command.to_string(),
+        };
+        let pipeline = assemble(&[
+            proc(10, None, end(100, 1), "src"),
+            proc(11, end(100, 0), end(200, 1), "slow\x1b[2J"),
+            proc(12, end(200, 0), None, "sink"),
+        ]);
+        let samples = (0..20u64)
+            .map(|k| Sample {
+                at: Duration::from_millis(100 * k),
+                stages: [
+                    StageState::BlockedWrite,
+                    StageState::Waiting,
+                    StageState::BlockedRead,
+                ]
+                .into_iter()
+                .zip([10, 11, 12])
+                .map(|(state, pid)| StageSample {
+                    pid,
+                    state,
+                    bytes_in: Some(k * 4096),
+                    bytes_out: Some(k * 4096),
+                    cpu: Some(Duration::from_millis(k)),
+                })
+                .collect(),
+                pipes: vec![
+                    PipeSample {
+                        ino: 100,
+                        fill: Ok(65536),
+                        capacity: Some(65536),
+                    },
+                    PipeSample {
+                        ino: 200,
+                        fill: Err(FillMissing::Denied("EPERM".into())),
+                        capacity: None,
+                    },
+                ],
+            })
+            .collect();
+        let setup = Setup {
+            verb: "run",
+            command: "src | slow | sink".into(),
+            interval: Duration::from_millis(100),
+            mode: Mode::Tui,
+            from_zero: true,
+        };
+        State::from_samples(setup, pipeline, samples)
+    }
+
+    fn draw(state: &State, w: u16, h: u16) -> ratatui::buffer::Buffer {
+        let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
+        t.draw(|f| render(f, state)).unwrap();
+        t.backend().buffer().clone()
+    }
+
+    fn text(buf: &ratatui::buffer::Buffer) -> String {
+        let area = buf.area;
+        (0..area.height)
+            .map(|y| {
+                (0..area.width)
+                    .map(|x| buf[(x, y)].symbol())
+                    .collect::<String>()
+                    + "\n"
+            })
+            .collect()
+    }
+
+    #[test]
+    fn draws_stages_left_to_right_with_pipes_and_the_bottleneck_in_red() {
+        let state = state();
+        assert_eq!(state.report.bottleneck.stage, Some(1));
+        let buf = draw(&state, 120, 30);
+        let screen = text(&buf);
+        let line = screen.lines().nth(1).unwrap();
+        let (a, b, c) = (line.find("1 src"), line.find("2 slow"), line.find("3 sink"));
+        assert!(a < b && b < c && a.is_some(), "{screen}");
+        assert!(screen.contains("64K/64K"), "{screen}");
+        assert!(
+            screen.contains("denied"),
+            "the missing fill says why: {screen}"
+        );
+        assert!(screen.contains("slow\\x1b[2J"), "escaped: {screen}");
+        assert!(!screen.contains('\x1b'), "{screen}");
+        assert!(screen.contains("stage 2 `slow"), "{screen}");
+        // The bottleneck's box is drawn in red, the others are not.
+        let x = u16::try_from(line.chars().position(|ch| ch == '┌').unwrap()).unwrap();
+        assert_ne!(buf[(x, 1)].fg, Color::Red);
+        let boxes: Vec<usize> = line
+            .chars()
+            .enumerate()
+            .filter(|(_, ch)| *ch == '┌')
+            .map(|(i, _)| i)
+            .collect();
+        assert_eq!(boxes.len(), 3);
+        assert_eq!(buf[(u16::try_from(boxes[1]).unwrap(), 1)].fg, Color::Red);
+        assert_ne!(buf[(u16::try_from(boxes[2]).unwrap(), 1)].fg, Color::Red);
+    }
+
+    #[test]
+    fn a_tiny_terminal_does_not_panic() {
+        let state = state();
+        for (w, h) in [(1, 1), (20, 5), (40, 12), (300, 3)] {
+            draw(&state, w, h);
+        }
+    }
+}

@@ -48,15 +48,23 @@ watched_run() {
   wait "$pid"
 }
 
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
 bare=()
 watched=()
 cpu10=()
+self10=()
+pipe_cpu=()
 for i in $(seq 1 "$RUNS"); do
   # Alternate which goes first, so drift in the machine's load falls on both.
   for which in $([ $((i % 2)) -eq 1 ] && echo "bare watched" || echo "watched bare"); do
     t0=$(now)
     if [ "$which" = bare ]; then
-      sh -c "$PIPELINE"
+      # perl runs it and reports the CPU seconds its children (the pipeline) used.
+      perl -e 'system("sh", "-c", $ARGV[0]); my @t = times; printf "%.3f\n", $t[2] + $t[3]' \
+        "$PIPELINE" > "$tmp/cpu"
+      pipe_cpu+=("$(cat "$tmp/cpu")")
     else
       watched_run 10ms 0.2
     fi
@@ -64,6 +72,7 @@ for i in $(seq 1 "$RUNS"); do
     s=$(secs "$t0" "$t1")
     if [ "$which" = watched ]; then
       cpu10+=("$(awk -v t="$CPU_TICKS" -v hz="$hz" -v w="$s" 'BEGIN { printf "%.2f", 100 * t / hz / w }')")
+      self10+=("$(awk -v t="$CPU_TICKS" -v hz="$hz" 'BEGIN { printf "%.3f", t / hz }')")
     fi
     if [ "$which" = bare ]; then bare+=("$s"); else watched+=("$s"); fi
     printf 'run %d %-8s %ss\n' "$i" "$which" "$s" >&2
@@ -80,6 +89,11 @@ awk -v mb="$mb" -v mw="$mw" -v n="$n" 'BEGIN {
   printf "  throughput ratio (watched / bare): %.3f  (%+.1f%%; goal within 3%%)\n", mb / mw, (mb / mw - 1) * 100
 }'
 echo "  pipescope's own CPU at --interval 10ms: median $(median "${cpu10[@]}")% of one core"
+awk -v s="$(median "${self10[@]}")" -v p="$(median "${pipe_cpu[@]}")" 'BEGIN {
+  printf "  CPU: pipescope %.2fs vs the pipeline %.2fs (medians) = %.2f%% extra work\n", s, p, 100 * s / p
+  printf "  (the throughput cost when the cores are saturated; the wall-clock ratio above\n"
+  printf "   is only as good as the machine is quiet)\n"
+}'
 
 # The view's own CPU use at the default interval: pipescope's utime+stime (not its
 # children's), read until it exits, over its wall time.

@@ -30,6 +30,33 @@ struct Tracked {
     /// A pidfd, for duplicating this stage's read end; `Err` says why there is none.
     pidfd: std::result::Result<OwnedFd, FillMissing>,
     exited: bool,
+    stat: Reread,
+    io: Reread,
+    wchan: Reread,
+}
+
+/// A /proc file kept open and read again from offset 0 at each sample: procfs builds the
+/// text anew on every read from the start, and an open file saves an open and a close
+/// per read (a held /proc file never keeps a process or a pipe alive).
+#[derive(Debug, Default)]
+struct Reread {
+    file: Option<fs::File>,
+}
+
+impl Reread {
+    fn read<'b>(&mut self, path: impl FnOnce() -> String, buf: &'b mut [u8]) -> Option<&'b str> {
+        use std::os::unix::fs::FileExt;
+        if self.file.is_none() {
+            self.file = fs::File::open(path()).ok();
+        }
+        match self.file.as_ref()?.read_at(buf, 0) {
+            Ok(n) => std::str::from_utf8(buf.get(..n)?).ok(),
+            Err(_) => {
+                self.file = None;
+                None
+            }
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -39,6 +66,8 @@ pub(crate) struct Sampler {
     seen: HashMap<Pid, Stat>,
     /// The processes a [`Target::Connected`] discovery found last time.
     members: BTreeSet<Pid>,
+    /// fdinfo of the read ends measured, by pid and fd.
+    fdinfo: HashMap<(Pid, u64), Reread>,
     tick: Duration,
     me: Pid,
 }
@@ -50,6 +79,7 @@ impl Sampler {
             tracked: HashMap::new(),
             seen: HashMap::new(),
             members: BTreeSet::new(),
+            fdinfo: HashMap::new(),
             tick: Duration::from_nanos(1_000_000_000 / hz),
             me: std::process::id(),
         }
@@ -187,6 +217,9 @@ impl Sampler {
                     start,
                     pidfd,
                     exited: false,
+                    stat: Reread::default(),
+                    io: Reread::default(),
+                    wchan: Reread::default(),
                 }
             });
         }
@@ -210,10 +243,9 @@ impl Sampler {
                         // Checked in /proc first: never duplicate anything but a
                         // read-only end of this very pipe.
                         Some(Tracked { pidfd: Ok(fd), .. }) => {
-                            match pipe_end(end.pid, end.handle) {
-                                Some(e) if e.ino == p.ino && e.read_only => {
-                                    measure(fd, end.handle, p.ino)
-                                }
+                            let info = self.fdinfo.entry((end.pid, end.handle)).or_default();
+                            match read_end_now(info, end.pid, end.handle) {
+                                Some((ino, true)) if ino == p.ino => measure(fd, end.handle, p.ino),
                                 Some(_) => (
                                     Err(FillMissing::Failed(format!(
                                         "fd {} no longer holds the pipe's read end",
@@ -254,7 +286,12 @@ impl Sampler {
         if t.exited {
             return out;
         }
-        let Ok(st) = read_stat(pid) else {
+        let mut buf = [0u8; 1024];
+        let Some(st) = t
+            .stat
+            .read(|| format!("/proc/{pid}/stat"), &mut buf)
+            .and_then(parse_stat)
+        else {
             t.exited = true;
             return out;
         };
@@ -264,10 +301,8 @@ impl Sampler {
         }
         // A zombie not yet reaped by its shell still shows its final counters.
         out.cpu = Some(self.tick * (st.utime + st.stime) as u32);
-        if let Ok(text) = fs::read_to_string(format!("/proc/{pid}/io")) {
-            let (r, w) = parse_io(&text);
-            out.bytes_in = r;
-            out.bytes_out = w;
+        if let Some(text) = t.io.read(|| format!("/proc/{pid}/io"), &mut buf) {
+            (out.bytes_in, out.bytes_out) = parse_io(text);
         }
         if matches!(st.state, 'Z' | 'X' | 'x') {
             t.exited = true;
@@ -276,7 +311,10 @@ impl Sampler {
         out.state = match st.state {
             'R' => StageState::Running,
             'T' | 't' => StageState::Stopped,
-            _ => wait_of(pid, input_fd).unwrap_or(StageState::Waiting),
+            _ => {
+                let wchan = t.wchan.read(|| format!("/proc/{pid}/wchan"), &mut buf);
+                wait_of(pid, wchan, input_fd).unwrap_or(StageState::Waiting)
+            }
         };
         out
     }
@@ -352,11 +390,9 @@ fn measure(
 
 /// Which way a sleeping stage waits: its wait channel, or (where `wchan` is hidden) the
 /// system call it sleeps in and on which fd.
-fn wait_of(pid: Pid, input_fd: Option<u64>) -> Option<StageState> {
-    if let Ok(w) = fs::read_to_string(format!("/proc/{pid}/wchan")) {
-        if !w.is_empty() && w != "0" {
-            return Some(pipe_wait_from_wchan(&w).unwrap_or(StageState::Waiting));
-        }
+fn wait_of(pid: Pid, wchan: Option<&str>, input_fd: Option<u64>) -> Option<StageState> {
+    if let Some(w) = wchan.filter(|w| !w.is_empty() && *w != "0") {
+        return Some(pipe_wait_from_wchan(w).unwrap_or(StageState::Waiting));
     }
     let text = fs::read_to_string(format!("/proc/{pid}/syscall")).ok()?;
     wait_from_syscall(&text, input_fd)
@@ -442,6 +478,28 @@ fn parse_io(text: &str) -> (Option<u64>, Option<u64>) {
 fn parse_pipe_link(link: &[u8]) -> Option<u64> {
     let s = std::str::from_utf8(link).ok()?;
     s.strip_prefix("pipe:[")?.strip_suffix(']')?.parse().ok()
+}
+
+/// What `pid`'s `handle` is now: its pipe inode and whether it is read-only, from its
+/// fdinfo (`ino:` since Linux 5.14; before, the fd's link).
+fn read_end_now(info: &mut Reread, pid: Pid, handle: u64) -> Option<(u64, bool)> {
+    let mut buf = [0u8; 512];
+    let text = info.read(|| format!("/proc/{pid}/fdinfo/{handle}"), &mut buf)?;
+    let read_only = fdinfo_read_only(text)?;
+    let ino = match fdinfo_ino(text) {
+        Some(ino) => ino,
+        None => pipe_end(pid, handle)?.ino,
+    };
+    Some((ino, read_only))
+}
+
+/// The `ino:` line of fdinfo.
+fn fdinfo_ino(text: &str) -> Option<u64> {
+    text.lines()
+        .find_map(|l| l.strip_prefix("ino:"))?
+        .trim()
+        .parse()
+        .ok()
 }
 
 /// The access mode bits of fdinfo's octal `flags:` line.
@@ -551,6 +609,11 @@ mod tests {
         );
         assert_eq!(fdinfo_read_only("pos:\t0\nflags:\t01\n"), Some(false));
         assert_eq!(fdinfo_read_only("pos:\t0\nflags:\t02\n"), Some(false));
+        assert_eq!(
+            fdinfo_ino("pos:\t0\nflags:\t00\nmnt_id:\t15\nino:\t8844\n"),
+            Some(8844)
+        );
+        assert_eq!(fdinfo_ino("pos:\t0\nflags:\t00\n"), None);
     }
 
     #[test]

@@ -75,6 +75,11 @@ median() {
     awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 
+# best NAME COLUMN: the smallest value of a column of t.NAME (the least disturbed run).
+best() {
+  awk -v c="$2" '{ print $c }' "$work/t.$1" | sort -g | head -1
+}
+
 names=(lsof lsfd floor floor_i ps_json ps_long)
 run_all() { # run_all SUFFIX RUNS
   for ((i = 1; i <= $2; i++)); do
@@ -98,7 +103,7 @@ run_all "" "$RUNS"
 
 echo
 echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) CPUs"
-printf '%-38s %10s %10s %12s\n' "command" "median s" "CPU s" "peak RSS MiB"
+printf '%-38s %10s %8s %10s %12s\n' "command" "median s" "best s" "CPU s" "peak RSS MiB"
 label() {
   case $1 in
     lsof) echo "lsof -n -P" ;; lsfd) echo "lsfd" ;; floor) echo "floor (readlink only)" ;;
@@ -107,7 +112,8 @@ label() {
   esac
 }
 for n in "${names[@]}"; do
-  printf '%-38s %10.3f %10.2f %12.1f\n' "$(label "$n")" "$(median "$n" 1)" "$(median "$n" 3)" \
+  printf '%-38s %10.3f %8.3f %10.2f %12.1f\n' "$(label "$n")" "$(median "$n" 1)" "$(best "$n" 1)" \
+    "$(median "$n" 3)" \
     "$(awk -v k="$(median "$n" 2)" 'BEGIN { print k / 1024 }')"
 done
 
@@ -118,6 +124,9 @@ echo "pipescope handles --json / floor:        $(ratio "$ps_json" "$(median floo
 echo "pipescope handles -l --json / floor -i:  $(ratio "$ps_long" "$(median floor_i 1)")x  (goal <= 1.2)"
 echo "lsof -n -P / pipescope handles --json:   $(ratio "$(median lsof 1)" "$ps_json")x  (goal >= 5)"
 echo "lsfd / pipescope handles --json:         $(ratio "$(median lsfd 1)" "$ps_json")x"
+echo "best runs: --json / floor $(ratio "$(best ps_json 1)" "$(best floor 1)")x;" \
+  "-l / floor -i $(ratio "$(best ps_long 1)" "$(best floor_i 1)")x;" \
+  "lsof / --json $(ratio "$(best lsof 1)" "$(best ps_json 1)")x"
 echo "CPU time, pipescope --json / floor:      $(ratio "$(median ps_json 3)" "$(median floor 3)")x;" \
   "-l / floor -i: $(ratio "$(median ps_long 3)" "$(median floor_i 3)")x"
 if [ "$(cat /proc/sys/kernel/sched_autogroup_enabled 2>/dev/null)" = 1 ]; then

@@ -11,13 +11,17 @@
 use std::borrow::Cow;
 use std::cell::RefCell;
 
-use pipescope_core::{ErrorKind, Handle, HandleDetails, Name, ObjectId, Process, ScanError};
+use pipescope_core::{
+    ErrorKind, Handle, HandleDetails, HandleRef, Name, ObjectId, Process, ScanError,
+};
 use serde::{Serialize, Serializer};
 
 use crate::out;
 
 // `pipescope handles --json` prints one object, streamed by `cmd/handles.rs`:
-// `{"processes": [ProcessJson…], "errors": [ErrorJson…], "vanished": N}`.
+// `{"processes": [ProcessJson…], "errors": [ErrorJson…], "vanished": N}`, and with `-l`
+// `"shared": [[HandleRefJson…]…]`: the open file descriptions held by more than one
+// handle (a streaming scan learns them only at its end, so they are not per handle).
 
 /// One process and its handles.
 #[derive(Debug, Serialize)]
@@ -182,9 +186,6 @@ pub struct DetailsJson<'a> {
     /// Inode number (fdinfo `ino:`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ino: Option<u64>,
-    /// Other handles sharing this open file description.
-    #[serde(skip_serializing_if = "<[_]>::is_empty")]
-    pub shared_with: Vec<HandleRefJson>,
     /// The type-specific fdinfo lines, in order, as `{"key": …, "value": …}`.
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
     pub extra: Vec<KeyValue<'a>>,
@@ -206,14 +207,6 @@ impl<'a> DetailsJson<'a> {
             pos: d.pos,
             mnt_id: d.mnt_id,
             ino: d.ino,
-            shared_with: d
-                .shared_with
-                .iter()
-                .map(|r| HandleRefJson {
-                    pid: r.pid,
-                    handle: r.handle,
-                })
-                .collect(),
             extra: d
                 .extra
                 .iter()
@@ -224,6 +217,21 @@ impl<'a> DetailsJson<'a> {
             attributes: &d.attributes,
         }
     }
+}
+
+/// The wire form of shared open file descriptions: each as the handles holding it.
+pub fn shared(classes: &[Vec<HandleRef>]) -> Vec<Vec<HandleRefJson>> {
+    classes
+        .iter()
+        .map(|c| {
+            c.iter()
+                .map(|r| HandleRefJson {
+                    pid: r.pid,
+                    handle: r.handle,
+                })
+                .collect()
+        })
+        .collect()
 }
 
 /// Another handle, by process and value.

@@ -376,7 +376,6 @@ fn long_shows_the_stray_write_end_sharing_the_writers_description() {
         "--leak",
         "1",
     ]);
-    let seen = handles_by_fd(&json_on_farm(&farm, &["-l", "-t", "pipe"]));
     let leaky = farm.manifest["leaky_inodes"][0].as_u64().unwrap();
     let pipe = farm.manifest["pipes"]
         .as_array()
@@ -384,26 +383,48 @@ fn long_shows_the_stray_write_end_sharing_the_writers_description() {
         .iter()
         .find(|p| p["inode"] == leaky)
         .unwrap();
-    let writers: Vec<(u64, u64)> = pipe["writers"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|w| (w[0].as_u64().unwrap(), w[1].as_u64().unwrap()))
-        .collect();
-    assert_eq!(writers.len(), 2, "the stage and the bystander");
-    // Both were made from one pipe(2) call by fork and dup2: one description.
-    for (i, w) in writers.iter().enumerate() {
-        let other = writers[1 - i];
-        let shared: Vec<(u64, u64)> = seen[w]["details"]["shared_with"]
+    let ends = |side: &str| -> Vec<(u64, u64)> {
+        pipe[side]
             .as_array()
-            .unwrap_or_else(|| panic!("no shared_with on {w:?}: {}", seen[w]))
+            .unwrap()
             .iter()
-            .map(|r| (r["pid"].as_u64().unwrap(), r["handle"].as_u64().unwrap()))
+            .map(|w| (w[0].as_u64().unwrap(), w[1].as_u64().unwrap()))
+            .collect()
+    };
+    let mut writers = ends("writers");
+    writers.sort();
+    assert_eq!(writers.len(), 2, "the stage and the bystander");
+    let reader = ends("readers")[0];
+    // Streamed (every process) and collected (-p each farm member) JSON agree.
+    let everything: Value = serde_json::from_slice(
+        &pipescope()
+            .args(["handles", "-l", "--json"])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    for report in [everything, json_on_farm(&farm, &["-l"])] {
+        let shared: Vec<Vec<(u64, u64)>> = report["shared"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|class| {
+                class
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|r| (r["pid"].as_u64().unwrap(), r["handle"].as_u64().unwrap()))
+                    .collect()
+            })
             .collect();
-        assert_eq!(shared, [other]);
+        // Both writers were made from one pipe(2) call by fork and dup2: one description.
+        assert!(shared.contains(&writers), "{shared:?}");
+        // The reader shares its description with no one.
+        assert!(!shared.iter().flatten().any(|r| *r == reader));
     }
-    // The reader shares its description with no one.
-    let reader = &pipe["readers"][0];
-    let key = (reader[0].as_u64().unwrap(), reader[1].as_u64().unwrap());
-    assert!(seen[&key]["details"].get("shared_with").is_none());
+    // The table notes it under each writer.
+    let table = String::from_utf8(run_on_farm(&farm, &["-l", "-t", "pipe"])).unwrap();
+    let note = format!("shared with pid {} handle {}", writers[1].0, writers[1].1);
+    assert!(table.contains(&note), "{table}");
 }

@@ -6,7 +6,7 @@
 //! questions people ask of a stuck pipeline: who else holds a write end (the reader's EOF
 //! waits for it), which pipes have lost a side, and where the scan could not look.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::fmt;
 
 use crate::ErrorKind;
@@ -125,7 +125,8 @@ pub struct Pipe {
     pub object: ObjectId,
     /// Anonymous pipe, FIFO or named pipe.
     pub kind: PipeKind,
-    /// The name as the OS gives it (`pipe:[8844]`, or the FIFO's path).
+    /// The name as the OS gives it: a FIFO's path (as its first holder sees it), a
+    /// Windows pipe's name; empty for an anonymous pipe, whose name is its [`Pipe::id`].
     pub name: Name,
     /// Ends that can read, ordered by process and handle.
     pub readers: Vec<PipeEnd>,
@@ -212,10 +213,13 @@ impl<'a> PipeGraph<'a> {
             .enumerate()
             .map(|(i, p)| (p.pid, i))
             .collect();
-        let mut groups: BTreeMap<ObjectId, Pipe> = BTreeMap::new();
+        // Every pipe end once, as (process index, handle index), sorted so that the ends
+        // of one pipe are neighbours: each pipe's lists are then built at their exact size
+        // (a machine can hold hundreds of thousands of pipe ends).
         let mut in_flight = Vec::new();
-        for p in &snapshot.processes {
-            for h in &p.handles {
+        let mut slots: Vec<(u32, u32)> = Vec::new();
+        for (pi, p) in snapshot.processes.iter().enumerate() {
+            for (hi, h) in p.handles.iter().enumerate() {
                 if let Some(count) = in_flight_count(h) {
                     in_flight.push(InFlight {
                         pid: p.pid,
@@ -223,18 +227,59 @@ impl<'a> PipeGraph<'a> {
                         count,
                     });
                 }
-                let (Some(kind), Some(object)) = (h.pipe, h.object.as_ref()) else {
-                    continue;
-                };
-                let pipe = groups.entry(object.clone()).or_insert_with(|| Pipe {
-                    object: object.clone(),
-                    kind,
-                    name: h.name.clone(),
-                    readers: Vec::new(),
-                    writers: Vec::new(),
-                    unknown: Vec::new(),
-                    findings: Vec::new(),
-                });
+                if h.pipe.is_some() && h.object.is_some() {
+                    slots.push((pi as u32, hi as u32));
+                }
+            }
+        }
+        let handle = |&(pi, hi): &(u32, u32)| -> (&'a Process, &'a Handle) {
+            let p = &snapshot.processes[pi as usize];
+            (p, &p.handles[hi as usize])
+        };
+        let key = |s: &(u32, u32)| {
+            let (p, h) = handle(s);
+            let object = h.object.as_ref();
+            let ino = match object {
+                Some(ObjectId::Inode { ino, .. }) => Some(*ino),
+                _ => None,
+            };
+            (h.pipe, ino, object, p.pid, h.handle)
+        };
+        slots.sort_unstable_by(|a, b| key(a).cmp(&key(b)));
+        let denied: Vec<&ScanError> = snapshot
+            .errors
+            .iter()
+            .filter(|e| e.kind == ErrorKind::PermissionDenied)
+            .collect();
+        let mut graph = PipeGraph {
+            snapshot,
+            by_pid,
+            pipes: Vec::new(),
+            in_flight,
+        };
+        let mut pipes = Vec::new();
+        for group in slots.chunk_by(|a, b| handle(a).1.object == handle(b).1.object) {
+            let (_, first) = handle(&group[0]);
+            let (Some(kind), Some(object)) = (first.pipe, first.object.clone()) else {
+                continue;
+            };
+            let count = |f: fn(Mode) -> bool| group.iter().filter(|s| f(handle(s).1.mode)).count();
+            let mut pipe = Pipe {
+                // An anonymous pipe's name is its id; keep only names that say more.
+                name: if kind == PipeKind::Anonymous && matches!(object, ObjectId::Inode { .. }) {
+                    Name::default()
+                } else {
+                    first.name.clone()
+                },
+                object,
+                kind,
+                readers: Vec::with_capacity(count(Mode::reads)),
+                writers: Vec::with_capacity(count(Mode::writes)),
+                unknown: Vec::new(),
+                findings: Vec::new(),
+            };
+            for s in group {
+                let (p, h) = handle(s);
                 let end = PipeEnd {
                     pid: p.pid,
                     handle: h.handle,
@@ -246,37 +291,21 @@ impl<'a> PipeGraph<'a> {
                         .unwrap_or_default(),
                     description: None,
                 };
-                if h.mode.reads() {
-                    pipe.readers.push(end.clone());
-                }
-                if h.mode.writes() {
-                    pipe.writers.push(end.clone());
-                }
-                if !h.mode.reads() && !h.mode.writes() {
-                    pipe.unknown.push(end);
+                match (h.mode.reads(), h.mode.writes()) {
+                    (true, true) => {
+                        pipe.readers.push(end.clone());
+                        pipe.writers.push(end);
+                    }
+                    (true, false) => pipe.readers.push(end),
+                    (false, true) => pipe.writers.push(end),
+                    (false, false) => pipe.unknown.push(end),
                 }
             }
+            mark_descriptions(&mut pipe);
+            pipe.findings = graph.findings(&pipe, opts, &denied);
+            pipes.push(pipe);
         }
-        let denied: Vec<&ScanError> = snapshot
-            .errors
-            .iter()
-            .filter(|e| e.kind == ErrorKind::PermissionDenied)
-            .collect();
-        let mut pipes: Vec<Pipe> = groups.into_values().collect();
-        let mut graph = PipeGraph {
-            snapshot,
-            by_pid,
-            pipes: Vec::new(),
-            in_flight,
-        };
-        for pipe in &mut pipes {
-            for list in [&mut pipe.readers, &mut pipe.writers, &mut pipe.unknown] {
-                list.sort_by_key(|e| (e.pid, e.handle));
-            }
-            mark_descriptions(pipe);
-            pipe.findings = graph.findings(pipe, opts, &denied);
-        }
-        pipes.sort_by(|a, b| (a.kind, a.inode(), &a.object).cmp(&(b.kind, b.inode(), &b.object)));
+        drop(slots);
         graph.pipes = pipes;
         graph
     }
@@ -926,5 +955,75 @@ mod tests {
         let chain: Vec<Pid> = g.ancestors(50).iter().map(|p| p.pid).collect();
         assert_eq!(chain, vec![51]);
         assert!(g.ancestors(999).is_empty());
+    }
+
+    fn any_mode() -> impl proptest::strategy::Strategy<Value = Mode> {
+        proptest::prop_oneof![
+            proptest::strategy::Just(Mode::Read),
+            proptest::strategy::Just(Mode::Write),
+            proptest::strategy::Just(Mode::ReadWrite),
+            proptest::strategy::Just(Mode::Unknown),
+        ]
+    }
+
+    proptest::proptest! {
+        /// Random processes holding random ends of a few pipes.
+        #[test]
+        fn the_graph_keeps_every_end_and_its_findings_follow_the_rules(
+            procs in proptest::collection::vec(
+                proptest::collection::vec((0u64..6, 1u64..4, any_mode()), 0..5),
+                1..6,
+            )
+        ) {
+            let snapshot = snap(
+                procs
+                    .iter()
+                    .enumerate()
+                    .map(|(i, ends)| {
+                        let mut seen = std::collections::BTreeSet::new();
+                        let handles = ends
+                            .iter()
+                            .filter(|(fd, _, _)| seen.insert(*fd))
+                            .map(|&(fd, ino, mode)| pipe_end(fd, ino, mode))
+                            .collect();
+                        proc_(100 + i as Pid, 1, "p", handles)
+                    })
+                    .collect(),
+            );
+            let g = PipeGraph::build(&snapshot, &OPTS);
+            let mut total = 0;
+            for p in &g.pipes {
+                total += p.ends().count();
+                for e in p.ends() {
+                    let h = snapshot.processes.iter().find(|q| q.pid == e.pid).unwrap()
+                        .handles.iter().find(|h| h.handle == e.handle).unwrap();
+                    proptest::prop_assert_eq!(h.object.as_ref(), Some(&p.object));
+                    proptest::prop_assert_eq!(p.readers.iter().any(|r| r == e), h.mode.reads());
+                    proptest::prop_assert_eq!(p.writers.iter().any(|w| w == e), h.mode.writes());
+                }
+                let mut writer_pids: Vec<Pid> = p.writers.iter().map(|e| e.pid).collect();
+                writer_pids.dedup();
+                let stdout_writers: Vec<Pid> =
+                    p.writers.iter().filter(|e| e.handle == 1).map(|e| e.pid).collect();
+                for f in p.findings.iter().filter(|f| f.kind == FindingKind::ExtraWriter) {
+                    proptest::prop_assert!(writer_pids.len() > 1);
+                    let pid = f.pid.unwrap();
+                    proptest::prop_assert!(!stdout_writers.contains(&pid));
+                    proptest::prop_assert!(p.writers.iter().any(|e| (e.pid, e.handle) == (pid, f.handle.unwrap())));
+                }
+                // Every write end outside the intended writers is named.
+                if writer_pids.len() > 1 && !stdout_writers.is_empty() {
+                    let named = p.findings.iter().filter(|f| f.kind == FindingKind::ExtraWriter).count();
+                    let stray = p.writers.iter().filter(|e| !stdout_writers.contains(&e.pid)).count();
+                    proptest::prop_assert_eq!(named, stray);
+                }
+                let lost_reader = p.readers.is_empty() && !p.writers.is_empty() && p.unknown.is_empty();
+                let lost_writer = p.writers.is_empty() && !p.readers.is_empty() && p.unknown.is_empty();
+                proptest::prop_assert_eq!(p.has(FindingKind::NoReader), lost_reader);
+                proptest::prop_assert_eq!(p.has(FindingKind::NoWriter), lost_writer);
+            }
+            let handles: usize = snapshot.processes.iter().map(|p| p.handles.len()).sum();
+            proptest::prop_assert_eq!(total, handles);
+        }
     }
 }

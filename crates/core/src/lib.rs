@@ -50,6 +50,7 @@ enum ScanInner {
     Done {
         items: std::vec::IntoIter<std::result::Result<Process, ScanError>>,
         vanished: usize,
+        shared: Vec<Vec<HandleRef>>,
     },
 }
 
@@ -61,6 +62,21 @@ impl Scan {
             #[cfg(target_os = "linux")]
             ScanInner::Live(live) => live.vanished,
             ScanInner::Done { vanished, .. } => *vanished,
+        }
+    }
+
+    /// With [`ScanOptions::long`]: the open file descriptions held by more than one of
+    /// the handles yielded, each as its handles in order (Linux: proven with
+    /// `kcmp(KCMP_FILE)` where permitted). Call it once the iterator is exhausted; it
+    /// returns the list once, then an empty one.
+    ///
+    /// A streaming scan cannot fill [`HandleDetails::shared_with`] (a later process may
+    /// share with an earlier one): this is its answer. [`scan`] fills both.
+    pub fn shared(&mut self) -> Vec<Vec<HandleRef>> {
+        match &mut self.0 {
+            #[cfg(target_os = "linux")]
+            ScanInner::Live(live) => live.shared(),
+            ScanInner::Done { shared, .. } => std::mem::take(shared),
         }
     }
 }
@@ -80,6 +96,21 @@ impl Iterator for Scan {
 impl From<Snapshot> for Scan {
     /// Replays a finished scan, processes and errors merged in pid order.
     fn from(snap: Snapshot) -> Self {
+        let mut shared = std::collections::BTreeSet::new();
+        for p in &snap.processes {
+            for h in &p.handles {
+                let Some(d) = h.details.as_deref().filter(|d| !d.shared_with.is_empty()) else {
+                    continue;
+                };
+                let mut class = d.shared_with.clone();
+                class.push(HandleRef {
+                    pid: p.pid,
+                    handle: h.handle,
+                });
+                class.sort();
+                shared.insert(class);
+            }
+        }
         let mut items: Vec<_> = snap
             .processes
             .into_iter()
@@ -93,6 +124,7 @@ impl From<Snapshot> for Scan {
         Scan(ScanInner::Done {
             items: items.into_iter(),
             vanished: snap.vanished,
+            shared: shared.into_iter().collect(),
         })
     }
 }

@@ -266,7 +266,10 @@ pub struct ScanOptions {
     pub long: bool,
     /// Read the open flags of every handle (fdinfo on Linux) even without `long`.
     pub flags: bool,
-    /// Only handles that are pipe ends (lets a backend skip work on others).
+    /// Only handles that are pipe ends (lets a backend skip work on others), plus the
+    /// sockets holding descriptors in flight (on Linux: `scm_fds` above 0, given in
+    /// [`HandleDetails::extra`]). Ends sharing an open file description are marked in
+    /// [`HandleDetails::shared_with`] where the OS tells.
     pub pipes_only: bool,
 }
 

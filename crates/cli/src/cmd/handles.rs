@@ -60,10 +60,11 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         name: args.name.as_ref().map(|n| n.to_lowercase()),
         user: args.user.as_deref().map(UserFilter::new),
     };
-    // Everything, without -l: stream, printing each process as soon as it is read.
-    // A few named processes: scan them first, to say so when none exists. With -l:
-    // scan all first, to find the handles that share an open file description.
-    let scan = if opts.processes.is_empty() && !opts.long {
+    // Everything: stream, printing each process as soon as it is read. A few named
+    // processes: scan them first, to say so when none exists. The -l table: scan all
+    // first, to note under each handle the others sharing its open file description.
+    let table = !(args.json || args.csv || args.summary);
+    let scan = if opts.processes.is_empty() && !(opts.long && table) {
         pipescope_core::scan_iter(&opts).context("scanning handles")?
     } else {
         let snap = pipescope_core::scan(&opts).context("scanning handles")?;
@@ -81,7 +82,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     if args.summary {
         summary(&mut w, &mut sink, &filter, args.json)?;
     } else if args.json {
-        write_json(&mut w, &mut sink, &filter)?;
+        write_json(&mut w, &mut sink, &filter, args.long)?;
     } else if args.csv {
         write_csv(&mut w, &mut sink, &filter)?;
     } else {
@@ -176,7 +177,7 @@ impl Filter {
     }
 }
 
-fn write_json<W: Write>(w: &mut W, sink: &mut Sink, filter: &Filter) -> io::Result<()> {
+fn write_json<W: Write>(w: &mut W, sink: &mut Sink, filter: &Filter, long: bool) -> io::Result<()> {
     w.write_all(b"{\"processes\":[")?;
     let mut first = true;
     while let Some(p) = sink.next(filter) {
@@ -188,7 +189,13 @@ fn write_json<W: Write>(w: &mut W, sink: &mut Sink, filter: &Filter) -> io::Resu
     w.write_all(b"],\"errors\":")?;
     let errors: Vec<ErrorJson<'_>> = sink.errors.iter().map(ErrorJson::new).collect();
     serde_json::to_writer(&mut *w, &errors)?;
-    writeln!(w, ",\"vanished\":{}}}", sink.scan.vanished())
+    write!(w, ",\"vanished\":{}", sink.scan.vanished())?;
+    if long {
+        let shared = sink.scan.shared();
+        w.write_all(b",\"shared\":")?;
+        serde_json::to_writer(&mut *w, &json::shared(&shared))?;
+    }
+    w.write_all(b"}\n")
 }
 
 fn write_csv<W: Write>(w: &mut W, sink: &mut Sink, filter: &Filter) -> io::Result<()> {

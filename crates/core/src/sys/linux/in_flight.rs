@@ -81,10 +81,11 @@ pub(crate) struct UnixSocket {
     pub rqueue: u32,
 }
 
-/// The UNIX sockets of this network namespace, by inode.
+/// The UNIX sockets of this network namespace that can hold nothing in flight, as a
+/// sorted list of inodes (a few bytes per socket; a busy machine has many).
 #[derive(Debug, Default)]
 pub(crate) struct UnixSockets {
-    by_ino: HashMap<u64, UnixSocket>,
+    idle: Vec<u64>,
 }
 
 const SOCK_STREAM: u8 = 1;
@@ -93,12 +94,20 @@ const TCP_LISTEN: u8 = 10;
 impl UnixSockets {
     /// Whether socket `ino` may hold descriptors in flight (so its fdinfo must be read).
     pub(crate) fn may_hold_fds(&self, ino: u64) -> bool {
-        match self.by_ino.get(&ino) {
-            None => true,
-            Some(s) if s.state == TCP_LISTEN => false,
-            Some(s) if s.kind == SOCK_STREAM => s.rqueue > 0,
-            Some(_) => true,
-        }
+        self.idle.binary_search(&ino).is_err()
+    }
+
+    /// The sockets of a dump that cannot hold descriptors in flight: a listener (its queue
+    /// is of connections) or a stream socket with nothing queued. Datagram and seqpacket
+    /// sockets are never idle: a message without data can still carry descriptors.
+    fn from_dump(by_ino: &HashMap<u64, UnixSocket>) -> UnixSockets {
+        let mut idle: Vec<u64> = by_ino
+            .iter()
+            .filter(|(_, s)| s.state == TCP_LISTEN || (s.kind == SOCK_STREAM && s.rqueue == 0))
+            .map(|(&ino, _)| ino)
+            .collect();
+        idle.sort_unstable();
+        UnixSockets { idle }
     }
 
     /// Asks the kernel (`NETLINK_SOCK_DIAG`) for every UNIX socket of this namespace;
@@ -114,16 +123,16 @@ impl UnixSockets {
         .ok()?;
         let kernel = netlink::SocketAddrNetlink::new(0, 0);
         rustix::net::sendto(&sock, &dump_request(), SendFlags::empty(), &kernel).ok()?;
-        let mut sockets = UnixSockets::default();
+        let mut by_ino = HashMap::new();
         let mut buf = vec![0u8; 64 * 1024];
         loop {
             let (n, _) = rustix::net::recv(&sock, &mut buf[..], RecvFlags::empty()).ok()?;
-            match parse_dump(&buf[..n], &mut sockets.by_ino)? {
+            match parse_dump(&buf[..n], &mut by_ino)? {
                 Dump::More => {}
                 Dump::Done => break,
             }
         }
-        Some(sockets)
+        Some(UnixSockets::from_dump(&by_ino))
     }
 }
 
@@ -252,7 +261,7 @@ mod tests {
         assert_eq!(parse_dump(&b, &mut by_ino), Some(Dump::More));
         assert_eq!(by_ino.len(), 4);
         assert_eq!(by_ino[&101].rqueue, 7);
-        let s = UnixSockets { by_ino };
+        let s = UnixSockets::from_dump(&by_ino);
         assert!(!s.may_hold_fds(100), "an empty stream queue holds nothing");
         assert!(s.may_hold_fds(101));
         assert!(s.may_hold_fds(102), "datagrams may carry fds without data");
@@ -286,7 +295,37 @@ mod tests {
         let Some(s) = UnixSockets::dump() else {
             return; // no sock_diag here: the scan reads every socket's fdinfo instead
         };
-        assert_eq!(s.by_ino.get(&ino).map(|s| s.kind), Some(1));
-        assert!(!s.may_hold_fds(ino));
+        assert!(!s.may_hold_fds(ino), "an idle stream socket is skipped");
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_bytes_parse_without_panic(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..256)) {
+            let _ = parse_dump(&bytes, &mut HashMap::new());
+            let _ = scm_fds(&bytes);
+        }
+
+        #[test]
+        fn a_dump_gives_back_every_socket(
+            socks in proptest::collection::vec((1u8..6, 1u8..11, proptest::prelude::any::<u32>(), proptest::prelude::any::<u32>()), 0..40)
+        ) {
+            let bytes: Vec<u8> = socks.iter().flat_map(|&(k, st, ino, rq)| msg(k, st, ino, rq)).collect();
+            let mut by_ino = HashMap::new();
+            proptest::prop_assert_eq!(parse_dump(&bytes, &mut by_ino), Some(Dump::More));
+            for &(_, _, ino, _) in &socks {
+                // A later message for the same inode wins.
+                let last = socks.iter().rev().find(|s| s.2 == ino).unwrap();
+                proptest::prop_assert_eq!(
+                    by_ino.get(&u64::from(ino)),
+                    Some(&UnixSocket { kind: last.0, state: last.1, rqueue: last.3 })
+                );
+            }
+        }
+
+        #[test]
+        fn scm_fds_reads_back_its_number(n in proptest::prelude::any::<u64>()) {
+            let text = format!("pos:\t0\nflags:\t02\nmnt_id:\t9\nino:\t5\nscm_fds: {n}\n");
+            proptest::prop_assert_eq!(scm_fds(text.as_bytes()), Some(n));
+        }
     }
 }

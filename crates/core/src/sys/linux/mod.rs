@@ -47,6 +47,8 @@ pub(crate) use pipe::create_pipe;
 /// Scans the processes `opts` selects, all at once.
 pub(crate) fn scan(opts: &ScanOptions) -> Result<Snapshot> {
     let mut live = LiveScan::start(opts)?;
+    // The snapshot will hold every handle: sharing is found from it at the end.
+    live.candidates = None;
     let mut snap = Snapshot::default();
     for item in &mut live {
         match item {
@@ -96,6 +98,8 @@ pub(crate) struct LiveScan {
     scratch: Scratch,
     /// Processes that exited while they were being scanned, so far.
     pub(crate) vanished: usize,
+    /// With `long`: the handles passed so far, to compare descriptions at the end.
+    candidates: Option<shared::Candidates>,
 }
 
 impl std::fmt::Debug for LiveScan {
@@ -152,7 +156,18 @@ impl LiveScan {
             ready: Vec::new().into_iter(),
             scratch: Scratch::new(),
             vanished: 0,
+            candidates: opts.long.then(shared::Candidates::default),
         })
+    }
+
+    /// The open file descriptions held by more than one of the handles yielded so far
+    /// (a `long` scan; empty otherwise), proven with kcmp. Call it once the iterator is
+    /// exhausted.
+    pub(crate) fn shared(&mut self) -> Vec<Vec<crate::model::HandleRef>> {
+        self.candidates
+            .take()
+            .map(|c| c.classes())
+            .unwrap_or_default()
     }
 
     /// The next chunk in order: from `pending`, by scanning one ourselves, or by
@@ -207,7 +222,12 @@ impl Iterator for LiveScan {
         loop {
             for outcome in self.ready.by_ref() {
                 match outcome {
-                    Outcome::Process(p) => return Some(Ok(p)),
+                    Outcome::Process(p) => {
+                        if let Some(c) = self.candidates.as_mut() {
+                            c.add(&p);
+                        }
+                        return Some(Ok(p));
+                    }
                     Outcome::Error(e) => return Some(Err(e)),
                     Outcome::Vanished => self.vanished += 1,
                     Outcome::Skipped => {}
@@ -406,7 +426,6 @@ impl Context {
     ) -> rustix::io::Result<()> {
         let fd_dir = open_dir(dir.as_fd(), c"fd")?;
         let want_info = self.opts.long || self.opts.flags;
-
         // A pipes-only scan reads the fdinfo of sockets (descriptors in flight).
         let info_dir = if want_info || self.opts.pipes_only {
             Some(open_dir(dir.as_fd(), c"fdinfo")?)

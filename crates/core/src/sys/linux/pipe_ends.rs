@@ -4,8 +4,6 @@
 //! ends of one pipe with the same mode can share a description, so each such group is
 //! split into classes by comparing every end with one member of each class so far.
 
-use std::collections::HashMap;
-
 use super::shared::same_file;
 use crate::model::{HandleDetails, HandleRef, Mode, ObjectId, Snapshot};
 
@@ -18,33 +16,36 @@ type Slot = (usize, usize);
 /// Fills [`HandleDetails::shared_with`] of every pipe end that shares its open file
 /// description with another pipe end in the snapshot.
 pub(super) fn find_shared(snap: &mut Snapshot) {
-    let mut groups: HashMap<(&ObjectId, Mode), Vec<Slot>> = HashMap::new();
+    // Pipe ends sorted by (pipe, mode): each run of equal keys is one group. A sorted
+    // list costs far less memory than a map of lists on a machine of many pipes.
+    let mut slots: Vec<(&ObjectId, Mode, Slot)> = Vec::new();
     for (pi, p) in snap.processes.iter().enumerate() {
         for (hi, h) in p.handles.iter().enumerate() {
             if let (Some(_), Some(obj)) = (h.pipe, &h.object) {
-                groups.entry((obj, h.mode)).or_default().push((pi, hi));
+                slots.push((obj, h.mode, (pi, hi)));
             }
         }
     }
+    slots.sort_unstable_by(|a, b| (a.0, a.1, a.2).cmp(&(b.0, b.1, b.2)));
     let at = |&(pi, hi): &Slot| {
         let p = &snap.processes[pi];
         (p.pid, p.handles[hi].handle)
     };
     let mut updates: Vec<(Slot, Vec<HandleRef>)> = Vec::new();
-    for members in groups.values() {
-        if members.len() < 2 || members.len() > MAX_GROUP {
+    for run in slots.chunk_by(|a, b| (a.0, a.1) == (b.0, b.1)) {
+        if run.len() < 2 || run.len() > MAX_GROUP {
             continue;
         }
         let mut classes: Vec<Vec<Slot>> = Vec::new();
-        for m in members {
-            let (pid, fd) = at(m);
+        for &(_, _, m) in run {
+            let (pid, fd) = at(&m);
             let found = classes.iter().position(|c| {
                 let (cpid, cfd) = at(&c[0]);
                 same_file(cpid, cfd, pid, fd) == Some(true)
             });
             match found {
-                Some(c) => classes[c].push(*m),
-                None => classes.push(vec![*m]),
+                Some(c) => classes[c].push(m),
+                None => classes.push(vec![m]),
             }
         }
         for class in classes.into_iter().filter(|c| c.len() > 1) {
@@ -61,6 +62,7 @@ pub(super) fn find_shared(snap: &mut Snapshot) {
             }
         }
     }
+    drop(slots);
     for ((pi, hi), others) in updates {
         snap.processes[pi].handles[hi]
             .details

@@ -211,3 +211,66 @@ fn hostile_command_lines_are_escaped_on_the_terminal_and_exact_in_json() {
         .collect();
     assert!(cmds.contains(&"evil\x1b[2Jname"), "{cmds:?}");
 }
+
+/// As an unprivileged user, watch a pipeline of the same user whose middle stage makes
+/// itself non-dumpable: its read end may no longer be duplicated. The fill of its input
+/// pipe is reported missing with the reason, the rest is still shown, and the verdict
+/// still names it from its neighbours' states.
+#[cfg(target_arch = "x86_64")]
+#[test]
+fn where_duplicating_is_denied_the_reason_is_given_and_the_rest_still_shown() {
+    let root = fs::read_to_string("/proc/self/status")
+        .unwrap()
+        .lines()
+        .any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(1) == Some("0"));
+    let setpriv = StdCommand::new("setpriv").arg("--version").output().is_ok();
+    if !root || !setpriv {
+        eprintln!("needs root and setpriv to become `nobody`: skipped");
+        return;
+    }
+    let nobody = ["--reuid=65534", "--regid=65534", "--clear-groups"];
+    // prctl(PR_SET_DUMPABLE, 0) is system call 157 with option 4 on x86_64.
+    let pipeline = "head -c 4M /dev/zero | perl -e 'select(undef, undef, undef, 0.4); \
+                    syscall(157, 4, 0, 0, 0, 0); while (sysread(STDIN, $b, 4096)) \
+                    { syswrite(STDOUT, $b); select(undef, undef, undef, 0.002) }' | cat";
+    let mut sh = StdCommand::new("setpriv")
+        .args(nobody)
+        .args(["sh", "-c", pipeline])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    // setpriv execs sh: the stages are children of our child.
+    let stages = children(sh.id(), 3);
+    assert_eq!(stages.len(), 3, "{stages:?}");
+    let out = StdCommand::new("setpriv")
+        .args(nobody)
+        .arg(env!("CARGO_BIN_EXE_pipescope"))
+        .args([
+            "watch",
+            "--json",
+            "--interval",
+            "50ms",
+            &stages[2].to_string(),
+        ])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    sh.wait().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r = final_report(&out.stderr);
+    assert_eq!(r["stages"].as_array().unwrap().len(), 3, "{r}");
+    let missing = r["pipes"][0]["missing"].as_str().unwrap_or_default();
+    assert!(missing.contains("denied"), "{}", r["pipes"][0]);
+    // The pipe the non-dumpable stage writes is read by `cat`: still measured.
+    assert!(r["pipes"][1]["missing"].is_null(), "{}", r["pipes"][1]);
+    assert!(
+        r["stages"][0]["blocked_write"].as_f64().unwrap() > 0.5,
+        "{r}"
+    );
+    assert_eq!(r["bottleneck"]["stage"], 1, "{}", r["bottleneck"]["reason"]);
+}

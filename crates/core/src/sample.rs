@@ -516,7 +516,11 @@ impl Tracker {
                 }
                 Err(why) => {
                     acc.last_fill = None;
-                    acc.missing = Some(why.clone());
+                    // Every pipe loses its reader in the end: that is no reason to
+                    // report (the stage shows `exit`), nor one to hide an earlier one.
+                    if *why != FillMissing::Gone {
+                        acc.missing = Some(why.clone());
+                    }
                 }
             }
         }
@@ -691,7 +695,8 @@ pub struct PipeReport {
     pub empty: Option<f64>,
     /// Samples whose fill was measured.
     pub samples: u64,
-    /// Why the fill is not (or no longer) measured, at the last sample.
+    /// Why the fill was not measured at the last sample that failed to, other than its
+    /// reader having exited; `None` once measured again.
     pub missing: Option<String>,
 }
 

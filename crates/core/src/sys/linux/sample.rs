@@ -17,8 +17,8 @@ use rustix::process::{Pid as RPid, PidfdFlags, PidfdGetfdFlags, pidfd_getfd, pid
 
 use crate::model::{Pid, ProcessSelector};
 use crate::sample::{
-    FillMissing, PipeEnd, PipeSample, Pipeline, ProcEnds, Sample, StageSample, StageState, Target,
-    connected, pipe_wait_from_wchan,
+    FillMissing, Pipe, PipeEnd, PipeSample, Pipeline, ProcEnds, Sample, StageSample, StageState,
+    Target, connected, pipe_wait_from_wchan,
 };
 use crate::{Error, Result};
 
@@ -45,15 +45,26 @@ struct Reread {
 
 impl Reread {
     fn read<'b>(&mut self, path: impl FnOnce() -> String, buf: &'b mut [u8]) -> Option<&'b str> {
+        self.read_checked(path, buf).ok()
+    }
+
+    /// [`Reread::read`], saying why it failed.
+    fn read_checked<'b>(
+        &mut self,
+        path: impl FnOnce() -> String,
+        buf: &'b mut [u8],
+    ) -> io::Result<&'b str> {
         use std::os::unix::fs::FileExt;
-        if self.file.is_none() {
-            self.file = fs::File::open(path()).ok();
-        }
-        match self.file.as_ref()?.read_at(buf, 0) {
-            Ok(n) => std::str::from_utf8(buf.get(..n)?).ok(),
-            Err(_) => {
+        let file = match &self.file {
+            Some(f) => f,
+            None => self.file.insert(fs::File::open(path())?),
+        };
+        match file.read_at(buf, 0) {
+            Ok(n) => std::str::from_utf8(&buf[..n])
+                .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e)),
+            Err(e) => {
                 self.file = None;
-                None
+                Err(e)
             }
         }
     }
@@ -68,6 +79,9 @@ pub(crate) struct Sampler {
     members: BTreeSet<Pid>,
     /// fdinfo of the read ends measured, by pid and fd.
     fdinfo: HashMap<(Pid, u64), Reread>,
+    /// What the last discovery found of each process, for one whose fds can no longer
+    /// be read (it made itself non-dumpable, say).
+    known: HashMap<Pid, ProcEnds>,
     tick: Duration,
     me: Pid,
 }
@@ -80,6 +94,7 @@ impl Sampler {
             seen: HashMap::new(),
             members: BTreeSet::new(),
             fdinfo: HashMap::new(),
+            known: HashMap::new(),
             tick: Duration::from_nanos(1_000_000_000 / hz),
             me: std::process::id(),
         }
@@ -109,6 +124,7 @@ impl Sampler {
         if matches!(target, Target::Connected(_)) && !procs.is_empty() {
             self.members = procs.iter().map(|p| p.pid).collect();
         }
+        self.known = procs.iter().map(|p| (p.pid, p.clone())).collect();
         Ok((procs, alive))
     }
 
@@ -121,7 +137,7 @@ impl Sampler {
         alive: &mut BTreeSet<Pid>,
     ) -> Result<Vec<ProcEnds>> {
         let mut ends = |pid: Pid, ppid: Option<Pid>| {
-            let e = proc_ends(pid, ppid);
+            let e = proc_ends(pid, ppid, self.known.get(&pid));
             if e.is_none() {
                 alive.remove(&pid);
             }
@@ -236,32 +252,7 @@ impl Sampler {
             .pipes
             .iter()
             .map(|p| {
-                let (fill, capacity) = match p.read_end {
-                    None => (Err(FillMissing::NoReadEnd), None),
-                    Some(end) => match self.tracked.get(&end.pid) {
-                        Some(t) if t.exited => (Err(FillMissing::Gone), None),
-                        // Checked in /proc first: never duplicate anything but a
-                        // read-only end of this very pipe.
-                        Some(Tracked { pidfd: Ok(fd), .. }) => {
-                            let info = self.fdinfo.entry((end.pid, end.handle)).or_default();
-                            match read_end_now(info, end.pid, end.handle) {
-                                Some((ino, true)) if ino == p.ino => measure(fd, end.handle, p.ino),
-                                Some(_) => (
-                                    Err(FillMissing::Failed(format!(
-                                        "fd {} no longer holds the pipe's read end",
-                                        end.handle
-                                    ))),
-                                    None,
-                                ),
-                                None => (Err(FillMissing::Gone), None),
-                            }
-                        }
-                        Some(Tracked {
-                            pidfd: Err(why), ..
-                        }) => (Err(why.clone()), None),
-                        None => (Err(FillMissing::Failed("not tracked".into())), None),
-                    },
-                };
+                let (fill, capacity) = self.fill_of(p);
                 PipeSample {
                     ino: p.ino,
                     fill,
@@ -270,6 +261,38 @@ impl Sampler {
             })
             .collect();
         Sample { at, stages, pipes }
+    }
+
+    /// The fill and capacity of pipe `p`, or why the fill is not known. Checked in /proc
+    /// first: nothing but a read-only end of this very pipe is ever duplicated.
+    fn fill_of(&mut self, p: &Pipe) -> (std::result::Result<u64, FillMissing>, Option<u64>) {
+        let Some(end) = p.read_end else {
+            return (Err(FillMissing::NoReadEnd), None);
+        };
+        let pidfd = match self.tracked.get(&end.pid) {
+            None => return (Err(FillMissing::Failed("not tracked".into())), None),
+            Some(t) if t.exited => return (Err(FillMissing::Gone), None),
+            Some(Tracked {
+                pidfd: Err(why), ..
+            }) => return (Err(why.clone()), None),
+            Some(Tracked { pidfd: Ok(fd), .. }) => fd,
+        };
+        let info = self.fdinfo.entry((end.pid, end.handle)).or_default();
+        let why = match read_end_now(info, end.pid, end.handle) {
+            Ok((ino, true)) if ino == p.ino => return measure(pidfd, end.handle, p.ino),
+            Ok(_) => FillMissing::Failed(format!(
+                "fd {} no longer holds the pipe's read end",
+                end.handle
+            )),
+            Err(e) if e.kind() == io::ErrorKind::PermissionDenied => {
+                FillMissing::Denied(format!("reading the reader's fdinfo: {e}"))
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                FillMissing::Failed(format!("the reader closed fd {}", end.handle))
+            }
+            Err(e) => missing(e),
+        };
+        (Err(why), None)
     }
 
     fn sample_stage(&mut self, pid: Pid, input_fd: Option<u64>) -> StageSample {
@@ -482,15 +505,16 @@ fn parse_pipe_link(link: &[u8]) -> Option<u64> {
 
 /// What `pid`'s `handle` is now: its pipe inode and whether it is read-only, from its
 /// fdinfo (`ino:` since Linux 5.14; before, the fd's link).
-fn read_end_now(info: &mut Reread, pid: Pid, handle: u64) -> Option<(u64, bool)> {
+fn read_end_now(info: &mut Reread, pid: Pid, handle: u64) -> io::Result<(u64, bool)> {
+    let bad = || io::Error::new(io::ErrorKind::InvalidData, "unreadable fdinfo");
     let mut buf = [0u8; 512];
-    let text = info.read(|| format!("/proc/{pid}/fdinfo/{handle}"), &mut buf)?;
-    let read_only = fdinfo_read_only(text)?;
+    let text = info.read_checked(|| format!("/proc/{pid}/fdinfo/{handle}"), &mut buf)?;
+    let read_only = fdinfo_read_only(text).ok_or_else(bad)?;
     let ino = match fdinfo_ino(text) {
         Some(ino) => ino,
-        None => pipe_end(pid, handle)?.ino,
+        None => pipe_end(pid, handle).ok_or_else(bad)?.ino,
     };
-    Some((ino, read_only))
+    Ok((ino, read_only))
 }
 
 /// The `ino:` line of fdinfo.
@@ -510,21 +534,34 @@ fn fdinfo_read_only(text: &str) -> Option<bool> {
 }
 
 fn pipe_end(pid: Pid, fd: u64) -> Option<PipeEnd> {
+    pipe_end_checked(pid, fd).ok().flatten()
+}
+
+/// [`pipe_end`], with `Err` when the fd may not be looked at (permission denied).
+fn pipe_end_checked(pid: Pid, fd: u64) -> std::result::Result<Option<PipeEnd>, ()> {
     use std::os::unix::ffi::OsStrExt;
-    let link = fs::read_link(format!("/proc/{pid}/fd/{fd}")).ok()?;
-    let ino = parse_pipe_link(link.as_os_str().as_bytes())?;
+    let link = match fs::read_link(format!("/proc/{pid}/fd/{fd}")) {
+        Ok(l) => l,
+        Err(e) if e.kind() == io::ErrorKind::PermissionDenied => return Err(()),
+        Err(_) => return Ok(None),
+    };
+    let Some(ino) = parse_pipe_link(link.as_os_str().as_bytes()) else {
+        return Ok(None);
+    };
     let read_only = fs::read_to_string(format!("/proc/{pid}/fdinfo/{fd}"))
         .ok()
         .and_then(|t| fdinfo_read_only(&t))
         .unwrap_or(false);
-    Some(PipeEnd {
+    Ok(Some(PipeEnd {
         ino,
         handle: fd,
         read_only,
-    })
+    }))
 }
 
-fn proc_ends(pid: Pid, ppid: Option<Pid>) -> Option<ProcEnds> {
+/// `pid` as discovery sees it. Ends that may no longer be looked at are taken from what
+/// was `known` of it before.
+fn proc_ends(pid: Pid, ppid: Option<Pid>, known: Option<&ProcEnds>) -> Option<ProcEnds> {
     // An empty command line: a kernel thread, or a process already exiting (its memory
     // and fds are being torn down) — no stage either way.
     let cmdline = fs::read(format!("/proc/{pid}/cmdline")).ok()?;
@@ -537,11 +574,12 @@ fn proc_ends(pid: Pid, ppid: Option<Pid>) -> Option<ProcEnds> {
     if command.is_empty() {
         return None;
     }
+    let end = |fd: u64, before: Option<PipeEnd>| pipe_end_checked(pid, fd).unwrap_or(before);
     Some(ProcEnds {
         pid,
         ppid,
-        input: pipe_end(pid, 0),
-        output: pipe_end(pid, 1),
+        input: end(0, known.and_then(|k| k.input)),
+        output: end(1, known.and_then(|k| k.output)),
         command,
     })
 }

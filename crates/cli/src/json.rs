@@ -619,12 +619,13 @@ pub struct LiveStage {
     /// `run`, `read` (blocked reading a pipe), `write` (blocked writing a pipe), `wait`
     /// (asleep for another reason), `stop` or `exit`.
     pub state: &'static str,
-    /// Bytes read so far (all sources).
-    pub bytes_in: u64,
-    /// Bytes written so far (all targets).
-    pub bytes_out: u64,
-    /// Bytes written per second over the last interval.
-    pub rate_out: u64,
+    /// Bytes read so far (all sources); `null` when hidden from us (another user's
+    /// process, a non-dumpable one).
+    pub bytes_in: Option<u64>,
+    /// Bytes written so far (all targets); `null` likewise.
+    pub bytes_out: Option<u64>,
+    /// Bytes written per second over the last interval; `null` likewise.
+    pub rate_out: Option<u64>,
 }
 
 /// A pipe at one moment.
@@ -670,14 +671,14 @@ pub struct ReportStage {
     pub command: String,
     /// Process id.
     pub pid: u32,
-    /// Bytes read (all sources; for `watch`, since attaching).
-    pub bytes_in: u64,
-    /// Bytes written (all targets; for `watch`, since attaching).
-    pub bytes_out: u64,
+    /// Bytes read (all sources; for `watch`, since attaching); `null` when hidden from us.
+    pub bytes_in: Option<u64>,
+    /// Bytes written (all targets; for `watch`, since attaching); `null` likewise.
+    pub bytes_out: Option<u64>,
     /// Average bytes read per second while seen alive.
-    pub throughput_in: u64,
+    pub throughput_in: Option<u64>,
     /// Average bytes written per second while seen alive.
-    pub throughput_out: u64,
+    pub throughput_out: Option<u64>,
     /// CPU time over wall time while seen alive, percent of one core.
     pub cpu_percent: f64,
     /// Share of samples running (0 to 1).

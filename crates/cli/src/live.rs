@@ -443,6 +443,11 @@ pub fn size(n: u64) -> String {
     }
 }
 
+/// [`size`], or `?` when the figure is hidden from us.
+pub fn known(n: Option<u64>) -> String {
+    n.map_or_else(|| "?".to_string(), size)
+}
+
 /// Shortens `s` to `n` characters with an ellipsis. Callers pass text already made safe
 /// for a terminal (`out::escape_str`): commands come from the OS and may hold anything.
 pub fn clip(s: &str, n: usize) -> String {
@@ -489,7 +494,7 @@ fn plain_line(state: &State) -> String {
             "{mark}{} [{} {}/s]",
             clip(&escape_str(&st.command), 24),
             st.state.as_str(),
-            size(st.rate_out)
+            known(st.rate_out)
         ));
     }
     line
@@ -626,9 +631,9 @@ fn print_report(state: &State, code: Option<i32>, mode: Mode) -> io::Result<()> 
             i + 1,
             s.pid,
             clip(&escape_str(&s.command), 28),
-            size(s.bytes_in),
-            size(s.bytes_out),
-            format!("{}/s", size(s.throughput_out)),
+            known(s.bytes_in),
+            known(s.bytes_out),
+            format!("{}/s", known(s.throughput_out)),
             s.cpu_percent,
             pct(s.running),
             pct(s.blocked_read),

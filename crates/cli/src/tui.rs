@@ -19,7 +19,7 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Gauge, Paragraph, Row, Sparkline, Table, Wrap};
 
-use crate::live::{Event, State, clip, fill_text, size};
+use crate::live::{Event, State, clip, fill_text, known};
 use crate::out::escape_str;
 use pipescope_core::sample::StageState;
 
@@ -262,9 +262,9 @@ fn render_totals(f: &mut ratatui::Frame<'_>, area: Rect, state: &State) {
         let row = Row::new([
             (i + 1).to_string(),
             s.pid.to_string(),
-            size(s.bytes_in),
-            size(s.bytes_out),
-            format!("{}/s", size(s.throughput_out)),
+            known(s.bytes_in),
+            known(s.bytes_out),
+            format!("{}/s", known(s.throughput_out)),
             format!("{:.0}%", s.cpu_percent),
             pct(s.running),
             pct(s.waiting),
@@ -332,7 +332,7 @@ fn render_stage(
     let lines = vec![
         Line::from(format!("pid {}", st.pid)),
         Line::from(Span::styled(state_word(st.state), state_style(st.state))),
-        Line::from(format!("out {}/s", size(st.rate_out))),
+        Line::from(format!("out {}/s", known(st.rate_out))),
         Line::from(format!("cpu {:.0}%", st.cpu_percent)),
         Line::from(format!("run {} own {}", pct(st.running), pct(st.waiting))),
         Line::from(format!(

@@ -409,6 +409,8 @@ struct StageAcc {
     last_cpu: Option<Duration>,
     counts: [u64; 4], // running, read, write, waiting (over samples while alive)
     rate_out: VecDeque<u64>,
+    /// Whether the last sample alive had byte counters (they may be hidden from us).
+    counted: bool,
     rate_in: VecDeque<u64>,
     state: Option<StageState>,
 }
@@ -486,6 +488,7 @@ impl Tracker {
             acc.last_in = s.bytes_in.or(acc.last_in);
             acc.last_out = s.bytes_out.or(acc.last_out);
             acc.last_cpu = s.cpu.or(acc.last_cpu);
+            acc.counted = s.bytes_out.is_some();
             let slot = match s.state {
                 StageState::Running => Some(0),
                 StageState::BlockedRead => Some(1),
@@ -560,20 +563,17 @@ impl Tracker {
                     }
                 };
                 let secs = span.as_secs_f64();
-                let per_sec = |b: Option<u64>| {
-                    b.filter(|_| secs > 0.0)
-                        .map(|b| (b as f64 / secs) as u64)
-                        .unwrap_or(0)
-                };
+                let per_sec =
+                    |b: Option<u64>| b.filter(|_| secs > 0.0).map(|b| (b as f64 / secs) as u64);
                 StageReport {
                     pid: st.pid,
                     command: st.command.clone(),
                     state: a.state.unwrap_or(StageState::Exited),
-                    bytes_in: bytes_in.unwrap_or(0),
-                    bytes_out: bytes_out.unwrap_or(0),
+                    bytes_in,
+                    bytes_out,
                     throughput_in: per_sec(bytes_in),
                     throughput_out: per_sec(bytes_out),
-                    rate_out: a.rate_out.back().copied().unwrap_or(0),
+                    rate_out: a.rate_out.back().copied().filter(|_| a.counted),
                     history_out: a.rate_out.iter().copied().collect(),
                     cpu_percent: match cpu {
                         Some(c) if secs > 0.0 => 100.0 * c.as_secs_f64() / secs,
@@ -635,16 +635,16 @@ pub struct StageReport {
     pub command: String,
     /// Its state at the last sample.
     pub state: StageState,
-    /// Bytes read (all sources).
-    pub bytes_in: u64,
-    /// Bytes written (all targets).
-    pub bytes_out: u64,
+    /// Bytes read (all sources); `None` when its counters were never visible to us.
+    pub bytes_in: Option<u64>,
+    /// Bytes written (all targets); `None` likewise.
+    pub bytes_out: Option<u64>,
     /// Average bytes read per second while it was seen alive.
-    pub throughput_in: u64,
+    pub throughput_in: Option<u64>,
     /// Average bytes written per second while it was seen alive.
-    pub throughput_out: u64,
-    /// Bytes written per second over the last interval.
-    pub rate_out: u64,
+    pub throughput_out: Option<u64>,
+    /// Bytes written per second over the last interval; `None` when not counted then.
+    pub rate_out: Option<u64>,
     /// Recent per-interval write rates, oldest first (at most [`HISTORY`]).
     pub history_out: Vec<u64>,
     /// CPU time over wall time while seen alive, in percent of one core.
@@ -1292,10 +1292,10 @@ mod tests {
     fn throughput_and_cpu_from_counters() {
         let r = feed([Run, Run, Run], [Some(10), Some(10)], 11);
         // 10 000 bytes over 1 s; 900 ms of CPU over 1 s.
-        assert_eq!(r.stages[1].bytes_out, 10_000);
-        assert_eq!(r.stages[1].throughput_out, 10_000);
+        assert_eq!(r.stages[1].bytes_out, Some(10_000));
+        assert_eq!(r.stages[1].throughput_out, Some(10_000));
         assert!((r.stages[1].cpu_percent - 90.0).abs() < 0.5);
-        assert_eq!(r.stages[1].rate_out, 10_000);
+        assert_eq!(r.stages[1].rate_out, Some(10_000));
         assert_eq!(r.stages[1].history_out.len(), 10);
     }
 
@@ -1319,10 +1319,34 @@ mod tests {
         t.add(&sample(2, StageState::Exited, Some(1500)));
         t.add(&sample(3, StageState::Exited, None));
         let r = t.report(&p);
-        assert_eq!(r.stages[0].bytes_out, 1500);
+        assert_eq!(r.stages[0].bytes_out, Some(1500));
         assert_eq!(r.stages[0].samples, 2);
         assert_eq!(r.stages[0].state, StageState::Exited);
         assert!((r.stages[0].seconds - 1.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn hidden_counters_stay_unknown_rather_than_zero() {
+        let p = three_stage();
+        let mut t = Tracker::new(false);
+        for k in 0..3u64 {
+            t.add(&Sample {
+                at: Duration::from_secs(k),
+                stages: vec![StageSample {
+                    pid: 2,
+                    state: Zz,
+                    bytes_in: None,
+                    bytes_out: None,
+                    cpu: Some(Duration::from_millis(5 * k)),
+                }],
+                pipes: vec![],
+            });
+        }
+        let r = t.report(&p);
+        let s = &r.stages[1];
+        assert_eq!((s.bytes_in, s.bytes_out, s.rate_out), (None, None, None));
+        assert_eq!(s.throughput_out, None);
+        assert!((s.cpu_percent - 0.5).abs() < 1e-9);
     }
 
     #[test]
@@ -1343,7 +1367,7 @@ mod tests {
             });
         }
         let r = t.report(&p);
-        assert_eq!(r.stages[1].bytes_in, 2000);
+        assert_eq!(r.stages[1].bytes_in, Some(2000));
         assert_eq!(r.stages[0].samples, 0);
     }
 }

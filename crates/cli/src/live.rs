@@ -256,9 +256,18 @@ pub fn drive(
             }
             Event::Interrupt if watching => break,
             Event::Interrupt => interrupt(&child_pids, &state.pipeline),
-            Event::Failed(msg) => {
+            Event::Failed(msg) if watching => {
                 failure = Some(msg);
                 break;
+            }
+            Event::Failed(msg) => {
+                // The pipeline runs on unobserved; its status still passes through.
+                view.finish();
+                view = View::None;
+                let _ = writeln!(
+                    io::stderr(),
+                    "pipescope: sampling failed ({msg}); the pipeline runs on unobserved"
+                );
             }
         }
     }

@@ -2,6 +2,7 @@
 //! through untouched, shows it live on the terminal (stderr) and reports on stderr at the
 //! end which stage held the others back.
 
+use std::io::Write as _;
 use std::process::Command;
 
 use anyhow::Context as _;
@@ -47,7 +48,10 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         Ok(s) => s,
         Err(e) => {
             // The pipeline is already running: let it finish, pass its status on.
-            eprintln!("pipescope: cannot sample the pipeline ({e}); it runs unobserved");
+            let _ = writeln!(
+                std::io::stderr(),
+                "pipescope: cannot sample the pipeline ({e}); it runs unobserved"
+            );
             let mut child = child;
             let st = child.wait().context("waiting for the pipeline")?;
             return status(live::exit_code(st));

@@ -1056,6 +1056,67 @@ mod tests {
         assert_eq!(split_pipeline("cat"), ["cat"]);
     }
 
+    proptest::proptest! {
+        /// Any text splits without panicking, and no piece is lost: the pieces hold
+        /// every character of the input but the top-level `|`s and the trimmed space.
+        #[test]
+        fn split_never_panics_nor_loses_text(text in ".{0,80}") {
+            let parts = split_pipeline(&text);
+            proptest::prop_assert!(!parts.is_empty());
+            let kept: usize = parts.iter().map(|p| p.chars().filter(|c| !c.is_whitespace()).count()).sum();
+            let input = text.chars().filter(|c| !c.is_whitespace()).count();
+            proptest::prop_assert_eq!(kept + parts.len() - 1, input);
+        }
+
+        /// Whatever the processes, stages are distinct processes from the input, and each
+        /// pipe joins neighbours through the same inode, offering only a read-only end.
+        #[test]
+        fn assemble_gives_a_consistent_pipeline(
+            procs in proptest::collection::vec(
+                (1u32..40, 0u32..40, proptest::option::of(0u64..6), proptest::option::of(0u64..6), proptest::bool::ANY),
+                0..12,
+            )
+        ) {
+            let mut seen = BTreeSet::new();
+            let procs: Vec<ProcEnds> = procs
+                .into_iter()
+                .filter(|(pid, ..)| seen.insert(*pid))
+                .map(|(pid, ppid, i, o, ro)| ProcEnds {
+                    pid,
+                    ppid: Some(ppid),
+                    input: i.map(|ino| PipeEnd { ino, handle: 0, read_only: ro }),
+                    output: o.map(|ino| PipeEnd { ino, handle: 1, read_only: false }),
+                    command: String::new(),
+                })
+                .collect();
+            let p = assemble(&procs);
+            let pids: BTreeSet<Pid> = p.stages.iter().map(|s| s.pid).collect();
+            proptest::prop_assert_eq!(pids.len(), p.stages.len());
+            proptest::prop_assert!(pids.iter().all(|pid| procs.iter().any(|q| q.pid == *pid)));
+            for pipe in &p.pipes {
+                proptest::prop_assert_eq!(pipe.reader, pipe.writer + 1);
+                let (w, r) = (&p.stages[pipe.writer], &p.stages[pipe.reader]);
+                proptest::prop_assert_eq!(w.output.map(|e| e.ino), Some(pipe.ino));
+                proptest::prop_assert_eq!(r.input.map(|e| e.ino), Some(pipe.ino));
+                if pipe.read_end.is_some() {
+                    proptest::prop_assert!(r.input.is_some_and(|e| e.read_only));
+                }
+            }
+        }
+
+        /// Simple commands joined with ` | ` split back into themselves.
+        #[test]
+        fn split_inverts_a_join(words in proptest::collection::vec("[a-z0-9 ._'-]{1,12}", 1..6)) {
+            let words: Vec<String> = words
+                .iter()
+                .map(|w| w.replace('\'', "").trim().to_string())
+                .filter(|w| !w.is_empty())
+                .collect();
+            proptest::prop_assume!(!words.is_empty());
+            proptest::prop_assert_eq!(split_pipeline(&words.join(" | ")), words);
+        }
+    }
+
     #[test]
     fn assemble_orders_by_pipes_not_pids() {
         // c (pid 10) reads b's output; b (pid 30) reads a's; a (pid 20) is the source.

@@ -629,6 +629,28 @@ mod tests {
         );
     }
 
+    proptest::proptest! {
+        /// The /proc parsers take any text without panicking.
+        #[test]
+        fn parsers_take_any_text(text in "\\PC{0,200}") {
+            let _ = parse_stat(&text);
+            let _ = parse_io(&text);
+            let _ = parse_pipe_link(text.as_bytes());
+            let _ = fdinfo_read_only(&text);
+            let _ = fdinfo_ino(&text);
+            let _ = wait_from_syscall(&text, Some(0));
+        }
+
+        /// A stat line round-trips whatever the process's name holds.
+        #[test]
+        fn stat_names_with_anything(name in "\\PC{0,16}", utime in 0u64..1 << 40) {
+            let line = format!("7 ({name}) S 1 7 7 0 -1 0 0 0 0 0 {utime} 3 0 0 20 0 1 0 555 0 0");
+            let st = parse_stat(&line).unwrap();
+            proptest::prop_assert_eq!(st.comm, name);
+            proptest::prop_assert_eq!((st.utime, st.stime, st.start), (utime, 3, 555));
+        }
+    }
+
     #[test]
     fn io_counters() {
         let t = "rchar: 6976\nwchar: 65536\nsyscr: 10\nsyscw: 8\nread_bytes: 40960\n";

@@ -428,3 +428,60 @@ fn long_shows_the_stray_write_end_sharing_the_writers_description() {
     let note = format!("shared with pid {} handle {}", writers[1].0, writers[1].1);
     assert!(table.contains(&note), "{table}");
 }
+
+#[test]
+fn colour_only_on_a_terminal_and_never_with_no_color() {
+    // `script` gives pipescope a pseudo-terminal as stdout.
+    if Command::new("script").arg("--version").output().is_err() {
+        panic!("`script` (util-linux) is needed for this test");
+    }
+    let exe = assert_cmd::cargo::cargo_bin("pipescope");
+    let me = std::process::id().to_string();
+    let on_tty = |no_color: Option<&str>| -> String {
+        let mut cmd = Command::new("script");
+        cmd.args(["-qec"])
+            .arg(format!("{} handles -p {me}", exe.display()))
+            .arg("/dev/null")
+            .env_remove("NO_COLOR")
+            .env("TERM", "xterm");
+        if let Some(v) = no_color {
+            cmd.env("NO_COLOR", v);
+        }
+        let out = cmd.output().unwrap();
+        assert!(out.status.success());
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let coloured = on_tty(None);
+    // A bold header on a terminal.
+    assert!(coloured.starts_with("\x1b[1m"), "{coloured:?}");
+    assert!(coloured.lines().next().unwrap().contains("PID  PROCESS"));
+    let plain = on_tty(Some("1"));
+    assert!(
+        plain.lines().next().unwrap().contains("PID  PROCESS"),
+        "{plain:?}"
+    );
+    assert!(!plain.contains('\x1b'), "{plain:?}");
+}
+
+#[test]
+fn flags_alone_adds_only_the_open_flags() {
+    let farm = Farm::start(&["--pipelines", "1", "--stages", "2", "--extra", "8"]);
+    let seen = handles_by_fd(&json_on_farm(&farm, &["--flags"]));
+    assert_eq!(
+        seen.len() as u64,
+        farm.manifest["total_fds"].as_u64().unwrap()
+    );
+    for ((pid, fd), h) in &seen {
+        assert!(h.get("details").is_none(), "{h}");
+        let mask = h["flags"]["mask"]
+            .as_u64()
+            .unwrap_or_else(|| panic!("{pid}/{fd}: {h}"));
+        let access = match mask & 3 {
+            0 => "r",
+            1 => "w",
+            _ => "rw",
+        };
+        // The mode read from the fd link's permission bits agrees with fdinfo.
+        assert_eq!(h["mode"], access, "{pid}/{fd}: {h}");
+    }
+}

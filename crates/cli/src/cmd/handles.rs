@@ -37,6 +37,9 @@ pub struct Args {
     /// each open file description (kcmp), and the type-specific lines of fdinfo.
     #[arg(short = 'l', long)]
     pub long: bool,
+    /// Only the open flags of each handle (decoded from fdinfo), without the rest of -l.
+    #[arg(short = 'f', long)]
+    pub flags: bool,
     /// Counts per type, per process and in total, instead of the list.
     #[arg(long)]
     pub summary: bool,
@@ -53,6 +56,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let opts = ScanOptions {
         processes: args.process.iter().map(|p| selector(p)).collect(),
         long: args.long,
+        flags: args.flags,
         ..ScanOptions::default()
     };
     let filter = Filter {
@@ -86,7 +90,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     } else if args.csv {
         write_csv(&mut w, &mut sink, &filter)?;
     } else {
-        write_table(&mut w, &mut sink, &filter, args.long)?;
+        write_table(&mut w, &mut sink, &filter, args.long, args.flags)?;
     }
     w.flush()?;
     if !args.json {
@@ -260,6 +264,7 @@ fn write_table<W: Write>(
     sink: &mut Sink,
     filter: &Filter,
     long: bool,
+    flags: bool,
 ) -> io::Result<()> {
     let mut columns = vec![
         ("PID", Align::Right),
@@ -268,9 +273,11 @@ fn write_table<W: Write>(
         ("TYPE", Align::Left),
         ("MODE", Align::Left),
     ];
+    if long || flags {
+        columns.push(("FLAGS", Align::Left));
+    }
     if long {
         columns.extend([
-            ("FLAGS", Align::Left),
             ("POS", Align::Right),
             ("MNT", Align::Right),
             ("INODE", Align::Right),
@@ -290,8 +297,7 @@ fn write_table<W: Write>(
                 h.mode.as_str().to_owned(),
             ];
             let details = h.details.as_deref();
-            if long {
-                let num = |v: Option<u64>| v.map_or_else(|| "-".to_owned(), |v| v.to_string());
+            if long || flags {
                 cells.push(h.flags.map_or_else(
                     || "-".to_owned(),
                     |f| {
@@ -303,6 +309,9 @@ fn write_table<W: Write>(
                         }
                     },
                 ));
+            }
+            if long {
+                let num = |v: Option<u64>| v.map_or_else(|| "-".to_owned(), |v| v.to_string());
                 cells.push(num(details.and_then(|d| d.pos)));
                 cells.push(num(details.and_then(|d| d.mnt_id)));
                 cells.push(num(details.and_then(|d| d.ino).or(match h.object {

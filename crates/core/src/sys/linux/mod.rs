@@ -13,8 +13,9 @@
 //!   (no walk of the target's path) and takes cached attributes, so a hung network mount
 //!   cannot hang the scan. Nothing ever stats a target by its path name.
 //!
-//! The pid list is shared between two threads (the work is system calls; more threads
-//! only contend in procfs).
+//! The pid list is shared by two threads and processes come out in pid order as they are
+//! read ([`LiveScan`]), so memory stays flat. A `long` scan also finds the handles that
+//! share an open file description (`shared`, kcmp).
 
 mod in_flight;
 mod pipe;

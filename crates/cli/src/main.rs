@@ -4,7 +4,9 @@ mod cli;
 mod cmd;
 mod diagram;
 mod json;
+mod live;
 mod out;
+mod tui;
 
 use std::io;
 use std::process::ExitCode;

@@ -12,6 +12,7 @@ pub mod graph;
 pub mod model;
 pub mod parse;
 mod parse_windows;
+pub mod sample;
 mod sys;
 
 pub use error::{Error, ErrorKind, Result};

@@ -734,3 +734,5 @@ mod tests {
         assert_eq!(mode_of_link(0o120000), Mode::None);
     }
 }
+
+pub(crate) mod sample;

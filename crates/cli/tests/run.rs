@@ -1,0 +1,237 @@
+//! `pipescope run` end to end: real pipelines under the real binary, the JSON report
+//! parsed back; the pipeline's stdout, stdin and exit status must pass through untouched.
+#![cfg(target_os = "linux")]
+
+use std::process::Command as StdCommand;
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+/// A stage that copies stdin to stdout 4 KiB at a time, sleeping 2 ms after each block:
+/// about 2 MB/s, far slower than `head` or `cat`.
+const SLOW: &str = "perl -e 'while (sysread(STDIN, $b, 4096)) { syswrite(STDOUT, $b); \
+                    select(undef, undef, undef, 0.002) }'";
+
+fn pipescope() -> Command {
+    Command::cargo_bin("pipescope").unwrap()
+}
+
+/// Runs `pipescope run --json` and returns the final report object.
+fn report(pipeline: &str, interval: &str) -> Value {
+    let out = pipescope()
+        .args(["run", "--json", "--interval", interval, "--", pipeline])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    let objects: Vec<Value> = stderr
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    assert!(objects.len() > 2, "expected samples, got {stderr}");
+    for o in &objects[..objects.len() - 1] {
+        assert_eq!(o["type"], "sample", "{o}");
+    }
+    let last = objects.last().unwrap().clone();
+    assert_eq!(last["type"], "report");
+    last
+}
+
+fn commands(r: &Value) -> Vec<String> {
+    r["stages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["command"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn a_slow_middle_stage_is_the_bottleneck() {
+    let pipeline = format!("head -c 2M /dev/zero | {SLOW} | cat > /dev/null");
+    let r = report(&pipeline, "20ms");
+    assert_eq!(
+        commands(&r),
+        ["head -c 2M /dev/zero", SLOW, "cat > /dev/null"]
+    );
+    assert_eq!(r["bottleneck"]["stage"], 1, "{}", r["bottleneck"]["reason"]);
+    assert!(
+        r["bottleneck"]["reason"]
+            .as_str()
+            .unwrap()
+            .starts_with("stage 2 `perl")
+    );
+    assert_eq!(r["exit_status"], 0);
+
+    // The pipe in front of it stays full, the one behind it empty.
+    let pipes = r["pipes"].as_array().unwrap();
+    assert_eq!(pipes.len(), 2);
+    let cap = pipes[0]["capacity"].as_u64().unwrap();
+    assert!(cap >= 4096);
+    assert!(
+        pipes[0]["fill_avg"].as_u64().unwrap() > cap / 2,
+        "{}",
+        pipes[0]
+    );
+    assert!(
+        pipes[1]["fill_avg"].as_u64().unwrap() < cap / 8,
+        "{}",
+        pipes[1]
+    );
+    assert!(pipes[0]["fill_max"].as_u64().unwrap() <= cap);
+
+    // head waits to write, cat waits to read, and the bytes add up.
+    let st = r["stages"].as_array().unwrap();
+    assert!(st[0]["blocked_write"].as_f64().unwrap() > 0.5, "{}", st[0]);
+    assert!(st[2]["blocked_read"].as_f64().unwrap() > 0.5, "{}", st[2]);
+    assert!(st[0]["bytes_out"].as_u64().unwrap() >= 1 << 20, "{}", st[0]);
+    for s in st {
+        assert!(s["pid"].as_u64().unwrap() > 1);
+        assert!(s["cpu_percent"].as_f64().unwrap() >= 0.0);
+    }
+}
+
+#[test]
+fn a_slow_last_stage_is_named() {
+    let pipeline = format!("head -c 2M /dev/zero | cat | {SLOW} > /dev/null");
+    let r = report(&pipeline, "20ms");
+    assert_eq!(r["stages"].as_array().unwrap().len(), 3);
+    assert_eq!(r["bottleneck"]["stage"], 2, "{}", r["bottleneck"]["reason"]);
+    let st = r["stages"].as_array().unwrap();
+    assert!(st[1]["blocked_write"].as_f64().unwrap() > 0.5, "{}", st[1]);
+}
+
+#[test]
+fn stages_inside_a_group_are_stages_and_the_group_is_not() {
+    let pipeline = format!("{{ head -c 2M /dev/zero | cat; }} | {SLOW} > /dev/null");
+    let r = report(&pipeline, "20ms");
+    let cmds = commands(&r);
+    assert_eq!(cmds.len(), 3, "{cmds:?}");
+    assert!(cmds[0].starts_with("head") && cmds[1] == "cat", "{cmds:?}");
+    assert_eq!(r["bottleneck"]["stage"], 2, "{}", r["bottleneck"]["reason"]);
+}
+
+#[test]
+fn a_reader_holding_its_pipe_read_write_is_never_duplicated() {
+    // The middle stage reopens its stdin read-write: it holds no read-only end, so the
+    // fill of its input pipe is not measured (a duplicated write end would delay EOF) and
+    // the verdict leans on head being blocked writing.
+    let counted = "perl -e '$n = 0; while ($n < 1048576) { $n += sysread(STDIN, $b, 4096); \
+                   syswrite(STDOUT, $b); select(undef, undef, undef, 0.002) }'";
+    let pipeline = format!(
+        "head -c 1M /dev/zero | sh -c 'exec 0<>/proc/self/fd/0; exec \"$0\" \"$@\"' {counted} \
+         | cat > /dev/null"
+    );
+    let r = report(&pipeline, "20ms");
+    let pipes = r["pipes"].as_array().unwrap();
+    assert_eq!(pipes.len(), 2, "{r}");
+    assert!(pipes[0]["fill_avg"].is_null(), "{}", pipes[0]);
+    let why = pipes[0]["missing"].as_str().unwrap();
+    assert!(why.contains("no read-only end"), "{why}");
+    assert!(pipes[1]["fill_avg"].is_u64(), "{}", pipes[1]);
+    assert_eq!(r["bottleneck"]["stage"], 1, "{}", r["bottleneck"]["reason"]);
+    let reason = r["bottleneck"]["reason"].as_str().unwrap();
+    assert!(reason.contains("stage 1 blocked writing to it"), "{reason}");
+}
+
+#[test]
+fn output_is_byte_identical_with_and_without_pipescope() {
+    // 3 MB of seeded pseudo-random bytes through four stages.
+    let pipeline = "perl -e 'srand(42); print pack(\"L*\", map { int(rand(2**32)) } 1..750000)' \
+                    | cat | gzip -1 | gzip -dc | cat";
+    let plain = StdCommand::new("sh")
+        .args(["-c", pipeline])
+        .output()
+        .unwrap();
+    assert!(plain.status.success());
+    assert_eq!(plain.stdout.len(), 3_000_000);
+    let watched = pipescope()
+        .args(["run", "--plain", "--interval", "10ms", "--", pipeline])
+        .output()
+        .unwrap();
+    assert!(watched.status.success());
+    assert_eq!(sha256(&watched.stdout), sha256(&plain.stdout));
+    assert!(watched.stdout == plain.stdout);
+    // The view went to stderr, and ended with the verdict.
+    let err = String::from_utf8_lossy(&watched.stderr);
+    assert!(err.lines().any(|l| l.starts_with("bottleneck: ")), "{err}");
+}
+
+fn sha256(data: &[u8]) -> String {
+    use std::io::Write;
+    let mut child = StdCommand::new("sha256sum")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(data).unwrap();
+    let out = child.wait_with_output().unwrap();
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn exit_status_stdin_and_stdout_pass_through() {
+    pipescope()
+        .args(["run", "--plain", "--", "tr a-z A-Z | cat; exit 3"])
+        .write_stdin("hello pipes\n")
+        .assert()
+        .code(3)
+        .stdout("HELLO PIPES\n");
+    pipescope()
+        .args(["run", "--json", "--", "printf 'x\\0y' | cat"])
+        .assert()
+        .success()
+        .stdout("x\0y");
+    // Killed by a signal: reported as a shell would, 128 + 15.
+    pipescope()
+        .args(["run", "--plain", "--", "kill -TERM $$"])
+        .assert()
+        .code(143);
+}
+
+#[test]
+fn the_report_carries_the_exit_status() {
+    let out = pipescope()
+        .args(["run", "--json", "--interval", "10ms", "--"])
+        .arg("head -c 1M /dev/zero | cat > /dev/null; exit 5")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(5));
+    let err = String::from_utf8(out.stderr).unwrap();
+    let last: Value = serde_json::from_str(err.lines().last().unwrap()).unwrap();
+    assert_eq!(last["exit_status"], 5);
+}
+
+#[test]
+fn plain_mode_prints_one_line_per_interval_then_the_report() {
+    let pipeline = format!("head -c 1M /dev/zero | {SLOW} > /dev/null");
+    let out = pipescope()
+        .args(["run", "--interval", "50ms", "--", &pipeline])
+        .output()
+        .unwrap(); // no terminal here: plain without asking
+    assert!(out.status.success());
+    let err = String::from_utf8(out.stderr).unwrap();
+    let samples = err.lines().filter(|l| l.contains("=(")).count();
+    assert!(samples >= 3, "{err}");
+    assert!(err.contains("pipe capacity"), "{err}");
+    assert!(err.contains("bottleneck: stage 2 `perl"), "{err}");
+}
+
+#[test]
+fn bad_input_is_one_line_and_status_2() {
+    for args in [
+        &["run", "--interval", "5ms", "--", "true"][..],
+        &["run", "--interval", "soon", "--", "true"][..],
+        &["run", "--", ""][..],
+    ] {
+        let out = pipescope().args(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert!(!err.contains("panicked"), "{err}");
+        assert!(err.trim().lines().count() <= 3, "{err}");
+    }
+}

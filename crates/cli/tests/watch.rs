@@ -1,0 +1,276 @@
+//! `pipescope watch` end to end: attach to a pipeline started here, by one member's pid
+//! or by a name, and check the stages it finds and the bottleneck it names.
+#![cfg(target_os = "linux")]
+
+use std::fs;
+use std::process::{Child, Command as StdCommand, Stdio};
+use std::time::{Duration, Instant};
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+const SLOW: &str = "perl -e 'while (sysread(STDIN, $b, 4096)) { syswrite(STDOUT, $b); \
+                    select(undef, undef, undef, 0.002) }'";
+
+fn ppid_of(pid: u32) -> Option<u32> {
+    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    stat[stat.rfind(')')? + 2..].split(' ').nth(1)?.parse().ok()
+}
+
+/// The children of `parent`, once there are `n` of them.
+fn children(parent: u32, n: usize) -> Vec<u32> {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let mut kids: Vec<u32> = fs::read_dir("/proc")
+            .unwrap()
+            .flatten()
+            .filter_map(|e| e.file_name().to_str()?.parse().ok())
+            .filter(|&p| ppid_of(p) == Some(parent))
+            .collect();
+        kids.sort_unstable();
+        if kids.len() >= n || Instant::now() > deadline {
+            return kids;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+fn spawn(pipeline: &str) -> Child {
+    StdCommand::new("sh")
+        .args(["-c", pipeline])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
+fn final_report(stderr: &[u8]) -> Value {
+    let text = String::from_utf8_lossy(stderr);
+    let last = text.lines().last().unwrap_or_else(|| panic!("no output"));
+    let v: Value = serde_json::from_str(last).unwrap_or_else(|e| panic!("{e}: {text}"));
+    assert_eq!(v["type"], "report", "{text}");
+    v
+}
+
+#[test]
+fn watch_finds_every_stage_from_the_last_one_and_names_the_bottleneck() {
+    let mut sh = spawn(&format!("head -c 3M /dev/zero | {SLOW} | cat"));
+    let kids = children(sh.id(), 3);
+    assert_eq!(kids.len(), 3);
+    let out = Command::cargo_bin("pipescope")
+        .unwrap()
+        .args([
+            "watch",
+            "--json",
+            "--interval",
+            "20ms",
+            &kids[2].to_string(),
+        ])
+        .timeout(Duration::from_secs(30))
+        .output()
+        .unwrap();
+    sh.wait().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r = final_report(&out.stderr);
+    let pids: Vec<u64> = r["stages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["pid"].as_u64().unwrap())
+        .collect();
+    let want: Vec<u64> = kids.iter().map(|&k| u64::from(k)).collect();
+    assert_eq!(pids, want, "stages in pipeline order");
+    assert!(
+        r["stages"][1]["command"]
+            .as_str()
+            .unwrap()
+            .starts_with("perl -e")
+    );
+    assert_eq!(r["bottleneck"]["stage"], 1, "{}", r["bottleneck"]["reason"]);
+    assert!(r["exit_status"].is_null());
+    assert_eq!(r["pipes"].as_array().unwrap().len(), 2);
+    assert!(r["pipes"][0]["fill_max"].as_u64().unwrap() > 0);
+}
+
+#[test]
+fn watch_by_name_attaches_to_the_pipeline_holding_that_process() {
+    // A `cat` under a name no other process has.
+    let dir = tempfile::tempdir().unwrap();
+    let name = format!("pscat{}", std::process::id() % 100_000);
+    let bin = dir.path().join(&name);
+    fs::copy("/bin/cat", &bin).unwrap();
+    let mut sh = spawn(&format!(
+        "head -c 2M /dev/zero | {} | {SLOW} > /dev/null",
+        bin.display()
+    ));
+    assert_eq!(children(sh.id(), 3).len(), 3);
+    let out = Command::cargo_bin("pipescope")
+        .unwrap()
+        .args(["watch", "--json", "--interval", "20ms", &name])
+        .timeout(Duration::from_secs(30))
+        .output()
+        .unwrap();
+    sh.wait().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r = final_report(&out.stderr);
+    assert_eq!(r["stages"].as_array().unwrap().len(), 3, "{r}");
+    assert_eq!(r["bottleneck"]["stage"], 2, "{}", r["bottleneck"]["reason"]);
+}
+
+#[test]
+fn watch_of_nothing_is_an_error() {
+    let out = Command::cargo_bin("pipescope")
+        .unwrap()
+        .args(["watch", "4194304999"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let out = Command::cargo_bin("pipescope")
+        .unwrap()
+        .args(["watch", "no-such-process-name"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "pipescope: no process named `no-such-process-name`\n"
+    );
+}
+
+#[test]
+fn hostile_command_lines_are_escaped_on_the_terminal_and_exact_in_json() {
+    // A stage that renames itself to clear the screen when printed raw.
+    let mut sh = spawn(
+        "head -c 1M /dev/zero | perl -e '$0 = \"evil\\x1b[2Jname\"; \
+         while (sysread(STDIN, $b, 4096)) { select(undef, undef, undef, 0.002) }'",
+    );
+    let kids = children(sh.id(), 2);
+    assert_eq!(kids.len(), 2);
+    // Let perl set $0 before looking.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !fs::read(format!("/proc/{}/cmdline", kids[1]))
+        .unwrap_or_default()
+        .starts_with(b"evil")
+    {
+        assert!(Instant::now() < deadline, "perl never renamed itself");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let plain = Command::cargo_bin("pipescope")
+        .unwrap()
+        .args([
+            "watch",
+            "--plain",
+            "--interval",
+            "50ms",
+            &kids[1].to_string(),
+        ])
+        .timeout(Duration::from_secs(30))
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&plain.stderr);
+    assert!(
+        !text.contains('\x1b'),
+        "raw escape on the terminal: {text:?}"
+    );
+    assert!(text.contains("evil\\x1b[2Jname"), "{text}");
+    sh.wait().unwrap();
+
+    let mut sh = spawn(
+        "head -c 1M /dev/zero | perl -e '$0 = \"evil\\x1b[2Jname\"; \
+         while (sysread(STDIN, $b, 4096)) { select(undef, undef, undef, 0.002) }'",
+    );
+    let kids = children(sh.id(), 2);
+    std::thread::sleep(Duration::from_millis(200));
+    let json = Command::cargo_bin("pipescope")
+        .unwrap()
+        .args([
+            "watch",
+            "--json",
+            "--interval",
+            "50ms",
+            &kids[1].to_string(),
+        ])
+        .timeout(Duration::from_secs(30))
+        .output()
+        .unwrap();
+    sh.wait().unwrap();
+    let r = final_report(&json.stderr);
+    let cmds: Vec<&str> = r["stages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["command"].as_str().unwrap())
+        .collect();
+    assert!(cmds.contains(&"evil\x1b[2Jname"), "{cmds:?}");
+}
+
+/// As an unprivileged user, watch a pipeline of the same user whose middle stage makes
+/// itself non-dumpable: its read end may no longer be duplicated. The fill of its input
+/// pipe is reported missing with the reason, the rest is still shown, and the verdict
+/// still names it from its neighbours' states.
+#[cfg(target_arch = "x86_64")]
+#[test]
+fn where_duplicating_is_denied_the_reason_is_given_and_the_rest_still_shown() {
+    let root = fs::read_to_string("/proc/self/status")
+        .unwrap()
+        .lines()
+        .any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(1) == Some("0"));
+    let setpriv = StdCommand::new("setpriv").arg("--version").output().is_ok();
+    if !root || !setpriv {
+        eprintln!("needs root and setpriv to become `nobody`: skipped");
+        return;
+    }
+    let nobody = ["--reuid=65534", "--regid=65534", "--clear-groups"];
+    // prctl(PR_SET_DUMPABLE, 0) is system call 157 with option 4 on x86_64.
+    let pipeline = "head -c 4M /dev/zero | perl -e 'select(undef, undef, undef, 0.4); \
+                    syscall(157, 4, 0, 0, 0, 0); while (sysread(STDIN, $b, 4096)) \
+                    { syswrite(STDOUT, $b); select(undef, undef, undef, 0.002) }' | cat";
+    let mut sh = StdCommand::new("setpriv")
+        .args(nobody)
+        .args(["sh", "-c", pipeline])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    // setpriv execs sh: the stages are children of our child.
+    let stages = children(sh.id(), 3);
+    assert_eq!(stages.len(), 3, "{stages:?}");
+    let out = StdCommand::new("setpriv")
+        .args(nobody)
+        .arg(env!("CARGO_BIN_EXE_pipescope"))
+        .args([
+            "watch",
+            "--json",
+            "--interval",
+            "50ms",
+            &stages[2].to_string(),
+        ])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    sh.wait().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r = final_report(&out.stderr);
+    assert_eq!(r["stages"].as_array().unwrap().len(), 3, "{r}");
+    let missing = r["pipes"][0]["missing"].as_str().unwrap_or_default();
+    assert!(missing.contains("denied"), "{}", r["pipes"][0]);
+    // The pipe the non-dumpable stage writes is read by `cat`: still measured.
+    assert!(r["pipes"][1]["missing"].is_null(), "{}", r["pipes"][1]);
+    assert!(
+        r["stages"][0]["blocked_write"].as_f64().unwrap() > 0.5,
+        "{r}"
+    );
+    assert_eq!(r["bottleneck"]["stage"], 1, "{}", r["bottleneck"]["reason"]);
+}

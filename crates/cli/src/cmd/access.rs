@@ -577,7 +577,7 @@ fn write_types_json(out: &mut impl Write) -> anyhow::Result<()> {
             generic_mapping: t.mapping,
             live_generic_mapping: live
                 .iter()
-                .find(|l| l.name == t.name)
+                .find(|l| lookup_type(&l.name).is_some_and(|b| std::ptr::eq(b, t)))
                 .map(|l| l.generic_mapping),
             rights: t
                 .rights

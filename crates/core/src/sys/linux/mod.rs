@@ -400,7 +400,8 @@ impl Context {
         found.clear();
         let listed = self.handles(&dir, s, &mut found);
         // One allocation of the exact size, instead of a growing vector per process.
-        process.handles = found.drain(..).collect();
+        process.handles = Vec::with_capacity(found.len());
+        process.handles.append(&mut found);
         s.handles = found;
         match listed {
             Ok(()) => Outcome::Process(process),

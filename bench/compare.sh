@@ -157,6 +157,9 @@ if [ "$LINEAR" = 1 ]; then
   echo "  time growth per 5x fds: $(awk -v a="$t5" -v b="$t1" -v f="$fds5" -v g="$fds" \
     'BEGIN { printf "%.2f", (a / b) * 5 / (f / g) }')x (goal <= 5.5);" \
     "peak RSS $(awk -v k="$(median ps_json_5 2)" 'BEGIN { printf "%.1f", k / 1024 }') MiB"
+  echo "  CPU time: pipescope $(median ps_json 3) -> $(median ps_json_5 3) s" \
+    "($(ratio "$(median ps_json_5 3)" "$(median ps_json 3)")x), floor $(median floor 3) ->" \
+    "$(median floor_5 3) s ($(ratio "$(median floor_5 3)" "$(median floor 3)")x)"
   # The machine itself may not scale linearly (dentry cache, load): compare with floor.
   echo "  pipescope's growth / floor's growth: $(awk -v a="$t5" -v b="$t1" \
     -v c="$(median floor_5 1)" -v d="$(median floor 1)" 'BEGIN { printf "%.2f", (a / b) / (c / d) }')"

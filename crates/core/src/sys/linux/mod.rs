@@ -269,6 +269,8 @@ struct Scratch {
     dents: Vec<MaybeUninit<u8>>,
     link: Vec<u8>,
     text: Vec<u8>,
+    /// A process's handles as they are found; copied out at their exact size.
+    handles: Vec<Handle>,
 }
 
 impl Scratch {
@@ -277,6 +279,7 @@ impl Scratch {
             dents: vec![MaybeUninit::uninit(); 32 * 1024],
             link: vec![0; 8192],
             text: Vec::with_capacity(4096),
+            handles: Vec::with_capacity(256),
         }
     }
 }
@@ -406,14 +409,15 @@ impl Context {
                 .map(|b| b + stat.start_ticks * 1000 / self.ticks_per_s),
             handles: Vec::new(),
         };
-        match self.handles(&dir, s, &mut process.handles) {
-            Ok(()) => {
-                if self.opts.long {
-                    // Kept whole until the scan ends: no slack.
-                    process.handles.shrink_to_fit();
-                }
-                Outcome::Process(process)
-            }
+        let mut found = std::mem::take(&mut s.handles);
+        found.clear();
+        let listed = self.handles(&dir, s, &mut found);
+        // One allocation of the exact size, instead of a growing vector per process.
+        process.handles = Vec::with_capacity(found.len());
+        process.handles.append(&mut found);
+        s.handles = found;
+        match listed {
+            Ok(()) => Outcome::Process(process),
             Err(e) => fail(e, Some(&process.name)),
         }
     }
@@ -433,7 +437,9 @@ impl Context {
         } else {
             None
         };
-        let Scratch { dents, link, text } = s;
+        let Scratch {
+            dents, link, text, ..
+        } = s;
         let mut entries = RawDir::new(&fd_dir, &mut dents[..]);
         while let Some(entry) = entries.next() {
             let entry = entry?;

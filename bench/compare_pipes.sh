@@ -54,6 +54,16 @@ cmds=("$work/pipes_floor -r" "$work/pipes_floor" "$bin pipes --json" "lsof -n -P
 names=("floor (readlink only)" "floor (pipes need)" "pipescope pipes --json" "lsof -n -P +E")
 procfd_bin=${PROCFD:-$(command -v procfd || true)}
 [ -z "$procfd_bin" ] && [ -x "$HOME/.cargo/bin/procfd" ] && procfd_bin=$HOME/.cargo/bin/procfd
+peer_root=${XDG_CACHE_HOME:-$HOME/.cache}/pipescope-bench
+[ -z "$procfd_bin" ] && [ -x "$peer_root/bin/procfd" ] && procfd_bin=$peer_root/bin/procfd
+if [ -z "$procfd_bin" ] && [ "${INSTALL_PEERS:-1}" = 1 ]; then
+  echo "procfd: installing it from crates.io into $peer_root (once; INSTALL_PEERS=0 skips)"
+  if cargo install --quiet --root "$peer_root" procfd >"$work/procfd-install.log" 2>&1; then
+    procfd_bin=$peer_root/bin/procfd
+  else
+    tail -3 "$work/procfd-install.log"
+  fi
+fi
 if [ -n "$procfd_bin" ]; then
   cmds+=("$procfd_bin --no-dns --json" "$procfd_bin --type pipe --no-dns --json")
   names+=("procfd" "procfd --type pipe")

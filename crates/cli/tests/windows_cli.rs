@@ -187,7 +187,7 @@ fn pipes_pairs_the_writer_here_with_the_reader_in_the_child() {
     let reader = Reader::start();
     let pid = reader.child.id();
     if reader.name.is_empty() {
-        return; // Windows 10+: unnamed ends cannot be paired (see docs/readme/windows.md)
+        return; // Windows 10+: unnamed ends cannot be paired (see the README, "pipescope on Windows")
     }
     let v = json(&["pipes", "-p", &pid.to_string(), "--json"]);
     let pipe = v["pipes"]

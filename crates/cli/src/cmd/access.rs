@@ -403,7 +403,7 @@ fn write_json_line(
     out.write_all(b"}\n")
 }
 
-/// The JSON of one mask (see docs/readme/access.md for the schema).
+/// The JSON of one mask (the schema is in the README, under `pipescope access`).
 struct MaskJson<'a> {
     d: &'a Decoded,
     summary: &'a str,

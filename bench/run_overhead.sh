@@ -34,8 +34,17 @@ hz=$(getconf CLK_TCK)
 # Runs pipescope on the pipeline with interval $1 (stderr dropped), polling its own
 # utime+stime (not its children's) every $2 seconds until it exits; sets CPU_TICKS.
 watched_run() {
-  local interval=$1 poll=$2 pid stat rest
-  "$BIN" run --plain --interval "$interval" -- "$PIPELINE" 2>/dev/null &
+  local interval=$1 poll=$2
+  polled_run "$poll" "$BIN" run --plain --interval "$interval" -- "$PIPELINE"
+}
+
+# Runs a command in the background (stderr dropped) and polls its own utime+stime every
+# $1 seconds until it exits; sets CPU_TICKS. The bare and the watched runs both go
+# through here, so the measuring costs both sides the same.
+polled_run() {
+  local poll=$1 pid stat rest
+  shift
+  "$@" 2>/dev/null &
   pid=$!
   CPU_TICKS=0
   # Sleep with `read -t` on a pipe nobody writes: no fork per poll, so the measuring
@@ -67,8 +76,8 @@ for i in $(seq 1 "$RUNS"); do
     t0=$(now)
     if [ "$which" = bare ]; then
       # perl runs it and reports the CPU seconds its children (the pipeline) used.
-      perl -e 'system("sh", "-c", $ARGV[0]); my @t = times; printf "%.3f\n", $t[2] + $t[3]' \
-        "$PIPELINE" > "$tmp/cpu"
+      polled_run 0.2 perl -e 'open(STDOUT, ">", $ARGV[1]) or die; system("sh", "-c", $ARGV[0]);
+        my @t = times; printf "%.3f\n", $t[2] + $t[3]' "$PIPELINE" "$tmp/cpu"
       pipe_cpu+=("$(cat "$tmp/cpu")")
     else
       watched_run 10ms 0.2

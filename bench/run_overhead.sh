@@ -30,6 +30,8 @@ median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { m = int((NR 
 bytes() { numfmt --from=iec "$SIZE"; }
 
 hz=$(getconf CLK_TCK)
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
 
 # Runs pipescope on the pipeline with interval $1 (stderr dropped), polling its own
 # utime+stime (not its children's) every $2 seconds until it exits; sets CPU_TICKS.
@@ -38,32 +40,35 @@ watched_run() {
   polled_run "$poll" "$BIN" run --plain --interval "$interval" -- "$PIPELINE"
 }
 
-# Runs a command in the background (stderr dropped) and polls its own utime+stime every
-# $1 seconds until it exits; sets CPU_TICKS. The bare and the watched runs both go
-# through here, so the measuring costs both sides the same.
+# Runs a command in the background (stderr dropped) and, beside it, a poller that reads
+# the command's own utime+stime every $1 seconds; waits for the command, then sets
+# END_TIME (taken the moment it exits, so the poll period does not round the time) and
+# CPU_TICKS. The bare and the watched runs both go through here, so the measuring costs
+# both sides the same.
 polled_run() {
-  local poll=$1 pid stat rest
+  local poll=$1 pid poller
   shift
   "$@" 2>/dev/null &
   pid=$!
-  CPU_TICKS=0
-  # Sleep with `read -t` on a pipe nobody writes: no fork per poll, so the measuring
-  # loop itself adds next to nothing to the watched side.
-  local nap
-  exec {nap}<> <(:)
-  while read -r stat 2>/dev/null < "/proc/$pid/stat"; do
-    rest=${stat##*) }
-    set -- $rest
-    [ "$1" = Z ] && break
-    CPU_TICKS=$(( ${12} + ${13} ))
-    read -r -t "$poll" -u "$nap" _ || true
-  done
-  exec {nap}>&-
+  (
+    # Sleep with `read -t` on a pipe nobody writes: no fork per poll.
+    exec {nap}<> <(:)
+    while read -r stat 2>/dev/null < "/proc/$pid/stat"; do
+      rest=${stat##*) }
+      set -- $rest
+      [ "$1" = Z ] && break
+      echo $(( ${12} + ${13} )) > "$tmp/ticks"
+      read -r -t "$poll" -u "$nap" _ || true
+    done
+  ) &
+  poller=$!
   wait "$pid"
+  END_TIME=$(now)
+  wait "$poller" 2>/dev/null || true
+  CPU_TICKS=$(cat "$tmp/ticks" 2>/dev/null || echo 0)
+  rm -f "$tmp/ticks"
 }
 
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
 
 bare=()
 watched=()
@@ -82,7 +87,7 @@ for i in $(seq 1 "$RUNS"); do
     else
       watched_run 10ms 0.2
     fi
-    t1=$(now)
+    t1=$END_TIME
     s=$(secs "$t0" "$t1")
     if [ "$which" = watched ]; then
       cpu10+=("$(awk -v t="$CPU_TICKS" -v hz="$hz" -v w="$s" 'BEGIN { printf "%.2f", 100 * t / hz / w }')")
@@ -113,7 +118,7 @@ awk -v s="$(median "${self10[@]}")" -v p="$(median "${pipe_cpu[@]}")" 'BEGIN {
 # children's), read until it exits, over its wall time.
 t0=$(now)
 watched_run 100ms 0.05
-t1=$(now)
+t1=$END_TIME
 awk -v t="$CPU_TICKS" -v hz="$hz" -v w="$(secs "$t0" "$t1")" 'BEGIN {
   printf "  view CPU at the default 100ms interval: %.2fs of %.2fs = %.2f%% of one core (goal < 2%%)\n", t / hz, w, 100 * t / hz / w
 }'

@@ -216,6 +216,7 @@ fn type_name_and_user_filters_narrow_the_list() {
 #[test]
 fn a_process_name_selects_by_comm() {
     let mut child = Command::new("sleep").arg("30").spawn().unwrap();
+    farm::wait_for_exec(child.id(), "sleep");
     let out = pipescope()
         .args(["handles", "--json", "-p", "sleep"])
         .output()

@@ -12,6 +12,8 @@ use std::process::{Child, Command, Stdio};
 use assert_cmd::cargo::CommandCargoExt;
 use serde_json::Value;
 
+mod farm;
+
 const LEAF: &[u8] = b"evil\nname\x1b[31mred\xff\xfe,\"q\".txt";
 
 /// A child holding the hostile file open on its stdin, and the file's path.
@@ -32,6 +34,7 @@ fn child_holding_hostile_file(dir: &tempfile::TempDir) -> (Child, Vec<u8>) {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
+    farm::wait_for_exec(child.id(), "sleep");
     (child, path.as_os_str().as_bytes().to_vec())
 }
 

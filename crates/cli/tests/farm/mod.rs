@@ -72,3 +72,16 @@ impl Drop for Farm {
         let _ = self.child.wait();
     }
 }
+
+/// Waits until `pid` has exec'd `name`: before that it is still a fork of this test,
+/// holding this test's fds, and three scans of it could disagree.
+pub fn wait_for_exec(pid: u32, name: &str) {
+    for _ in 0..500 {
+        let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
+        if comm.trim_end() == name {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    panic!("pid {pid} did not exec {name} within 5 s");
+}

@@ -129,7 +129,16 @@ fn a_reader_holding_its_pipe_read_write_is_never_duplicated() {
     let r = report(&pipeline, "20ms");
     let pipes = r["pipes"].as_array().unwrap();
     assert_eq!(pipes.len(), 2, "{r}");
-    assert!(pipes[0]["fill_avg"].is_null(), "{}", pipes[0]);
+    // The reader reopens its stdin a moment after it starts: a sample that lands in that
+    // moment measures a read-only end, as it may. Once the end is read-write no sample
+    // may measure it, and the run lasts about 25 intervals, so at most one is measured.
+    let measured = pipes[0]["samples"].as_u64().unwrap();
+    assert!(measured <= 1, "{}", pipes[0]);
+    assert!(
+        measured == 1 || pipes[0]["fill_avg"].is_null(),
+        "{}",
+        pipes[0]
+    );
     let why = pipes[0]["missing"].as_str().unwrap();
     assert!(why.contains("no read-only end"), "{why}");
     assert!(pipes[1]["fill_avg"].is_u64(), "{}", pipes[1]);

@@ -102,42 +102,30 @@ pub const FD_FLAGS: &[FdFlag] = &[
     },
 ];
 
+const O_RDONLY: FdFlag = FdFlag {
+    name: "O_RDONLY",
+    bits: 0,
+    doc: "read only",
+};
+const O_WRONLY: FdFlag = FdFlag {
+    name: "O_WRONLY",
+    bits: 1,
+    doc: "write only",
+};
+const O_RDWR: FdFlag = FdFlag {
+    name: "O_RDWR",
+    bits: 2,
+    doc: "read and write",
+};
+
 /// The access modes, the values of `flags & O_ACCMODE`.
-pub const FD_MODES: &[FdFlag] = &[
-    FdFlag {
-        name: "O_RDONLY",
-        bits: 0,
-        doc: "read only",
-    },
-    FdFlag {
-        name: "O_WRONLY",
-        bits: 1,
-        doc: "write only",
-    },
-    FdFlag {
-        name: "O_RDWR",
-        bits: 2,
-        doc: "read and write",
-    },
-];
+pub const FD_MODES: &[FdFlag] = &[O_RDONLY, O_WRONLY, O_RDWR];
 
 /// Other names: the access modes, and the old spellings glibc still accepts.
 pub const FD_SYNONYMS: &[FdFlag] = &[
-    FdFlag {
-        name: "O_RDONLY",
-        bits: 0,
-        doc: "read only",
-    },
-    FdFlag {
-        name: "O_WRONLY",
-        bits: 1,
-        doc: "write only",
-    },
-    FdFlag {
-        name: "O_RDWR",
-        bits: 2,
-        doc: "read and write",
-    },
+    O_RDONLY,
+    O_WRONLY,
+    O_RDWR,
     FdFlag {
         name: "O_NDELAY",
         bits: 0o4000,

@@ -145,16 +145,15 @@ fn watch_of_nothing_is_an_error() {
     );
 }
 
-#[test]
-fn hostile_command_lines_are_escaped_on_the_terminal_and_exact_in_json() {
-    // A stage that renames itself to clear the screen when printed raw.
-    let mut sh = spawn(
+/// Starts `head | perl` where perl renames itself to clear the screen when printed raw,
+/// and waits until the rename shows; returns the shell and perl's pid.
+fn hostile_pipeline() -> (Child, u32) {
+    let sh = spawn(
         "head -c 1M /dev/zero | perl -e '$0 = \"evil\\x1b[2Jname\"; \
          while (sysread(STDIN, $b, 4096)) { select(undef, undef, undef, 0.002) }'",
     );
     let kids = children(sh.id(), 2);
     assert_eq!(kids.len(), 2);
-    // Let perl set $0 before looking.
     let deadline = Instant::now() + Duration::from_secs(10);
     while !fs::read(format!("/proc/{}/cmdline", kids[1]))
         .unwrap_or_default()
@@ -163,18 +162,23 @@ fn hostile_command_lines_are_escaped_on_the_terminal_and_exact_in_json() {
         assert!(Instant::now() < deadline, "perl never renamed itself");
         std::thread::sleep(Duration::from_millis(10));
     }
-    let plain = Command::cargo_bin("pipescope")
+    (sh, kids[1])
+}
+
+/// `pipescope watch MODE --interval 50ms PID` until the pipeline ends.
+fn watch(mode: &str, pid: u32) -> std::process::Output {
+    Command::cargo_bin("pipescope")
         .unwrap()
-        .args([
-            "watch",
-            "--plain",
-            "--interval",
-            "50ms",
-            &kids[1].to_string(),
-        ])
+        .args(["watch", mode, "--interval", "50ms", &pid.to_string()])
         .timeout(Duration::from_secs(30))
         .output()
-        .unwrap();
+        .unwrap()
+}
+
+#[test]
+fn hostile_command_lines_are_escaped_on_the_terminal_and_exact_in_json() {
+    let (mut sh, perl) = hostile_pipeline();
+    let plain = watch("--plain", perl);
     let text = String::from_utf8_lossy(&plain.stderr);
     assert!(
         !text.contains('\x1b'),
@@ -183,24 +187,8 @@ fn hostile_command_lines_are_escaped_on_the_terminal_and_exact_in_json() {
     assert!(text.contains("evil\\x1b[2Jname"), "{text}");
     sh.wait().unwrap();
 
-    let mut sh = spawn(
-        "head -c 1M /dev/zero | perl -e '$0 = \"evil\\x1b[2Jname\"; \
-         while (sysread(STDIN, $b, 4096)) { select(undef, undef, undef, 0.002) }'",
-    );
-    let kids = children(sh.id(), 2);
-    std::thread::sleep(Duration::from_millis(200));
-    let json = Command::cargo_bin("pipescope")
-        .unwrap()
-        .args([
-            "watch",
-            "--json",
-            "--interval",
-            "50ms",
-            &kids[1].to_string(),
-        ])
-        .timeout(Duration::from_secs(30))
-        .output()
-        .unwrap();
+    let (mut sh, perl) = hostile_pipeline();
+    let json = watch("--json", perl);
     sh.wait().unwrap();
     let r = final_report(&json.stderr);
     let cmds: Vec<&str> = r["stages"]

@@ -257,8 +257,9 @@ fn farm_pipes_match_the_ground_truth_and_only_leaky_ones_have_extra_writers() {
     }
 }
 
-#[test]
-fn shell_pipeline_shows_both_pipes_with_the_right_ends() {
+/// Starts `sh -c 'sleep 60 | cat | sleep 60'` and waits until its three stages have
+/// exec'd; returns the shell's group (killed on drop) and the stages' pids in order.
+fn sleep_cat_sleep() -> (Group, Vec<u32>) {
     let sh = Group::spawn(
         Command::new("sh")
             .args(["-c", "sleep 60 | cat | sleep 60"])
@@ -270,6 +271,12 @@ fn shell_pipeline_shows_both_pipes_with_the_right_ends() {
         let names: Vec<String> = k.iter().map(|&p| comm(p)).collect();
         (names == ["sleep", "cat", "sleep"]).then_some(k)
     });
+    (sh, kids)
+}
+
+#[test]
+fn shell_pipeline_shows_both_pipes_with_the_right_ends() {
+    let (_sh, kids) = sleep_cat_sleep();
     let (first, cat, last) = (kids[0], kids[1], kids[2]);
     let doc = pipes_json(&["-p", &cat.to_string()]);
     let left = pipes_with_end(&doc, cat, 0);
@@ -550,17 +557,7 @@ time.sleep(60)
 
 #[test]
 fn mermaid_output_draws_the_pipeline() {
-    let sh = Group::spawn(
-        Command::new("sh")
-            .args(["-c", "sleep 60 | cat | sleep 60"])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null()),
-    );
-    let kids = until("the pipeline's three processes", || {
-        let k = children(sh.pid());
-        let names: Vec<String> = k.iter().map(|&p| comm(p)).collect();
-        (names == ["sleep", "cat", "sleep"]).then_some(k)
-    });
+    let (_sh, kids) = sleep_cat_sleep();
     let out = assert_cmd::cargo::cargo_bin_cmd!("pipescope")
         .args(["pipes", "--mermaid", "-p", &kids[1].to_string()])
         .output()

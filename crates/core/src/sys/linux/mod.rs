@@ -17,6 +17,8 @@
 //! read ([`LiveScan`]), so memory stays flat. A `long` scan also finds the handles that
 //! share an open file description (`shared`, kcmp).
 
+#[cfg(all(target_arch = "x86_64", feature = "ebpf"))]
+pub(crate) mod flow;
 mod in_flight;
 mod pipe;
 mod pipe_ends;

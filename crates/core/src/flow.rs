@@ -1,0 +1,266 @@
+//! Exact pipe traffic from the kernel: a [`FlowProbe`] counts, per pipe end (a process's
+//! handle on a pipe), the bytes read and written, the calls, the time spent in them and
+//! the time they slept waiting for data or for room.
+//!
+//! On Linux the probe is an eBPF program on the syscall tracepoints (built with the `ebpf`
+//! feature; needs root or CAP_BPF + CAP_PERFMON, and the kernel's BTF). The counters live
+//! in kernel maps and are read with [`FlowProbe::read`]; nothing is sent per call. Where
+//! the probe cannot run, [`FlowProbe::attach`] fails with an error whose kind says why
+//! ([`ErrorKind::Unsupported`](crate::ErrorKind::Unsupported) when it is not built for
+//! this system, `PermissionDenied` without the privilege); callers then fall back to
+//! sampling ([`crate::sample`]).
+//!
+//! The arithmetic over readings ([`FlowReading::delta`], [`FlowReading::pipes`]) is pure.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use crate::{ObjectId, Pid, PipeKind, Result, sys};
+
+/// What went through one end in one direction.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DirFlow {
+    /// Bytes moved (the sum of the calls' positive results).
+    pub bytes: u64,
+    /// Calls made, failed ones included.
+    pub calls: u64,
+    /// Time inside the calls.
+    pub call_time: Duration,
+    /// Time the calls slept (switched out, not preempted): waiting for data to read or
+    /// for room to write.
+    pub wait_time: Duration,
+}
+
+impl DirFlow {
+    fn minus(&self, earlier: &DirFlow) -> DirFlow {
+        DirFlow {
+            bytes: self.bytes.saturating_sub(earlier.bytes),
+            calls: self.calls.saturating_sub(earlier.calls),
+            call_time: self.call_time.saturating_sub(earlier.call_time),
+            wait_time: self.wait_time.saturating_sub(earlier.wait_time),
+        }
+    }
+
+    fn plus(&mut self, other: &DirFlow) {
+        self.bytes += other.bytes;
+        self.calls += other.calls;
+        self.call_time += other.call_time;
+        self.wait_time += other.wait_time;
+    }
+}
+
+/// One end of a pipe as the probe saw it: a process's handle on the pipe, and what
+/// went through it since the probe was attached (or over an interval, after
+/// [`FlowReading::delta`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EndFlow {
+    /// The process holding the end.
+    pub pid: Pid,
+    /// The handle (fd) the calls were made on.
+    pub handle: u64,
+    /// The pipe (for anonymous pipes `dev` is 0, as in a scan).
+    pub pipe: ObjectId,
+    /// Anonymous pipe or FIFO.
+    pub kind: PipeKind,
+    /// The short name of the thread that made the end's first call.
+    pub comm: String,
+    /// Reads from the pipe through this end.
+    pub read: DirFlow,
+    /// Writes into the pipe through this end.
+    pub write: DirFlow,
+    /// When the last call on this end ended, on the probe's clock.
+    pub last_call: Duration,
+}
+
+/// The counters of every end the probe has seen, at one moment.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FlowReading {
+    /// When the reading was taken, on the probe's clock (the monotonic clock).
+    pub at: Duration,
+    /// Ends, ordered by pid, then handle.
+    pub ends: Vec<EndFlow>,
+    /// Calls on pipes the probe could not count since it was attached (its tables were
+    /// full); while this is 0 the counts are exact.
+    pub dropped: u64,
+}
+
+/// One pipe's traffic: its ends, and their sums.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PipeFlow {
+    /// The pipe.
+    pub pipe: ObjectId,
+    /// Anonymous pipe or FIFO.
+    pub kind: PipeKind,
+    /// Bytes written into it, over all ends.
+    pub written: u64,
+    /// Bytes read out of it, over all ends.
+    pub read: u64,
+    /// The ends that wrote or read it, by pid then handle.
+    pub ends: Vec<EndFlow>,
+}
+
+impl FlowReading {
+    /// What happened between `earlier` and this reading, end by end: ends present in
+    /// both are differenced, new ones are taken whole (their counters started at 0 within
+    /// the interval, or at the probe's attach), and ends without a call in between are
+    /// dropped.
+    pub fn delta(&self, earlier: &FlowReading) -> FlowReading {
+        let before: BTreeMap<(Pid, u64, &ObjectId), &EndFlow> = earlier
+            .ends
+            .iter()
+            .map(|e| ((e.pid, e.handle, &e.pipe), e))
+            .collect();
+        let ends = self
+            .ends
+            .iter()
+            .filter_map(|e| {
+                let mut d = e.clone();
+                if let Some(b) = before.get(&(e.pid, e.handle, &e.pipe)) {
+                    d.read = e.read.minus(&b.read);
+                    d.write = e.write.minus(&b.write);
+                }
+                (d.read.calls > 0 || d.write.calls > 0).then_some(d)
+            })
+            .collect();
+        FlowReading {
+            at: self.at,
+            ends,
+            dropped: self.dropped.saturating_sub(earlier.dropped),
+        }
+    }
+
+    /// The ends grouped by pipe, busiest (most bytes moved) first.
+    pub fn pipes(&self) -> Vec<PipeFlow> {
+        let mut by_pipe: BTreeMap<&ObjectId, PipeFlow> = BTreeMap::new();
+        for e in &self.ends {
+            let p = by_pipe.entry(&e.pipe).or_insert_with(|| PipeFlow {
+                pipe: e.pipe.clone(),
+                kind: e.kind,
+                written: 0,
+                read: 0,
+                ends: Vec::new(),
+            });
+            p.written += e.write.bytes;
+            p.read += e.read.bytes;
+            p.ends.push(e.clone());
+        }
+        let mut pipes: Vec<PipeFlow> = by_pipe.into_values().collect();
+        pipes.sort_by(|a, b| {
+            (b.written + b.read)
+                .cmp(&(a.written + a.read))
+                .then_with(|| a.pipe.cmp(&b.pipe))
+        });
+        pipes
+    }
+
+    /// The sum of `pid`'s ends on `pipe` (a process may hold a pipe at several handles).
+    pub fn of(&self, pid: Pid, pipe: &ObjectId) -> (DirFlow, DirFlow) {
+        let mut read = DirFlow::default();
+        let mut write = DirFlow::default();
+        for e in self.ends.iter().filter(|e| e.pid == pid && &e.pipe == pipe) {
+            read.plus(&e.read);
+            write.plus(&e.write);
+        }
+        (read, write)
+    }
+}
+
+/// The kernel-side probe of pipe I/O, attached for as long as the value lives: dropping
+/// it (or the process ending, however it ends) detaches it and frees its tables.
+#[derive(Debug)]
+pub struct FlowProbe {
+    inner: sys::flow::Probe,
+}
+
+impl FlowProbe {
+    /// Loads and attaches the probe. Counting starts now: calls already in progress
+    /// (a read sleeping on an empty pipe) are not counted.
+    ///
+    /// Fails with kind `Unsupported` where the probe is not built in (no `ebpf` feature,
+    /// not Linux on x86-64), `PermissionDenied` without CAP_BPF + CAP_PERFMON (or root),
+    /// and `Os` when the kernel refuses it (no BTF, an old kernel); the message says which.
+    pub fn attach() -> Result<FlowProbe> {
+        Ok(FlowProbe {
+            inner: sys::flow::Probe::attach()?,
+        })
+    }
+
+    /// Reads every end's counters since the probe was attached. Ends of processes that
+    /// have exited are returned one last time, then forgotten.
+    pub fn read(&mut self) -> Result<FlowReading> {
+        self.inner.read()
+    }
+}
+
+/// Why the probe cannot run here, in one line, or `None` when it is built for this
+/// system (whether it may attach is only known by trying).
+pub fn unavailable() -> Option<&'static str> {
+    sys::flow::UNAVAILABLE
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn end(pid: Pid, handle: u64, ino: u64, read: u64, write: u64) -> EndFlow {
+        EndFlow {
+            pid,
+            handle,
+            pipe: ObjectId::Inode { dev: 0, ino },
+            kind: PipeKind::Anonymous,
+            comm: format!("p{pid}"),
+            read: DirFlow {
+                bytes: read,
+                calls: u64::from(read > 0),
+                ..DirFlow::default()
+            },
+            write: DirFlow {
+                bytes: write,
+                calls: u64::from(write > 0),
+                ..DirFlow::default()
+            },
+            last_call: Duration::ZERO,
+        }
+    }
+
+    #[test]
+    fn delta_differences_known_ends_and_keeps_new_ones() {
+        let a = FlowReading {
+            at: Duration::from_secs(1),
+            ends: vec![end(10, 1, 7, 0, 100), end(11, 0, 7, 60, 0)],
+            dropped: 0,
+        };
+        let mut b = a.clone();
+        b.at = Duration::from_secs(2);
+        b.ends[0].write.bytes = 250;
+        b.ends[0].write.calls = 3;
+        b.ends.push(end(12, 0, 9, 5, 0));
+        let d = b.delta(&a);
+        assert_eq!(d.ends.len(), 2, "the idle reader is dropped: {d:?}");
+        assert_eq!((d.ends[0].pid, d.ends[0].write.bytes), (10, 150));
+        assert_eq!(d.ends[0].write.calls, 2);
+        assert_eq!((d.ends[1].pid, d.ends[1].read.bytes), (12, 5));
+    }
+
+    #[test]
+    fn pipes_sum_their_ends_busiest_first() {
+        let r = FlowReading {
+            at: Duration::ZERO,
+            ends: vec![
+                end(1, 1, 5, 0, 10),
+                end(2, 0, 5, 10, 0),
+                end(3, 1, 6, 0, 1000),
+                end(4, 0, 6, 900, 0),
+                end(4, 3, 6, 50, 0),
+            ],
+            dropped: 0,
+        };
+        let pipes = r.pipes();
+        assert_eq!(pipes.len(), 2);
+        assert_eq!(pipes[0].pipe, ObjectId::Inode { dev: 0, ino: 6 });
+        assert_eq!((pipes[0].written, pipes[0].read), (1000, 950));
+        assert_eq!(pipes[0].ends.len(), 3);
+        let (read, _) = r.of(4, &ObjectId::Inode { dev: 0, ino: 6 });
+        assert_eq!(read.bytes, 950);
+    }
+}

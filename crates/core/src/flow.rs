@@ -15,7 +15,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use crate::{ObjectId, Pid, PipeKind, Result, sys};
+use crate::{ObjectId, Pid, PipeKind, ProcessSelector, Result, sys};
 
 /// What went through one end in one direction.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -196,6 +196,318 @@ impl FlowProbe {
 /// system (whether it may attach is only known by trying).
 pub fn unavailable() -> Option<&'static str> {
     sys::flow::UNAVAILABLE
+}
+
+/// Where traffic figures come from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FlowSource {
+    /// The kernel probe: bytes counted on each pipe end, waits measured. Exact.
+    Probe,
+    /// Sampling: the pipes and their holders from a scan, each holder's I/O counters
+    /// (every byte it read or wrote, pipes or not). Estimates.
+    Sampling,
+}
+
+impl FlowSource {
+    /// `probe` or `sampling`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FlowSource::Probe => "probe",
+            FlowSource::Sampling => "sampling",
+        }
+    }
+}
+
+/// One end's traffic over an interval.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EndTraffic {
+    /// The process holding the end.
+    pub pid: Pid,
+    /// Its short name.
+    pub name: String,
+    /// The handle (fd).
+    pub handle: u64,
+    /// The pipe.
+    pub pipe: ObjectId,
+    /// Whether this end writes into the pipe (else it reads from it).
+    pub writes: bool,
+    /// Bytes moved through this end ([`FlowSource::Probe`]), or every byte the process
+    /// read (reader) or wrote (writer) through any call ([`FlowSource::Sampling`]).
+    pub bytes: u64,
+    /// Calls on this end (probe only).
+    pub calls: Option<u64>,
+    /// Time the calls slept waiting for data or room (probe only).
+    pub wait: Option<Duration>,
+}
+
+/// One pipe's traffic over an interval.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PipeTraffic {
+    /// The pipe.
+    pub pipe: ObjectId,
+    /// Anonymous pipe or FIFO.
+    pub kind: PipeKind,
+    /// Bytes written into it (sampling: its writers' write counters, summed).
+    pub written: u64,
+    /// Bytes read from it (sampling: its readers' read counters, summed).
+    pub read: u64,
+    /// The ends that wrote (probe: in the interval; sampling: every write end).
+    pub writers: Vec<EndTraffic>,
+    /// The ends that read (probe: in the interval; sampling: every read end).
+    pub readers: Vec<EndTraffic>,
+}
+
+impl PipeTraffic {
+    /// A text id, as [`crate::graph::Pipe::id`] gives: `pipe:[8844]` or `fifo:[DEV:INO]`.
+    pub fn id(&self) -> String {
+        match (&self.pipe, self.kind) {
+            (ObjectId::Inode { ino, .. }, PipeKind::Anonymous) => format!("pipe:[{ino}]"),
+            (ObjectId::Inode { dev, ino }, _) => format!("fifo:[{dev}:{ino}]"),
+            (ObjectId::Address(a), _) => format!("pipe@{a:#x}"),
+            (ObjectId::Name(n), _) => n.clone(),
+        }
+    }
+
+    /// What went through, the larger of written and read.
+    pub fn bytes(&self) -> u64 {
+        self.written.max(self.read)
+    }
+
+    /// The longest wait of any of its ends.
+    pub fn wait(&self) -> Duration {
+        self.writers
+            .iter()
+            .chain(&self.readers)
+            .filter_map(|e| e.wait)
+            .max()
+            .unwrap_or_default()
+    }
+
+    /// Calls on its ends, summed (probe only).
+    pub fn calls(&self) -> Option<u64> {
+        self.writers
+            .iter()
+            .chain(&self.readers)
+            .map(|e| e.calls)
+            .sum()
+    }
+}
+
+/// The machine's pipe traffic over one interval, busiest pipe first.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Traffic {
+    /// Where the figures come from.
+    pub source: FlowSource,
+    /// The interval's length.
+    pub elapsed: Duration,
+    /// Pipes with traffic (sampling: every pipe), busiest first.
+    pub pipes: Vec<PipeTraffic>,
+    /// Ends that waited in the interval, longest first (probe only).
+    pub waiting: Vec<EndTraffic>,
+    /// Calls the probe could not count in the interval (its tables were full).
+    pub dropped: u64,
+}
+
+impl Traffic {
+    /// The traffic in a probe's `delta` over `elapsed`.
+    pub fn from_delta(delta: &FlowReading, elapsed: Duration) -> Traffic {
+        let end = |e: &EndFlow, writes: bool| {
+            let d = if writes { &e.write } else { &e.read };
+            EndTraffic {
+                pid: e.pid,
+                name: e.comm.clone(),
+                handle: e.handle,
+                pipe: e.pipe.clone(),
+                writes,
+                bytes: d.bytes,
+                calls: Some(d.calls),
+                wait: Some(d.wait_time),
+            }
+        };
+        let pipes = delta
+            .pipes()
+            .into_iter()
+            .map(|p| PipeTraffic {
+                writers: p
+                    .ends
+                    .iter()
+                    .filter(|e| e.write.calls > 0)
+                    .map(|e| end(e, true))
+                    .collect(),
+                readers: p
+                    .ends
+                    .iter()
+                    .filter(|e| e.read.calls > 0)
+                    .map(|e| end(e, false))
+                    .collect(),
+                pipe: p.pipe,
+                kind: p.kind,
+                written: p.written,
+                read: p.read,
+            })
+            .collect();
+        let mut waiting: Vec<EndTraffic> = delta
+            .ends
+            .iter()
+            .flat_map(|e| [end(e, false), end(e, true)])
+            .filter(|e| e.wait.is_some_and(|w| !w.is_zero()))
+            .collect();
+        waiting.sort_by(|a, b| b.wait.cmp(&a.wait).then(a.pid.cmp(&b.pid)));
+        Traffic {
+            source: FlowSource::Probe,
+            elapsed,
+            pipes,
+            waiting,
+            dropped: delta.dropped,
+        }
+    }
+
+    /// Keeps the pipes with an end held by a process `selectors` name (by pid, or by
+    /// exact short name), and those processes' waiting ends.
+    pub fn retain(&mut self, selectors: &[ProcessSelector]) {
+        let held = |e: &EndTraffic| {
+            selectors.iter().any(|s| match s {
+                ProcessSelector::Pid(p) => *p == e.pid,
+                ProcessSelector::Name(n) => *n == e.name,
+            })
+        };
+        self.pipes
+            .retain(|p| p.writers.iter().chain(&p.readers).any(held));
+        self.waiting.retain(held);
+    }
+}
+
+/// Watches the machine's pipe traffic interval by interval, with the probe when it can
+/// attach, else by sampling.
+#[derive(Debug)]
+pub struct TrafficMonitor {
+    source: Source,
+    last: std::time::Instant,
+}
+
+#[derive(Debug)]
+enum Source {
+    Probe(Box<FlowProbe>, FlowReading),
+    /// The I/O counters of each holder at the last interval.
+    Sampling(BTreeMap<Pid, (u64, u64)>),
+}
+
+impl TrafficMonitor {
+    /// Starts watching: with the probe when `probe` is true and it attaches, else by
+    /// sampling, and then also returns why the probe is not used (`None` when it was not
+    /// asked for).
+    pub fn start(probe: bool) -> (TrafficMonitor, Option<crate::Error>) {
+        let (source, why) = if probe {
+            match FlowProbe::attach().and_then(|mut p| {
+                let first = p.read()?;
+                Ok((p, first))
+            }) {
+                Ok((p, first)) => (Source::Probe(Box::new(p), first), None),
+                Err(e) => (Source::Sampling(BTreeMap::new()), Some(e)),
+            }
+        } else {
+            (Source::Sampling(BTreeMap::new()), None)
+        };
+        let mut monitor = TrafficMonitor {
+            source,
+            last: std::time::Instant::now(),
+        };
+        if let Source::Sampling(_) = monitor.source {
+            // The first interval then differences against a real starting point.
+            let _ = monitor.next();
+        }
+        (monitor, why)
+    }
+
+    /// Where the figures come from.
+    pub fn source(&self) -> FlowSource {
+        match self.source {
+            Source::Probe(..) => FlowSource::Probe,
+            Source::Sampling(_) => FlowSource::Sampling,
+        }
+    }
+
+    /// The traffic since the last call (or the start).
+    pub fn next(&mut self) -> Result<Traffic> {
+        let now = std::time::Instant::now();
+        let elapsed = now - self.last;
+        self.last = now;
+        match &mut self.source {
+            Source::Probe(probe, last) => {
+                let reading = probe.read()?;
+                let delta = reading.delta(last);
+                *last = reading;
+                Ok(Traffic::from_delta(&delta, elapsed))
+            }
+            Source::Sampling(counters) => sampled(counters, elapsed),
+        }
+    }
+}
+
+/// Traffic estimated from a scan of every pipe and its holders' I/O counters.
+fn sampled(counters: &mut BTreeMap<Pid, (u64, u64)>, elapsed: Duration) -> Result<Traffic> {
+    let snapshot = crate::scan(&crate::ScanOptions {
+        pipes_only: true,
+        ..crate::ScanOptions::default()
+    })?;
+    let graph = crate::graph::PipeGraph::build(&snapshot, &Default::default());
+    let mut now = BTreeMap::new();
+    for p in &snapshot.processes {
+        if let Some(c) = sys::io_counters(p.pid) {
+            now.insert(p.pid, c);
+        }
+    }
+    let delta = |pid: Pid, writes: bool| -> u64 {
+        match (now.get(&pid), counters.get(&pid)) {
+            (Some(n), Some(b)) if writes => n.1.saturating_sub(b.1),
+            (Some(n), Some(b)) => n.0.saturating_sub(b.0),
+            _ => 0,
+        }
+    };
+    let mut pipes: Vec<PipeTraffic> = graph
+        .pipes
+        .iter()
+        .filter(|p| !p.is_self_pipe())
+        .map(|p| {
+            let end = |e: &crate::graph::PipeEnd, writes: bool| EndTraffic {
+                pid: e.pid,
+                name: graph.process_name(e.pid).to_string(),
+                handle: e.handle,
+                pipe: p.object.clone(),
+                writes,
+                bytes: delta(e.pid, writes),
+                calls: None,
+                wait: None,
+            };
+            let writers: Vec<EndTraffic> = p.writers.iter().map(|e| end(e, true)).collect();
+            let readers: Vec<EndTraffic> = p.readers.iter().map(|e| end(e, false)).collect();
+            // A process counted once per pipe, however many handles it holds on it.
+            let sum = |ends: &[EndTraffic]| {
+                let mut seen = std::collections::BTreeSet::new();
+                ends.iter()
+                    .filter(|e| seen.insert(e.pid))
+                    .map(|e| e.bytes)
+                    .sum()
+            };
+            PipeTraffic {
+                pipe: p.object.clone(),
+                kind: p.kind,
+                written: sum(&writers),
+                read: sum(&readers),
+                writers,
+                readers,
+            }
+        })
+        .collect();
+    pipes.sort_by(|a, b| b.bytes().cmp(&a.bytes()).then_with(|| a.pipe.cmp(&b.pipe)));
+    *counters = now;
+    Ok(Traffic {
+        source: FlowSource::Sampling,
+        elapsed,
+        pipes,
+        waiting: Vec::new(),
+        dropped: 0,
+    })
 }
 
 #[cfg(test)]

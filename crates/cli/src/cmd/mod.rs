@@ -6,4 +6,5 @@ pub mod meta;
 pub mod pipe;
 pub mod pipes;
 pub mod run;
+pub mod top;
 pub mod watch;

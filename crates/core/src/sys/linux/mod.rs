@@ -20,6 +20,7 @@
 #[cfg(all(target_arch = "x86_64", feature = "ebpf"))]
 pub(crate) mod flow;
 mod in_flight;
+mod io_counters;
 mod pipe;
 mod pipe_ends;
 mod shared;
@@ -45,6 +46,7 @@ use crate::model::{
 use crate::parse::{self, FdLink};
 use crate::{Error, ErrorKind, Result};
 
+pub(crate) use io_counters::io_counters;
 pub(crate) use pipe::create_pipe;
 
 /// Scans the processes `opts` selects, all at once.

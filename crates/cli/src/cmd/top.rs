@@ -12,7 +12,8 @@ use pipescope_core::ProcessSelector;
 use pipescope_core::flow::{EndTraffic, FlowSource, PipeTraffic, Traffic, TrafficMonitor};
 
 use crate::json;
-use crate::live::{parse_interval, size};
+use crate::live::format::size;
+use crate::live::parse_interval;
 use crate::out::escape_str as escape;
 
 /// Arguments of `pipescope top`.

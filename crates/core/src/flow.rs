@@ -231,8 +231,9 @@ pub struct EndTraffic {
     pub pipe: ObjectId,
     /// Whether this end writes into the pipe (else it reads from it).
     pub writes: bool,
-    /// Bytes moved through this end ([`FlowSource::Probe`]), or every byte the process
-    /// read (reader) or wrote (writer) through any call ([`FlowSource::Sampling`]).
+    /// Bytes moved through this end ([`FlowSource::Probe`]); with
+    /// [`FlowSource::Sampling`], every byte the process read through any call when this
+    /// end is its standard input, or wrote when it is its standard output, else 0.
     pub bytes: u64,
     /// Calls on this end (probe only).
     pub calls: Option<u64>,
@@ -414,7 +415,7 @@ impl TrafficMonitor {
         };
         if let Source::Sampling(_) = monitor.source {
             // The first interval then differences against a real starting point.
-            let _ = monitor.next();
+            let _ = monitor.interval();
         }
         (monitor, why)
     }
@@ -428,7 +429,7 @@ impl TrafficMonitor {
     }
 
     /// The traffic since the last call (or the start).
-    pub fn next(&mut self) -> Result<Traffic> {
+    pub fn interval(&mut self) -> Result<Traffic> {
         let now = std::time::Instant::now();
         let elapsed = now - self.last;
         self.last = now;
@@ -475,7 +476,14 @@ fn sampled(counters: &mut BTreeMap<Pid, (u64, u64)>, elapsed: Duration) -> Resul
                 handle: e.handle,
                 pipe: p.object.clone(),
                 writes,
-                bytes: delta(e.pid, writes),
+                // A process's reads are charged to the pipe at its standard input, its
+                // writes to the one at its standard output: other ends are mostly
+                // inherited and idle, and the counters cannot tell them apart.
+                bytes: if e.handle == u64::from(writes) {
+                    delta(e.pid, writes)
+                } else {
+                    0
+                },
                 calls: None,
                 wait: None,
             };

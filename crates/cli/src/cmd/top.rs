@@ -95,8 +95,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             _ => "--no-probe".to_string(),
         };
         eprintln!(
-            "pipescope: estimating from sampling (fill and each holder's total I/O, not per \
-             pipe): {reason}"
+            "pipescope: estimating from sampling (each holder's total I/O, not per pipe): \
+             {reason}"
         );
     }
     let stop = stop_flag();
@@ -107,7 +107,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         if sleep_unless(&stop, args.interval) {
             break;
         }
-        let mut traffic = monitor.next()?;
+        let mut traffic = monitor.interval()?;
         if !selectors.is_empty() {
             traffic.retain(&selectors);
         }

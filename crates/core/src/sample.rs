@@ -4,7 +4,7 @@
 //! The model and the arithmetic here are OS-neutral and pure: [`assemble`] orders stages
 //! from the pipe ends they hold, [`Tracker`] accumulates [`Sample`]s, and [`verdict`]
 //! names the bottleneck from the totals. A [`Sampler`] fills samples in through the OS
-//! backend (Linux only; elsewhere it returns [`Error::Unsupported`]).
+//! backend (Linux only; elsewhere it returns [`crate::Error::Unsupported`]).
 //!
 //! Stage *i* writes into pipe *i*, which stage *i + 1* reads; a pipeline of *n* stages has
 //! at most *n − 1* pipes, each known by the inode it is.
@@ -863,7 +863,7 @@ fn pct(share: f64) -> u64 {
     (share * 100.0).round().max(0.0) as u64
 }
 
-/// Whether live sampling works on this system: `Ok` on Linux, [`Error::Unsupported`]
+/// Whether live sampling works on this system: `Ok` on Linux, [`crate::Error::Unsupported`]
 /// elsewhere. Lets a caller refuse before starting anything.
 pub fn supported() -> Result<()> {
     #[cfg(target_os = "linux")]
@@ -905,7 +905,7 @@ pub enum Target {
 
 impl Sampler {
     /// A sampler for `target`; `labels` name the stages when there are as many as stages
-    /// (see [`split_pipeline`]). Fails with [`Error::Unsupported`] on systems without a
+    /// (see [`split_pipeline`]). Fails with [`crate::Error::Unsupported`] on systems without a
     /// backend.
     pub fn new(target: Target, labels: Vec<String>) -> Result<Self> {
         #[cfg(target_os = "linux")]

@@ -722,6 +722,62 @@ pub struct Bottleneck {
     pub reason: String,
 }
 
+// --- pipescope pipes --named ---------------------------------------------------------------
+
+/// `pipescope pipes --named --json`: every named pipe, as PipeList lists them, with the
+/// processes holding each end.
+#[derive(Debug, Serialize)]
+pub struct NamedPipesOutput<'a> {
+    /// The pipes by name.
+    pub pipes: Vec<NamedPipeJson>,
+    /// Whether the system listed its named-pipe directory (`false` on Wine: then only
+    /// pipes held open by a scanned process are shown, with counts from their ends).
+    pub listed: bool,
+    /// Processes the scan could not inspect.
+    pub errors: Vec<ErrorJson<'a>>,
+}
+
+/// One named pipe.
+#[derive(Debug, Serialize)]
+pub struct NamedPipeJson {
+    /// The name under `\\.\pipe\` (empty for ends whose pipe has lost its name).
+    pub name: String,
+    /// `\\.\pipe\NAME`, as a program opens it (absent when the name is empty).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    /// Instances that exist now, or `null` when unknown.
+    pub instances: Option<u32>,
+    /// Instances allowed: a number, `"unlimited"`, or `null` when unknown.
+    pub max_instances: Option<serde_json::Value>,
+    /// Server ends (from `CreateNamedPipe`).
+    pub servers: Vec<NamedEndJson>,
+    /// Client ends (from `CreateFile`).
+    pub clients: Vec<NamedEndJson>,
+    /// Ends that could not be asked which side they are (absent when none).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unknown: Vec<NamedEndJson>,
+    /// What is wrong with its ends.
+    pub findings: Vec<FindingJson>,
+}
+
+/// One handle to an end of a named pipe.
+#[derive(Debug, Serialize)]
+pub struct NamedEndJson {
+    /// The process holding it.
+    pub pid: u32,
+    /// Its image name.
+    pub process: String,
+    /// The handle value.
+    pub handle: u64,
+    /// `r`, `w`, `rw` or `-`.
+    pub mode: &'static str,
+    /// `disconnected`, `listening`, `connected`, `closing`, or `null` when unknown.
+    pub state: Option<&'static str>,
+    /// The granted access, decoded for a `File` object.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub access: Option<AccessJson>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

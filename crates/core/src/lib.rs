@@ -16,6 +16,7 @@ pub mod parse;
 mod parse_windows;
 pub mod sample;
 mod sys;
+pub mod waitfor;
 
 pub use error::{Error, ErrorKind, Result};
 pub use model::*;

@@ -241,9 +241,9 @@ fn detaches_on(how: &str) {
         .spawn()
         .unwrap();
     let mut first = String::new();
-    BufReader::new(top.stdout.take().unwrap())
-        .read_line(&mut first)
-        .unwrap();
+    // Kept open until top has ended: a closed stdout would end it first (EPIPE).
+    let mut stdout = BufReader::new(top.stdout.take().unwrap());
+    stdout.read_line(&mut first).unwrap();
     assert!(first.contains("kernel probe, exact"), "{first}");
     let programs = programs_of(top.id());
     assert_eq!(programs.len(), 3, "enter, exit, switch: {programs:?}");
@@ -263,7 +263,12 @@ fn detaches_on(how: &str) {
                 .success()
         ),
     }
+    if how == "count" {
+        // Drain the refreshes left, so that none blocks on a full pipe.
+        std::io::copy(&mut stdout, &mut std::io::sink()).unwrap();
+    }
     let status = top.wait().unwrap();
+    drop(stdout);
     if how != "kill" {
         assert!(status.success(), "{how}: ends cleanly: {status:?}");
     }

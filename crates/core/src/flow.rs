@@ -62,7 +62,8 @@ pub struct EndFlow {
     pub pipe: ObjectId,
     /// Anonymous pipe or FIFO.
     pub kind: PipeKind,
-    /// The short name of the thread that made the end's first call.
+    /// The process's short name (of the thread that made the end's first call, when the
+    /// process is gone).
     pub comm: String,
     /// Reads from the pipe through this end.
     pub read: DirFlow,
@@ -229,6 +230,8 @@ pub struct EndTraffic {
     pub handle: u64,
     /// The pipe.
     pub pipe: ObjectId,
+    /// Anonymous pipe or FIFO.
+    pub kind: PipeKind,
     /// Whether this end writes into the pipe (else it reads from it).
     pub writes: bool,
     /// Bytes moved through this end ([`FlowSource::Probe`]); with
@@ -258,15 +261,28 @@ pub struct PipeTraffic {
     pub readers: Vec<EndTraffic>,
 }
 
+/// A pipe's text id, as [`crate::graph::Pipe::id`] gives it: `pipe:[8844]` for an
+/// anonymous pipe, `fifo:[DEV:INO]` for a FIFO.
+pub fn pipe_id(pipe: &ObjectId, kind: PipeKind) -> String {
+    match (pipe, kind) {
+        (ObjectId::Inode { ino, .. }, PipeKind::Anonymous) => format!("pipe:[{ino}]"),
+        (ObjectId::Inode { dev, ino }, _) => format!("fifo:[{dev}:{ino}]"),
+        (ObjectId::Address(a), _) => format!("pipe@{a:#x}"),
+        (ObjectId::Name(n), _) => n.clone(),
+    }
+}
+
+impl EndTraffic {
+    /// Its pipe's text id (see [`pipe_id`]).
+    pub fn pipe_id(&self) -> String {
+        pipe_id(&self.pipe, self.kind)
+    }
+}
+
 impl PipeTraffic {
-    /// A text id, as [`crate::graph::Pipe::id`] gives: `pipe:[8844]` or `fifo:[DEV:INO]`.
+    /// Its text id (see [`pipe_id`]).
     pub fn id(&self) -> String {
-        match (&self.pipe, self.kind) {
-            (ObjectId::Inode { ino, .. }, PipeKind::Anonymous) => format!("pipe:[{ino}]"),
-            (ObjectId::Inode { dev, ino }, _) => format!("fifo:[{dev}:{ino}]"),
-            (ObjectId::Address(a), _) => format!("pipe@{a:#x}"),
-            (ObjectId::Name(n), _) => n.clone(),
-        }
+        pipe_id(&self.pipe, self.kind)
     }
 
     /// What went through, the larger of written and read.
@@ -319,6 +335,7 @@ impl Traffic {
                 name: e.comm.clone(),
                 handle: e.handle,
                 pipe: e.pipe.clone(),
+                kind: e.kind,
                 writes,
                 bytes: d.bytes,
                 calls: Some(d.calls),
@@ -475,6 +492,7 @@ fn sampled(counters: &mut BTreeMap<Pid, (u64, u64)>, elapsed: Duration) -> Resul
                 name: graph.process_name(e.pid).to_string(),
                 handle: e.handle,
                 pipe: p.object.clone(),
+                kind: p.kind,
                 writes,
                 // A process's reads are charged to the pipe at its standard input, its
                 // writes to the one at its standard output: other ends are mostly

@@ -800,14 +800,6 @@ impl TopSample {
     ) -> TopSample {
         use pipescope_core::flow::{EndTraffic, FlowSource, PipeTraffic};
         let secs = t.elapsed.as_secs_f64().max(1e-3);
-        let id_of = |pipe: &ObjectId, kind| match (pipe, kind) {
-            (ObjectId::Inode { ino, .. }, pipescope_core::PipeKind::Anonymous) => {
-                format!("pipe:[{ino}]")
-            }
-            (ObjectId::Inode { dev, ino }, _) => format!("fifo:[{dev}:{ino}]"),
-            (ObjectId::Address(a), _) => format!("pipe@{a:#x}"),
-            (ObjectId::Name(n), _) => n.clone(),
-        };
         let end = |e: &EndTraffic, id: String| TopEnd {
             pid: e.pid,
             name: e.name.clone(),
@@ -845,14 +837,7 @@ impl TopSample {
                 .waiting
                 .iter()
                 .take(limit)
-                .map(|e| {
-                    let kind = t
-                        .pipes
-                        .iter()
-                        .find(|p| p.pipe == e.pipe)
-                        .map_or(pipescope_core::PipeKind::Anonymous, |p| p.kind);
-                    end(e, id_of(&e.pipe, kind))
-                })
+                .map(|e| end(e, e.pipe_id()))
                 .collect(),
             dropped: t.dropped,
         }

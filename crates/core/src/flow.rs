@@ -15,6 +15,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use crate::buffering::{Buffering, BufferingWatch};
 use crate::{ObjectId, Pid, PipeKind, ProcessSelector, Result, sys};
 
 /// What went through one end in one direction.
@@ -323,6 +324,9 @@ pub struct Traffic {
     pub waiting: Vec<EndTraffic>,
     /// Calls the probe could not count in the interval (its tables were full).
     pub dropped: u64,
+    /// Processes holding their output in a buffer (probe only; see
+    /// [`crate::buffering`]).
+    pub buffering: Vec<Buffering>,
 }
 
 impl Traffic {
@@ -377,6 +381,7 @@ impl Traffic {
             pipes,
             waiting,
             dropped: delta.dropped,
+            buffering: Vec::new(),
         }
     }
 
@@ -392,6 +397,12 @@ impl Traffic {
         self.pipes
             .retain(|p| p.writers.iter().chain(&p.readers).any(held));
         self.waiting.retain(held);
+        self.buffering.retain(|b| {
+            selectors.iter().any(|s| match s {
+                ProcessSelector::Pid(p) => *p == b.pid,
+                ProcessSelector::Name(n) => *n == b.name,
+            })
+        });
     }
 }
 
@@ -405,7 +416,7 @@ pub struct TrafficMonitor {
 
 #[derive(Debug)]
 enum Source {
-    Probe(Box<FlowProbe>, FlowReading),
+    Probe(Box<FlowProbe>, FlowReading, BufferingWatch),
     /// The I/O counters of each holder at the last interval.
     Sampling(BTreeMap<Pid, (u64, u64)>),
 }
@@ -420,7 +431,10 @@ impl TrafficMonitor {
                 let first = p.read()?;
                 Ok((p, first))
             }) {
-                Ok((p, first)) => (Source::Probe(Box::new(p), first), None),
+                Ok((p, first)) => (
+                    Source::Probe(Box::new(p), first, BufferingWatch::new()),
+                    None,
+                ),
                 Err(e) => (Source::Sampling(BTreeMap::new()), Some(e)),
             }
         } else {
@@ -451,11 +465,13 @@ impl TrafficMonitor {
         let elapsed = now - self.last;
         self.last = now;
         match &mut self.source {
-            Source::Probe(probe, last) => {
+            Source::Probe(probe, last, watch) => {
                 let reading = probe.read()?;
                 let delta = reading.delta(last);
                 *last = reading;
-                Ok(Traffic::from_delta(&delta, elapsed))
+                let mut traffic = Traffic::from_delta(&delta, elapsed);
+                traffic.buffering = watch.add(&delta, elapsed);
+                Ok(traffic)
             }
             Source::Sampling(counters) => sampled(counters, elapsed),
         }
@@ -533,6 +549,7 @@ fn sampled(counters: &mut BTreeMap<Pid, (u64, u64)>, elapsed: Duration) -> Resul
         pipes,
         waiting: Vec::new(),
         dropped: 0,
+        buffering: Vec::new(),
     })
 }
 

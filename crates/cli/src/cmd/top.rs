@@ -269,6 +269,9 @@ fn write_plain(out: &mut impl Write, t: &Traffic, at: Duration, limit: usize) ->
             ends_text(&p.readers),
         )?;
     }
+    for b in &t.buffering {
+        writeln!(out, "  buffering: {}", escape(&b.message))?;
+    }
     if !t.waiting.is_empty() {
         let waits: Vec<String> = t
             .waiting
@@ -292,8 +295,9 @@ fn write_plain(out: &mut impl Write, t: &Traffic, at: Duration, limit: usize) ->
 /// the order, `q` quits.
 fn render(f: &mut ratatui::Frame<'_>, t: &Traffic, sort: Sort, at: Duration) {
     let area = f.area();
+    let findings = t.buffering.len().min(3) as u16;
     let [head, pipes, waits] = Layout::vertical([
-        Constraint::Length(2),
+        Constraint::Length(2 + findings),
         Constraint::Min(5),
         Constraint::Length(9),
     ])
@@ -303,7 +307,7 @@ fn render(f: &mut ratatui::Frame<'_>, t: &Traffic, sort: Sort, at: Duration) {
         FlowSource::Sampling => "SAMPLING: estimates (each holder's total I/O), no waits",
     };
     let moving = t.pipes.iter().filter(|p| p.bytes() > 0).count();
-    let header = vec![
+    let mut header = vec![
         Line::styled(
             format!(
                 "pipescope top  {:.0}s  {moving} pipe(s) moving data  [{source}]",
@@ -324,6 +328,18 @@ fn render(f: &mut ratatui::Frame<'_>, t: &Traffic, sort: Sort, at: Duration) {
             Style::new().fg(Color::DarkGray),
         ),
     ];
+    for b in t.buffering.iter().take(3) {
+        header.push(Line::styled(
+            format!(
+                "buffering: {}[{}] reads but holds its output ({} B bursts): try stdbuf -oL, \
+                 --line-buffered, python -u",
+                escape(&b.name),
+                b.pid,
+                b.burst
+            ),
+            Style::new().fg(Color::Yellow),
+        ));
+    }
     f.render_widget(Paragraph::new(header), head);
 
     let rows = t.pipes.iter().map(|p| {

@@ -523,20 +523,20 @@ fn note_errors(errors: &[ScanError]) {
             let name = e
                 .process
                 .as_deref()
-                .map(|n| format!(" ({})", out::escape_str(n)))
+                .map(|n| format!(" ({n})"))
                 .unwrap_or_default();
-            format!("pid {}{name}: {}", e.pid, out::escape_str(&e.message))
+            format!("pid {}{name}: {}", e.pid, e.message)
         })
         .collect();
     if errors.len() > SHOWN {
         parts.push(format!("and {} more (see --json)", errors.len() - SHOWN));
     }
     let n = errors.len();
-    eprintln!(
-        "pipescope: could not inspect {n} process{}: {}",
+    crate::say(&format!(
+        "could not inspect {n} process{}: {}",
         if n == 1 { "" } else { "es" },
         parts.join("; ")
-    );
+    ));
 }
 
 #[cfg(test)]

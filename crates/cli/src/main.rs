@@ -76,7 +76,10 @@ pub fn say(message: &str) {
 /// What clap found: `--help` and `--version` are printed in full to stdout (status 0); a
 /// usage error is one line on stderr, with clap's tip and where to find help, status 2.
 fn usage_error(err: &clap::Error) -> ExitCode {
-    if matches!(err.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
+    if matches!(
+        err.kind(),
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion
+    ) {
         let text = err.render().to_string();
         return match io::stdout().lock().write_all(text.as_bytes()) {
             Err(e) if e.kind() != io::ErrorKind::BrokenPipe => {
@@ -109,10 +112,9 @@ fn usage_line(err: &clap::Error) -> String {
             .map(|c| c.get_name().to_string())
             .collect();
         return match err.context().next() {
-            None if !commands.is_empty() && help == "pipescope --help" => format!(
-                "give a command: {}; see `{help}`",
-                commands.join(", ")
-            ),
+            None if !commands.is_empty() && help == "pipescope --help" => {
+                format!("give a command: {}; see `{help}`", commands.join(", "))
+            }
             _ => format!("more arguments are needed; see `{help}`"),
         };
     }

@@ -73,16 +73,25 @@ fn an_error_with_stderr_closed_still_exits_2_without_a_panic() {
 #[test]
 fn usage_errors_are_one_line_with_a_pointer_to_help() {
     let line = fails_with_2(&["handles", "--jsn"], "unexpected argument '--jsn'");
-    assert!(line.contains("'--json'"), "clap's suggestion is kept: {line}");
+    assert!(
+        line.contains("'--json'"),
+        "clap's suggestion is kept: {line}"
+    );
     assert!(line.ends_with("see `pipescope handles --help`"), "{line}");
     let line = fails_with_2(&["completions"], "<SHELL>");
-    assert!(line.ends_with("see `pipescope completions --help`"), "{line}");
+    assert!(
+        line.ends_with("see `pipescope completions --help`"),
+        "{line}"
+    );
     let line = fails_with_2(&["completions", "tcsh"], "invalid value 'tcsh'");
     assert!(line.contains("zsh"), "{line}");
     fails_with_2(&["bogus"], "unrecognized subcommand 'bogus'");
     let line = fails_with_2(&[], "give a command: access, handles");
     assert!(line.ends_with("see `pipescope --help`"), "{line}");
-    fails_with_2(&["access", "--encode", "x", "--types"], "cannot be used with");
+    fails_with_2(
+        &["access", "--encode", "x", "--types"],
+        "cannot be used with",
+    );
     fails_with_2(&["handles", "-p"], "a value is required");
 }
 
@@ -102,7 +111,10 @@ fn help_and_version_go_to_stdout_with_status_0() {
 #[test]
 fn arguments_echoed_in_errors_are_escaped() {
     let cases: [(&[&str], &str); 5] = [
-        (&["access", "0x1", "\x1b]0;x\x07"], "unknown type `\\x1b]0;x\\x07`"),
+        (
+            &["access", "0x1", "\x1b]0;x\x07"],
+            "unknown type `\\x1b]0;x\\x07`",
+        ),
         (&["access", "\x1b[2J", "file"], "\\x1b[2J"),
         (&["handles", "-p", "\x1b[2J"], "\\x1b[2J"),
         (&["watch", "\x1b[2J"], "\\x1b[2J"),

@@ -376,7 +376,10 @@ mod tests {
         assert_eq!(csv_field(b"plain"), "plain");
         assert_eq!(csv_field(b"a,b"), "\"a,b\"");
         assert_eq!(csv_field(b"say \"hi\""), "\"say \"\"hi\"\"\"");
-        assert_eq!(csv_field(b"line\nbreak\x1b[2J\x07"), "line\\nbreak\\x1b[2J\\x07");
+        assert_eq!(
+            csv_field(b"line\nbreak\x1b[2J\x07"),
+            "line\\nbreak\\x1b[2J\\x07"
+        );
         assert_eq!(csv_field(b"bad\xff,"), "\"bad\\xff,\"");
         assert_eq!(csv_field(b" lead"), "\" lead\"");
         let mut out = Vec::new();

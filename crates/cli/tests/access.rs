@@ -284,7 +284,9 @@ fn batch_goes_on_past_bytes_that_are_not_utf8_and_escapes_what_it_echoes() {
     assert!(lines[3].starts_with("error\tline 4: not a number: `\\x1b[2J\\x07`"));
     assert!(lines[4].starts_with("0x00000003\tFile"));
     assert!(
-        !text.bytes().any(|b| b != b'\t' && b != b'\n' && common::is_control(b)),
+        !text
+            .bytes()
+            .any(|b| b != b'\t' && b != b'\n' && common::is_control(b)),
         "no raw control byte: {text:?}"
     );
 

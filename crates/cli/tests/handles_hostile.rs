@@ -166,7 +166,8 @@ fn hostile_names_are_escaped_kept_and_quoted() {
     // CSV: escaped as the table is (no raw control byte in any cell, the exact bytes
     // recoverable), and quoted so that the comma and quotes stay inside one field.
     assert!(
-        !csv.iter().any(|&b| (b < 0x20 && b != b'\n' && b != b'\r') || b == 0x7f),
+        !csv.iter()
+            .any(|&b| (b < 0x20 && b != b'\n' && b != b'\r') || b == 0x7f),
         "raw control byte in the CSV"
     );
     let csv = String::from_utf8(csv).unwrap();
@@ -221,7 +222,11 @@ fn an_fd_whose_name_cannot_be_read_costs_that_name_only() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(0));
-    assert!(out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let table = String::from_utf8(out.stdout).unwrap();
     assert!(table.contains("<name unavailable: "), "{table}");
 

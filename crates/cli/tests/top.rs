@@ -343,7 +343,7 @@ fn buffering_findings(filter: &str) -> Vec<serde_json::Value> {
     json_lines(&out.stdout)
         .iter()
         .flat_map(|l| l["findings"].as_array().unwrap().clone())
-        .filter(|f| f["pid"].to_string() == pid)
+        .filter(|f| f["pid"] == pid.parse::<u64>().unwrap())
         .collect()
 }
 

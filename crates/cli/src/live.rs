@@ -356,7 +356,9 @@ fn interrupt(child: &[u32], pipeline: &Pipeline) {
     #[cfg(unix)]
     {
         use rustix::process::{Pid, Signal, kill_process};
-        let pids = child.iter().chain(pipeline.stages.iter().map(|s| &s.pid));
+        let pids = child
+            .iter()
+            .chain(pipeline.stages.iter().filter_map(|s| s.pid.as_ref()));
         for &pid in pids {
             if let Some(p) = Pid::from_raw(pid as i32) {
                 let _ = kill_process(p, Signal::INT);
@@ -407,11 +409,11 @@ impl View {
                 let pipes = state.last.iter().flat_map(|s| &s.pipes);
                 for (ps, p) in pipes.zip(&state.pipeline.pipes) {
                     let Err(why) = &ps.fill else { continue };
-                    let note = (p.ino, why.to_string());
+                    let note = (p.id, why.to_string());
                     if *why == FillMissing::Gone || noted.contains(&note) {
                         continue;
                     }
-                    let (a, b) = (p.writer + 1, p.reader + 1);
+                    let (a, b) = (p.writer() + 1, p.reader() + 1);
                     writeln!(w, "pipe {a}→{b}: fill not measured: {why}")?;
                     noted.push(note);
                 }
@@ -503,7 +505,7 @@ fn plain_line(state: &State) -> String {
                 .pipeline
                 .pipes
                 .iter()
-                .position(|p| p.reader == i)
+                .position(|p| p.readers.contains(&i) && p.writers.contains(&(i - 1)))
                 .map_or_else(|| "-".to_string(), |k| fill_text(state, k));
             line.push_str(&format!(" =({fill})=> "));
         }
@@ -517,6 +519,18 @@ fn plain_line(state: &State) -> String {
             clip(&escape_str(&st.command), 24),
             st.state.as_str(),
             known(st.rate_out)
+        ));
+    }
+    // Pipes that do not join one stage to the next (back to an earlier stage, say).
+    for (k, p) in state.pipeline.pipes.iter().enumerate() {
+        if p.writers.iter().any(|&w| p.readers.contains(&(w + 1))) {
+            continue;
+        }
+        line.push_str(&format!(
+            "  ({}→{} {})",
+            p.writer() + 1,
+            p.reader() + 1,
+            fill_text(state, k)
         ));
     }
     line
@@ -548,8 +562,10 @@ fn sample_json(state: &State) -> json::LiveSample {
             .map(|(i, p)| {
                 let ps = last.and_then(|s| s.pipes.get(i));
                 json::LivePipe {
-                    writer: p.writer,
-                    reader: p.reader,
+                    writer: p.writer(),
+                    reader: p.reader(),
+                    writers: p.writers.clone(),
+                    readers: p.readers.clone(),
                     fill: ps.and_then(|s| s.fill.as_ref().ok().copied()),
                     capacity: ps.and_then(|s| s.capacity),
                     missing: ps.and_then(|s| s.fill.as_ref().err().map(ToString::to_string)),
@@ -588,8 +604,10 @@ fn report_json(state: &State, code: Option<i32>) -> json::LiveReport {
             .pipes
             .iter()
             .map(|p| json::ReportPipe {
-                writer: p.writer,
-                reader: p.reader,
+                writer: p.writer(),
+                reader: p.reader(),
+                writers: p.writers.clone(),
+                readers: p.readers.clone(),
                 capacity: p.capacity,
                 fill_avg: p.fill_avg,
                 fill_max: p.fill_max,
@@ -651,7 +669,7 @@ fn print_report(state: &State, code: Option<i32>, mode: Mode) -> io::Result<()> 
             w,
             "{:>2}{mark}{:>7}  {:<28} {:>7} {:>7} {:>8} {:>5.0}% {:>5} {:>5} {:>5} {:>5}",
             i + 1,
-            s.pid,
+            s.pid.map_or_else(|| "-".into(), |p| p.to_string()),
             clip(&escape_str(&s.command), 28),
             known(s.bytes_in),
             known(s.bytes_out),
@@ -670,7 +688,7 @@ fn print_report(state: &State, code: Option<i32>, mode: Mode) -> io::Result<()> 
             "pipe", "capacity", "avg fill", "peak fill", "full", "empty"
         )?;
         for p in &r.pipes {
-            let between = format!("{}→{}", p.writer + 1, p.reader + 1);
+            let between = format!("{}→{}", p.writer() + 1, p.reader() + 1);
             match (p.fill_avg, p.fill_max) {
                 (Some(avg), Some(max)) => writeln!(
                     w,

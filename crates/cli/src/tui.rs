@@ -138,7 +138,7 @@ fn state_style(s: StageState) -> Style {
         StageState::Waiting => Style::new().fg(Color::Cyan),
         StageState::BlockedRead | StageState::BlockedWrite => Style::new().fg(Color::DarkGray),
         StageState::Stopped => Style::new().fg(Color::Yellow),
-        StageState::Exited => Style::new().fg(Color::DarkGray),
+        StageState::Exited | StageState::Unseen => Style::new().fg(Color::DarkGray),
     }
 }
 
@@ -150,6 +150,7 @@ fn state_word(s: StageState) -> &'static str {
         StageState::Waiting => "sleeping (own)",
         StageState::Stopped => "stopped",
         StageState::Exited => "exited",
+        StageState::Unseen => "not seen",
     }
 }
 
@@ -261,7 +262,7 @@ fn render_totals(f: &mut ratatui::Frame<'_>, area: Rect, state: &State) {
     let rows = state.report.stages.iter().enumerate().map(|(i, s)| {
         let row = Row::new([
             (i + 1).to_string(),
-            s.pid.to_string(),
+            s.pid.map_or_else(|| "-".into(), |p| p.to_string()),
             known(s.bytes_in),
             known(s.bytes_out),
             format!("{}/s", known(s.throughput_out)),
@@ -330,7 +331,10 @@ fn render_stage(
     let [text, spark] = Layout::vertical([Constraint::Length(6), Constraint::Min(1)]).areas(inner);
     let pct = |v: f64| format!("{:.0}%", v * 100.0);
     let lines = vec![
-        Line::from(format!("pid {}", st.pid)),
+        Line::from(match st.pid {
+            Some(pid) => format!("pid {pid}"),
+            None => "pid -".to_string(),
+        }),
         Line::from(Span::styled(state_word(st.state), state_style(st.state))),
         Line::from(format!("out {}/s", known(st.rate_out))),
         Line::from(format!("cpu {:.0}%", st.cpu_percent)),
@@ -359,7 +363,12 @@ fn render_stage(
 }
 
 fn render_pipe(f: &mut ratatui::Frame<'_>, area: Rect, state: &State, reader: usize) {
-    let Some(k) = state.pipeline.pipes.iter().position(|p| p.reader == reader) else {
+    let Some(k) = state
+        .pipeline
+        .pipes
+        .iter()
+        .position(|p| p.readers.contains(&reader) && p.writers.contains(&(reader - 1)))
+    else {
         f.render_widget(Paragraph::new("\n\n  (no pipe)"), area);
         return;
     };
@@ -407,6 +416,7 @@ fn render_pipe(f: &mut ratatui::Frame<'_>, area: Rect, state: &State, reader: us
 mod tests {
     use std::time::Duration;
 
+    use pipescope_core::Mode as EndMode;
     use pipescope_core::sample::{
         FillMissing, PipeEnd, PipeSample, ProcEnds, Sample, StageSample, StageState, assemble,
     };
@@ -418,18 +428,22 @@ mod tests {
     /// `src | slow | sink`: the source blocked writing into a full pipe, the middle stage
     /// sleeping on its own work, the sink waiting on an empty pipe whose fill was denied.
     fn state() -> State {
-        let end = |ino, handle| {
+        let end = |pipe, handle| {
             Some(PipeEnd {
-                ino,
+                pipe,
                 handle,
-                read_only: handle == 0,
+                mode: if handle == 0 {
+                    EndMode::Read
+                } else {
+                    EndMode::Write
+                },
+                stderr: false,
             })
         };
-        let proc = |pid, input, output, command: &str| ProcEnds {
+        let proc = |pid, input: Option<PipeEnd>, output: Option<PipeEnd>, command: &str| ProcEnds {
             pid,
             ppid: Some(1),
-            input,
-            output,
+            ends: input.into_iter().chain(output).collect(),
             command: command.to_string(),
         };
         let pipeline = assemble(&[
@@ -448,8 +462,9 @@ mod tests {
                 .into_iter()
                 .zip([10, 11, 12])
                 .map(|(state, pid)| StageSample {
-                    pid,
+                    pid: Some(pid),
                     state,
+                    blocked_on: None,
                     bytes_in: Some(k * 4096),
                     bytes_out: Some(k * 4096),
                     cpu: Some(Duration::from_millis(k)),
@@ -457,12 +472,12 @@ mod tests {
                 .collect(),
                 pipes: vec![
                     PipeSample {
-                        ino: 100,
+                        id: 100,
                         fill: Ok(65536),
                         capacity: Some(65536),
                     },
                     PipeSample {
-                        ino: 200,
+                        id: 200,
                         fill: Err(FillMissing::Denied("EPERM".into())),
                         capacity: None,
                     },

@@ -1,5 +1,6 @@
 //! Parsers for the text Linux's /proc gives out: the target of a `/proc/PID/fd/N` link,
-//! `/proc/PID/fdinfo/N`, `/proc/PID/stat`, `/proc/stat` and `/etc/passwd`.
+//! `/proc/PID/fdinfo/N`, `/proc/PID/stat`, `/proc/PID/io`, `/proc/PID/syscall`,
+//! `/proc/PID/wchan`, `/proc/stat` and `/etc/passwd`.
 //!
 //! They take bytes and return values, with no I/O, so they build and are tested on every
 //! OS; the Linux backend feeds them what it reads.
@@ -146,6 +147,10 @@ pub struct Stat<'a> {
     pub state: u8,
     /// Parent process id.
     pub ppid: u32,
+    /// CPU time in user mode, in clock ticks.
+    pub utime: u64,
+    /// CPU time in kernel mode, in clock ticks.
+    pub stime: u64,
     /// Start time, in clock ticks after boot.
     pub start_ticks: u64,
 }
@@ -163,13 +168,84 @@ pub fn stat(text: &[u8]) -> Option<Stat<'_>> {
     // After comm: state(3) ppid(4) … starttime(22); fields counted from 1 in proc(5).
     let state = *fields.next()?.first()?;
     let ppid = decimal(fields.next()?)? as u32;
-    let start_ticks = decimal(fields.nth(22 - 5)?)?;
+    let utime = decimal(fields.nth(14 - 5)?)?;
+    let stime = decimal(fields.next()?)?;
+    let start_ticks = decimal(fields.nth(22 - 16)?)?;
     Some(Stat {
         comm,
         state,
         ppid,
+        utime,
+        stime,
         start_ticks,
     })
+}
+
+/// The I/O counters of `/proc/PID/io` (each `None` when its line is missing).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct IoCounters {
+    /// `rchar:` bytes read by any read call, from any source.
+    pub rchar: Option<u64>,
+    /// `wchar:` bytes written by any write call, to any target.
+    pub wchar: Option<u64>,
+}
+
+/// Parses `/proc/PID/io`.
+pub fn io(text: &[u8]) -> IoCounters {
+    let mut c = IoCounters::default();
+    for line in text.split(|&b| b == b'\n') {
+        if let Some(v) = line.strip_prefix(b"rchar:") {
+            c.rchar = decimal(trim(v));
+        } else if let Some(v) = line.strip_prefix(b"wchar:") {
+            c.wchar = decimal(trim(v));
+        }
+    }
+    c
+}
+
+/// Which way a task sleeping in a pipe waits, from `/proc/PID/wchan`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PipeWait {
+    /// Waiting for data to read.
+    Read,
+    /// Waiting for room to write.
+    Write,
+}
+
+/// The pipe wait a wait channel names: `anon_pipe_read`/`anon_pipe_write` on 6.x
+/// kernels, `pipe_read`/`pipe_write` before, `fifo_pipe_*` on some; `None` for any other
+/// channel (a timer, a disk, a child).
+pub fn wchan_pipe_wait(text: &[u8]) -> Option<PipeWait> {
+    match trim(text) {
+        b"pipe_read" | b"anon_pipe_read" | b"fifo_pipe_read" => Some(PipeWait::Read),
+        b"pipe_write" | b"anon_pipe_write" | b"fifo_pipe_write" => Some(PipeWait::Write),
+        _ => None,
+    }
+}
+
+/// The system call a blocked task sleeps in, from `/proc/PID/syscall`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Syscall {
+    /// The system call number (of the task's architecture).
+    pub nr: u64,
+    /// Its first argument (the fd of a read or write).
+    pub arg0: u64,
+}
+
+/// Parses `/proc/PID/syscall` (`NR 0xARG0 …`); `None` for `running`, `-1 …` (not in a
+/// system call) or text of another shape.
+pub fn syscall(text: &[u8]) -> Option<Syscall> {
+    let mut f = trim(text).split(|&b| b == b' ');
+    let nr = decimal(f.next()?)?;
+    let arg0 = f.next()?.strip_prefix(b"0x")?;
+    if arg0.is_empty() || arg0.len() > 16 {
+        return None;
+    }
+    let arg0 = arg0.iter().try_fold(0u64, |n, &b| {
+        let d = (b as char).to_digit(16)?;
+        Some((n << 4) | u64::from(d))
+    })?;
+    Some(Syscall { nr, arg0 })
 }
 
 /// The boot time (`btime`, seconds since the epoch) from `/proc/stat`.
@@ -298,7 +374,40 @@ eventfd-count:                0\nsigmask:\t0000000000000000\nno colon here\n";
         assert_eq!(s.comm, b"a) b (c)");
         assert_eq!(s.state, b'S');
         assert_eq!(s.ppid, 1);
+        assert_eq!((s.utime, s.stime), (1, 2));
         assert_eq!(s.start_ticks, 987654);
+    }
+
+    #[test]
+    fn io_counters() {
+        let t = b"rchar: 6976\nwchar: 65536\nsyscr: 10\nsyscw: 8\nread_bytes: 40960\n";
+        assert_eq!(
+            io(t),
+            IoCounters {
+                rchar: Some(6976),
+                wchar: Some(65536)
+            }
+        );
+        assert_eq!(io(b""), IoCounters::default());
+    }
+
+    #[test]
+    fn wait_channels_of_old_and_new_kernels() {
+        assert_eq!(wchan_pipe_wait(b"anon_pipe_read"), Some(PipeWait::Read));
+        assert_eq!(wchan_pipe_wait(b"pipe_write\n"), Some(PipeWait::Write));
+        assert_eq!(wchan_pipe_wait(b"hrtimer_nanosleep"), None);
+        assert_eq!(wchan_pipe_wait(b"0"), None);
+    }
+
+    #[test]
+    fn syscall_lines() {
+        let read0 = b"0 0x0 0x7ffd 0x1000 0x0 0x0 0x0 0x7ffd 0x7f00\n";
+        assert_eq!(syscall(read0), Some(Syscall { nr: 0, arg0: 0 }));
+        let write5 = b"1 0x5 0x7ffd 0x1000 0x0 0x0 0x0 0x7ffd 0x7f00";
+        assert_eq!(syscall(write5), Some(Syscall { nr: 1, arg0: 5 }));
+        assert_eq!(syscall(b"running\n"), None);
+        assert_eq!(syscall(b"-1 0x7ffd 0x7f00\n"), None);
+        assert_eq!(syscall(b"0 0xzz"), None);
     }
 
     #[test]
@@ -341,6 +450,9 @@ eventfd-count:                0\nsigmask:\t0000000000000000\nno colon here\n";
                 let _ = stat(&text);
                 let _ = boot_time(&text);
                 let _ = passwd(&text);
+                let _ = io(&text);
+                let _ = wchan_pipe_wait(&text);
+                let _ = syscall(&text);
             }
 
             #[test]

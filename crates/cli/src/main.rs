@@ -6,7 +6,6 @@ mod diagram;
 mod json;
 mod live;
 mod out;
-mod tui;
 
 use std::io;
 use std::process::ExitCode;

@@ -2,21 +2,17 @@
 //! compared, exit statuses are checked for bad input, and batch mode keeps going past a
 //! bad line.
 
-use assert_cmd::Command;
+mod common;
+
 use serde_json::Value;
 
-fn pipescope() -> Command {
-    Command::cargo_bin("pipescope").expect("the pipescope binary is built")
-}
+use common::{fails_with_2, json_lines, pipescope, pipescope_process};
 
+/// `pipescope ARGS --json`, parsed.
 fn json(args: &[&str]) -> Value {
-    let out = pipescope().args(args).arg("--json").output().unwrap();
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("valid JSON")
+    let mut all = args.to_vec();
+    all.push("--json");
+    common::json(&all)
 }
 
 fn strings(v: &Value) -> Vec<&str> {
@@ -170,15 +166,6 @@ fn types_lists_every_type_with_mapping() {
     assert!(text.contains("winsta"), "{text}");
 }
 
-fn fails_with_2(args: &[&str], needle: &str) {
-    let out = pipescope().args(args).output().unwrap();
-    assert_eq!(out.status.code(), Some(2), "{args:?}");
-    let err = String::from_utf8(out.stderr).unwrap();
-    assert_eq!(err.lines().count(), 1, "one line on stderr: {err}");
-    assert!(err.contains(needle), "{args:?}: {err}");
-    assert!(out.stdout.is_empty());
-}
-
 #[test]
 fn bad_input_is_one_line_and_status_2() {
     fails_with_2(&["access", "banana", "file"], "not a number");
@@ -199,11 +186,7 @@ fn batch_goes_on_past_a_bad_line_and_exits_1() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
-    let lines: Vec<Value> = String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).expect("each line is JSON"))
-        .collect();
+    let lines = json_lines(&out.stdout);
     assert_eq!(lines.len(), 5);
     assert_eq!(
         strings(&lines[0]["compact"]),
@@ -244,10 +227,10 @@ fn batch_uses_the_default_type_and_prints_one_line_each() {
 #[test]
 fn a_closed_stdout_ends_batch_quietly() {
     use std::io::{Read, Write};
-    use std::process::{Command as StdCommand, Stdio};
+    use std::process::Stdio;
 
     for json in [false, true] {
-        let mut cmd = StdCommand::new(assert_cmd::cargo::cargo_bin("pipescope"));
+        let mut cmd = pipescope_process();
         cmd.args(["access", "-"]);
         if json {
             cmd.arg("--json");

@@ -2,19 +2,15 @@
 //! listed with the right type, mode and name, in every output format.
 #![cfg(target_os = "linux")]
 
-mod farm;
+mod common;
 
 use std::collections::BTreeMap;
 use std::process::{Command, Stdio};
 
-use assert_cmd::cargo::CommandCargoExt;
 use serde_json::Value;
 
-use farm::Farm;
-
-fn pipescope() -> Command {
-    Command::cargo_bin("pipescope").unwrap()
-}
+use common::farm::Farm;
+use common::{BIN, pipescope, pipescope_process};
 
 /// Runs pipescope with `args` plus `-p PID` for every farm member; returns stdout.
 fn run_on_farm(farm: &Farm, args: &[&str]) -> Vec<u8> {
@@ -216,7 +212,7 @@ fn type_name_and_user_filters_narrow_the_list() {
 #[test]
 fn a_process_name_selects_by_comm() {
     let mut child = Command::new("sleep").arg("30").spawn().unwrap();
-    farm::wait_for_exec(child.id(), "sleep");
+    common::wait_for_exec(child.id(), "sleep");
     let out = pipescope()
         .args(["handles", "--json", "-p", "sleep"])
         .output()
@@ -322,11 +318,10 @@ fn table_lists_every_farm_fd_once() {
 fn a_closed_stdout_ends_quietly() {
     // Enough output to overflow the pipe, so the write really meets a closed reader.
     let _farm = Farm::start(&["--pipelines", "10", "--stages", "3", "--extra", "40"]);
-    let exe = assert_cmd::cargo::cargo_bin("pipescope");
     let out = Command::new("bash")
         .arg("-c")
         .arg(r#""$0" handles | head -1; echo "status ${PIPESTATUS[0]}" >&2"#)
-        .arg(&exe)
+        .arg(BIN)
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -336,7 +331,7 @@ fn a_closed_stdout_ends_quietly() {
     assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 1);
 
     // And when the reader is gone before anything is written.
-    let mut child = Command::new(&exe)
+    let mut child = pipescope_process()
         .args(["handles", "--json"])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -436,12 +431,11 @@ fn colour_only_on_a_terminal_and_never_with_no_color() {
     if Command::new("script").arg("--version").output().is_err() {
         panic!("`script` (util-linux) is needed for this test");
     }
-    let exe = assert_cmd::cargo::cargo_bin("pipescope");
     let me = std::process::id().to_string();
     let on_tty = |no_color: Option<&str>| -> String {
         let mut cmd = Command::new("script");
         cmd.args(["-qec"])
-            .arg(format!("{} handles -p {me}", exe.display()))
+            .arg(format!("{BIN} handles -p {me}"))
             .arg("/dev/null")
             .env_remove("NO_COLOR")
             .env("TERM", "xterm");

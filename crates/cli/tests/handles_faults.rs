@@ -3,32 +3,13 @@
 //! skipped quietly and counted.
 #![cfg(target_os = "linux")]
 
-use std::os::unix::fs::PermissionsExt;
+mod common;
+
 use std::process::{Command, Stdio};
 
-use assert_cmd::cargo::CommandCargoExt;
 use serde_json::Value;
 
-fn is_root() -> bool {
-    let out = Command::new("id").arg("-u").output().unwrap();
-    String::from_utf8_lossy(&out.stdout).trim() == "0"
-}
-
-/// A command running pipescope as `nobody` when we are root (from a copy of the binary
-/// that `nobody` may execute), or as ourselves otherwise.
-fn pipescope_unprivileged(dir: &tempfile::TempDir) -> Command {
-    if !is_root() {
-        return Command::cargo_bin("pipescope").unwrap();
-    }
-    let exe = dir.path().join("pipescope");
-    std::fs::copy(assert_cmd::cargo::cargo_bin("pipescope"), &exe).unwrap();
-    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
-    std::fs::set_permissions(&exe, std::fs::Permissions::from_mode(0o755)).unwrap();
-    let mut cmd = Command::new("setpriv");
-    cmd.args(["--reuid=nobody", "--regid=nogroup", "--clear-groups", "--"])
-        .arg(exe);
-    cmd
-}
+use common::{is_root, pipescope, pipescope_as_nobody};
 
 #[test]
 fn another_users_process_is_an_error_entry_not_a_failure() {
@@ -36,15 +17,15 @@ fn another_users_process_is_an_error_entry_not_a_failure() {
     let mut child = Command::new("sleep").arg("30").spawn().unwrap();
     let target = if is_root() { child.id() } else { 1 };
     let dir = tempfile::tempdir().unwrap();
-    let json = pipescope_unprivileged(&dir)
+    let json = pipescope_as_nobody(&dir)
         .args(["handles", "--json", "-p", &target.to_string()])
         .output()
         .unwrap();
-    let table = pipescope_unprivileged(&dir)
+    let table = pipescope_as_nobody(&dir)
         .args(["handles", "-p", &target.to_string()])
         .output()
         .unwrap();
-    let all = pipescope_unprivileged(&dir)
+    let all = pipescope_as_nobody(&dir)
         .args(["handles", "--summary", "--json"])
         .output()
         .unwrap();
@@ -100,8 +81,7 @@ fn processes_exiting_mid_scan_are_counted_not_fatal() {
     let mut scans = 0;
     while vanished == 0 && scans < 300 {
         scans += 1;
-        let out = Command::cargo_bin("pipescope")
-            .unwrap()
+        let out = pipescope()
             .args(["handles", "--summary", "--json"])
             .output()
             .unwrap();

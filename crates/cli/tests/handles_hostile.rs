@@ -9,10 +9,11 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 
-use assert_cmd::cargo::CommandCargoExt;
 use serde_json::Value;
 
-mod farm;
+mod common;
+
+use common::pipescope;
 
 const LEAF: &[u8] = b"evil\nname\x1b[31mred\xff\xfe,\"q\".txt";
 
@@ -34,13 +35,12 @@ fn child_holding_hostile_file(dir: &tempfile::TempDir) -> (Child, Vec<u8>) {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    farm::wait_for_exec(child.id(), "sleep");
+    common::wait_for_exec(child.id(), "sleep");
     (child, path.as_os_str().as_bytes().to_vec())
 }
 
 fn handles(pid: u32, format: &[&str]) -> Vec<u8> {
-    let out = Command::cargo_bin("pipescope")
-        .unwrap()
+    let out = pipescope()
         .args(["handles", "-p", &pid.to_string()])
         .args(format)
         .output()

@@ -2,18 +2,14 @@
 //! seen from the child that inherited the read end.
 #![cfg(target_os = "linux")]
 
-use std::process::Command;
+mod common;
 
-use assert_cmd::cargo::CommandCargoExt;
 use serde_json::Value;
 
+use common::pipescope;
+
 fn pipe(args: &[&str]) -> (Value, String) {
-    let out = Command::cargo_bin("pipescope")
-        .unwrap()
-        .arg("pipe")
-        .args(args)
-        .output()
-        .unwrap();
+    let out = pipescope().arg("pipe").args(args).output().unwrap();
     assert!(
         out.status.success(),
         "{}",

@@ -3,94 +3,27 @@
 //! socket, and the DOT output fed to Graphviz.
 #![cfg(target_os = "linux")]
 
+mod common;
+
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader};
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Stdio};
 
 use serde_json::Value;
 
-/// A child started in its own process group; dropping it ends the whole group (SIGTERM,
-/// then SIGKILL for whatever is left) so no test leaves processes behind.
-struct Group(Child);
-
-impl Group {
-    fn spawn(cmd: &mut Command) -> Group {
-        Group(
-            cmd.process_group(0)
-                .stderr(Stdio::null())
-                .spawn()
-                .expect("spawn"),
-        )
-    }
-    fn pid(&self) -> u32 {
-        self.0.id()
-    }
-}
-
-impl Drop for Group {
-    fn drop(&mut self) {
-        let pgid = rustix::process::Pid::from_raw(self.0.id() as i32).expect("pid");
-        let _ = rustix::process::kill_process_group(pgid, rustix::process::Signal::TERM);
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.0.try_wait() {
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        let _ = rustix::process::kill_process_group(pgid, rustix::process::Signal::KILL);
-        let _ = self.0.wait();
-    }
-}
+use common::{Group, children, comm, pipescope, until};
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-/// Runs `pipescope ARGS` and parses its JSON.
+/// Runs `pipescope pipes ARGS --json` and parses its JSON.
 fn pipes_json(args: &[&str]) -> Value {
-    let out = assert_cmd::cargo::cargo_bin_cmd!("pipescope")
-        .arg("pipes")
-        .args(args)
-        .arg("--json")
-        .output()
-        .expect("run pipescope");
-    assert!(
-        out.status.success(),
-        "pipescope pipes {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("JSON")
-}
-
-/// Polls `f` until it gives `Some`, for at most 60 s (the machine may be busy).
-fn until<T>(what: &str, mut f: impl FnMut() -> Option<T>) -> T {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        if let Some(v) = f() {
-            return v;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
-
-fn comm(pid: u32) -> String {
-    std::fs::read_to_string(format!("/proc/{pid}/comm"))
-        .unwrap_or_default()
-        .trim()
-        .to_string()
-}
-
-fn children(pid: u32) -> Vec<u32> {
-    std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
-        .unwrap_or_default()
-        .split_whitespace()
-        .filter_map(|s| s.parse().ok())
-        .collect()
+    let mut all = vec!["pipes"];
+    all.extend_from_slice(args);
+    all.push("--json");
+    common::json(&all)
 }
 
 /// The set of (pid, fd) in a JSON list of ends.
@@ -299,7 +232,7 @@ fn shell_pipeline_shows_both_pipes_with_the_right_ends() {
     assert_eq!(left[0]["readers"][0]["process"], "cat");
 
     // The table says the same, writer ──▶ reader.
-    let out = assert_cmd::cargo::cargo_bin_cmd!("pipescope")
+    let out = pipescope()
         .args(["pipes", "-p", &cat.to_string(), "--color", "never"])
         .output()
         .unwrap();
@@ -363,7 +296,7 @@ time.sleep(60)
     assert_eq!(holders[0]["parents"][0]["pid"].as_u64(), Some(parent));
     assert!(holders[0]["running_s"].as_u64().is_some());
 
-    let out = assert_cmd::cargo::cargo_bin_cmd!("pipescope")
+    let out = pipescope()
         .args(["pipes", "--why", &format!("{reader}:0"), "--color", "never"])
         .output()
         .unwrap();
@@ -397,10 +330,7 @@ time.sleep(60)
         // Above the largest pid Linux allows (2^22).
         ("4194305:0".to_string(), "no process 4194305"),
     ] {
-        let out = assert_cmd::cargo::cargo_bin_cmd!("pipescope")
-            .args(["pipes", "--why", &arg])
-            .output()
-            .unwrap();
+        let out = pipescope().args(["pipes", "--why", &arg]).output().unwrap();
         assert_eq!(out.status.code(), Some(2), "--why {arg}");
         let err = String::from_utf8(out.stderr).unwrap();
         assert!(err.contains(msg), "--why {arg}: {err}");
@@ -498,10 +428,7 @@ time.sleep(60)
     until("the leak's processes to start", || {
         (comm(nums[0] as u32) == "sleep" && comm(nums[2] as u32) == "cat").then_some(())
     });
-    let out = assert_cmd::cargo::cargo_bin_cmd!("pipescope")
-        .args(["pipes", "--dot"])
-        .output()
-        .unwrap();
+    let out = pipescope().args(["pipes", "--dot"]).output().unwrap();
     assert!(out.status.success());
     let dot_text = String::from_utf8(out.stdout).unwrap();
     // The stray writer's edge is red.
@@ -518,7 +445,7 @@ time.sleep(60)
 
     // The table paints the finding red only when asked (stdout here is not a terminal).
     let table = |color: &str| {
-        let out = assert_cmd::cargo::cargo_bin_cmd!("pipescope")
+        let out = pipescope()
             .args(["pipes", "-p", &nums[2].to_string(), "--color", color])
             .output()
             .unwrap();
@@ -558,7 +485,7 @@ time.sleep(60)
 #[test]
 fn mermaid_output_draws_the_pipeline() {
     let (_sh, kids) = sleep_cat_sleep();
-    let out = assert_cmd::cargo::cargo_bin_cmd!("pipescope")
+    let out = pipescope()
         .args(["pipes", "--mermaid", "-p", &kids[1].to_string()])
         .output()
         .unwrap();
@@ -578,7 +505,7 @@ fn mermaid_output_draws_the_pipeline() {
 
 #[test]
 fn unknown_process_is_one_line_and_status_2() {
-    let out = assert_cmd::cargo::cargo_bin_cmd!("pipescope")
+    let out = pipescope()
         .args(["pipes", "-p", "no-such-process-name-xyz"])
         .output()
         .unwrap();

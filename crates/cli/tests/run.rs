@@ -2,19 +2,13 @@
 //! parsed back; the pipeline's stdout, stdin and exit status must pass through untouched.
 #![cfg(target_os = "linux")]
 
+mod common;
+
 use std::process::Command as StdCommand;
 
-use assert_cmd::Command;
 use serde_json::Value;
 
-/// A stage that copies stdin to stdout 4 KiB at a time, sleeping 2 ms after each block:
-/// about 2 MB/s, far slower than `head` or `cat`.
-const SLOW: &str = "perl -e 'while (sysread(STDIN, $b, 4096)) { syswrite(STDOUT, $b); \
-                    select(undef, undef, undef, 0.002) }'";
-
-fn pipescope() -> Command {
-    Command::cargo_bin("pipescope").unwrap()
-}
+use common::{SLOW, json_lines, pipescope};
 
 /// Runs `pipescope run --json` and returns the final report object.
 fn report(pipeline: &str, interval: &str) -> Value {
@@ -27,12 +21,12 @@ fn report(pipeline: &str, interval: &str) -> Value {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let stderr = String::from_utf8(out.stderr).unwrap();
-    let objects: Vec<Value> = stderr
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
-        .collect();
-    assert!(objects.len() > 2, "expected samples, got {stderr}");
+    let objects = json_lines(&out.stderr);
+    assert!(
+        objects.len() > 2,
+        "expected samples, got {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     for o in &objects[..objects.len() - 1] {
         assert_eq!(o["type"], "sample", "{o}");
     }

@@ -3,13 +3,14 @@
 //! `q`, and leaves the terminal as it found it: main screen, cursor shown, same stty modes.
 #![cfg(target_os = "linux")]
 
+mod common;
+
 use std::fs;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-const SLOW: &str = "perl -e 'while (sysread(STDIN, $b, 4096)) { syswrite(STDOUT, $b); \
-                    select(undef, undef, undef, 0.002) }'";
+use common::{BIN, SLOW, wait_children};
 
 /// A tmux server of our own, killed on drop.
 struct Tmux {
@@ -80,26 +81,6 @@ fn wait_file(path: &Path) -> String {
     panic!("{} never appeared", path.display());
 }
 
-/// The children of `parent` (by `pgrep -P`), once there are `n`.
-fn children(parent: u32, n: usize) -> Vec<u32> {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let out = Command::new("pgrep")
-            .args(["-P", &parent.to_string()])
-            .output()
-            .unwrap();
-        let mut kids: Vec<u32> = String::from_utf8_lossy(&out.stdout)
-            .lines()
-            .filter_map(|l| l.trim().parse().ok())
-            .collect();
-        kids.sort_unstable();
-        if kids.len() >= n || Instant::now() > deadline {
-            return kids;
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-}
-
 fn have_tmux() -> bool {
     let ok = Command::new("tmux")
         .arg("-V")
@@ -122,7 +103,7 @@ fn script(dir: &Path, args: &str, pipeline: &str) -> std::path::PathBuf {
          echo $? > {d}/status\n\
          stty -g > {d}/after\n\
          sleep 60\n",
-        bin = env!("CARGO_BIN_EXE_pipescope"),
+        bin = BIN,
     );
     let path = dir.join("pane.sh");
     fs::write(&path, body).unwrap();
@@ -181,7 +162,7 @@ fn watch_ui_quits_on_q_and_restores_the_terminal() {
         .stdin(Stdio::null())
         .spawn()
         .unwrap();
-    let kids = children(sh.id(), 2);
+    let kids = wait_children(sh.id(), 2);
     assert_eq!(kids.len(), 2);
     let pane = script(dir.path(), "watch", &kids[1].to_string());
     let tmux = Tmux::start("watch", &pane).expect("tmux starts");

@@ -2,16 +2,14 @@
 //! anything.
 #![cfg(not(target_os = "linux"))]
 
-use assert_cmd::Command;
+mod common;
+
+use common::pipescope;
 
 #[test]
 fn run_and_watch_say_they_are_unsupported() {
     for args in [&["run", "--", "echo hi"][..], &["watch", "1"][..]] {
-        let out = Command::cargo_bin("pipescope")
-            .unwrap()
-            .args(args)
-            .output()
-            .unwrap();
+        let out = pipescope().args(args).output().unwrap();
         assert_eq!(out.status.code(), Some(2), "{args:?}");
         assert!(out.stdout.is_empty(), "nothing ran: {args:?}");
         assert_eq!(

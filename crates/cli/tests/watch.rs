@@ -2,38 +2,15 @@
 //! or by a name, and check the stages it finds and the bottleneck it names.
 #![cfg(target_os = "linux")]
 
+mod common;
+
 use std::fs;
 use std::process::{Child, Command as StdCommand, Stdio};
 use std::time::{Duration, Instant};
 
-use assert_cmd::Command;
 use serde_json::Value;
 
-const SLOW: &str = "perl -e 'while (sysread(STDIN, $b, 4096)) { syswrite(STDOUT, $b); \
-                    select(undef, undef, undef, 0.002) }'";
-
-fn ppid_of(pid: u32) -> Option<u32> {
-    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    stat[stat.rfind(')')? + 2..].split(' ').nth(1)?.parse().ok()
-}
-
-/// The children of `parent`, once there are `n` of them.
-fn children(parent: u32, n: usize) -> Vec<u32> {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let mut kids: Vec<u32> = fs::read_dir("/proc")
-            .unwrap()
-            .flatten()
-            .filter_map(|e| e.file_name().to_str()?.parse().ok())
-            .filter(|&p| ppid_of(p) == Some(parent))
-            .collect();
-        kids.sort_unstable();
-        if kids.len() >= n || Instant::now() > deadline {
-            return kids;
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-}
+use common::{BIN, SLOW, pipescope, wait_children};
 
 fn spawn(pipeline: &str) -> Child {
     StdCommand::new("sh")
@@ -55,10 +32,9 @@ fn final_report(stderr: &[u8]) -> Value {
 #[test]
 fn watch_finds_every_stage_from_the_last_one_and_names_the_bottleneck() {
     let mut sh = spawn(&format!("head -c 3M /dev/zero | {SLOW} | cat"));
-    let kids = children(sh.id(), 3);
+    let kids = wait_children(sh.id(), 3);
     assert_eq!(kids.len(), 3);
-    let out = Command::cargo_bin("pipescope")
-        .unwrap()
+    let out = pipescope()
         .args([
             "watch",
             "--json",
@@ -107,9 +83,8 @@ fn watch_by_name_attaches_to_the_pipeline_holding_that_process() {
         "head -c 2M /dev/zero | {} | {SLOW} > /dev/null",
         bin.display()
     ));
-    assert_eq!(children(sh.id(), 3).len(), 3);
-    let out = Command::cargo_bin("pipescope")
-        .unwrap()
+    assert_eq!(wait_children(sh.id(), 3).len(), 3);
+    let out = pipescope()
         .args(["watch", "--json", "--interval", "20ms", &name])
         .timeout(Duration::from_secs(30))
         .output()
@@ -127,14 +102,9 @@ fn watch_by_name_attaches_to_the_pipeline_holding_that_process() {
 
 #[test]
 fn watch_of_nothing_is_an_error() {
-    let out = Command::cargo_bin("pipescope")
-        .unwrap()
-        .args(["watch", "4194304999"])
-        .output()
-        .unwrap();
+    let out = pipescope().args(["watch", "4194304999"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
-    let out = Command::cargo_bin("pipescope")
-        .unwrap()
+    let out = pipescope()
         .args(["watch", "no-such-process-name"])
         .output()
         .unwrap();
@@ -152,7 +122,7 @@ fn hostile_pipeline() -> (Child, u32) {
         "head -c 1M /dev/zero | perl -e '$0 = \"evil\\x1b[2Jname\"; \
          while (sysread(STDIN, $b, 4096)) { select(undef, undef, undef, 0.002) }'",
     );
-    let kids = children(sh.id(), 2);
+    let kids = wait_children(sh.id(), 2);
     assert_eq!(kids.len(), 2);
     let deadline = Instant::now() + Duration::from_secs(10);
     while !fs::read(format!("/proc/{}/cmdline", kids[1]))
@@ -167,8 +137,7 @@ fn hostile_pipeline() -> (Child, u32) {
 
 /// `pipescope watch MODE --interval 50ms PID` until the pipeline ends.
 fn watch(mode: &str, pid: u32) -> std::process::Output {
-    Command::cargo_bin("pipescope")
-        .unwrap()
+    pipescope()
         .args(["watch", mode, "--interval", "50ms", &pid.to_string()])
         .timeout(Duration::from_secs(30))
         .output()
@@ -229,11 +198,11 @@ fn where_duplicating_is_denied_the_reason_is_given_and_the_rest_still_shown() {
         .spawn()
         .unwrap();
     // setpriv execs sh: the stages are children of our child.
-    let stages = children(sh.id(), 3);
+    let stages = wait_children(sh.id(), 3);
     assert_eq!(stages.len(), 3, "{stages:?}");
     let out = StdCommand::new("setpriv")
         .args(nobody)
-        .arg(env!("CARGO_BIN_EXE_pipescope"))
+        .arg(BIN)
         .args([
             "watch",
             "--json",

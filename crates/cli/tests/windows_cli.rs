@@ -4,27 +4,13 @@
 //! its read end handed to a child, as `dir | findstr` does.
 #![cfg(windows)]
 
-use std::process::{Child, Command, Stdio};
+mod common;
 
-use assert_cmd::cargo::CommandCargoExt;
+use std::process::{Child, Stdio};
+
 use serde_json::Value;
 
-fn pipescope() -> Command {
-    Command::cargo_bin("pipescope").expect("pipescope.exe is built")
-}
-
-/// Runs pipescope with `args`, expects status 0 and JSON on stdout.
-fn json(args: &[&str]) -> Value {
-    let out = pipescope().args(args).output().unwrap();
-    assert!(
-        out.status.success(),
-        "{args:?}: {:?}\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("{args:?}: {e}\n{}", String::from_utf8_lossy(&out.stdout)))
-}
+use common::{json, pipescope, pipescope_process};
 
 /// A child holding the read end of a CreatePipe pipe as its stdin (`pipescope pipe
 /// --hold` reads it until end-of-file); this test process keeps the write end.
@@ -37,7 +23,7 @@ struct Reader {
 impl Reader {
     fn start() -> Reader {
         let mut demo = pipescope_core::create_pipe().unwrap();
-        let child = pipescope()
+        let child = pipescope_process()
             .args(["pipe", "--hold"])
             .stdin(Stdio::from(demo.read_handle.take().unwrap()))
             .stdout(Stdio::null())

@@ -14,7 +14,7 @@
 mod pipeline;
 mod report;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::time::{Duration, Instant};
 
 pub use pipeline::{Pipe, PipeEnd, Pipeline, ProcEnds, Stage, assemble, connected};
@@ -271,6 +271,8 @@ pub struct Sampler {
     outer: BTreeSet<u64>,
     /// The shell's command line, which its forked subshells share.
     shell: Option<String>,
+    /// Every process found so far, as last seen.
+    seen: HashMap<Pid, ProcEnds>,
     start: Instant,
 }
 
@@ -287,6 +289,7 @@ impl Sampler {
             labels,
             outer: BTreeSet::new(),
             shell: None,
+            seen: HashMap::new(),
             start: Instant::now(),
         };
         s.refresh()?;
@@ -306,11 +309,15 @@ impl Sampler {
             self.outer = root.ends.iter().map(|e| e.pipe).collect();
             self.shell = Some(root.command.clone());
         }
-        let mut next = assemble(&found.procs);
-        if next.stages.is_empty() {
+        let mut procs = found.procs;
+        if procs.is_empty() {
             return Ok(false);
         }
-        pipeline::keep_exited(&self.pipeline, &mut next, &found.alive);
+        self.seen.extend(procs.iter().map(|p| (p.pid, p.clone())));
+        pipeline::keep_exited(&self.pipeline, &mut procs, &self.seen, &found.alive);
+        let mut next = assemble(&procs);
+        // Only what a later look may carry over is kept: the processes of this one.
+        self.seen.retain(|pid, _| procs.iter().any(|p| p.pid == *pid));
         next.place(&self.labels, &self.outer, self.shell.as_deref());
         if next == self.pipeline {
             return Ok(false);

@@ -3,6 +3,7 @@
 pub mod access;
 pub mod handles;
 pub mod meta;
+pub mod named_pipes;
 pub mod pipe;
 pub mod pipes;
 pub mod run;

@@ -27,6 +27,12 @@ pub struct Args {
     /// fd, shared open file descriptions, parent chain and running time.
     #[arg(long, value_name = "PID:FD")]
     pub why: Option<String>,
+    /// Windows named pipes (`\\.\pipe\NAME`) instead, as PipeList lists them: name,
+    /// instances, maximum instances, plus the server and client processes holding each
+    /// end, their state and access, and what is wrong (a server no client has joined, a
+    /// client whose server has gone).
+    #[arg(long, conflicts_with_all = ["why", "dot", "mermaid", "process", "all"])]
+    pub named: bool,
     /// Print JSON (the schema is in the README).
     #[arg(long, group = "format")]
     pub json: bool,
@@ -55,6 +61,14 @@ pub enum Color {
 
 /// Runs `pipescope pipes`.
 pub fn run(args: Args) -> anyhow::Result<()> {
+    if args.named {
+        let color = match args.color {
+            Color::Always => true,
+            Color::Never => false,
+            Color::Auto => crate::out::color_stdout(),
+        };
+        return super::named_pipes::run(None, args.json, color);
+    }
     let selectors: Vec<ProcessSelector> = args.process.iter().map(|s| s.as_str().into()).collect();
     let why = args.why.as_deref().map(parse_pid_fd).transpose()?;
     let snapshot = pipescope_core::scan(&ScanOptions {

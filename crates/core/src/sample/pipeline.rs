@@ -595,28 +595,27 @@ pub fn connected(procs: &[ProcEnds], seeds: &[Pid]) -> Vec<ProcEnds> {
         .collect()
 }
 
-/// Carries over stages of `prev` that exited (their pid is not in `alive`) but are
-/// joined by a pipe, writer to reader, to a stage of `next`, then orders the whole again.
-pub(crate) fn keep_exited(prev: &Pipeline, next: &mut Pipeline, alive: &BTreeSet<Pid>) {
-    let as_proc = |s: &Stage| {
-        s.pid.map(|pid| ProcEnds {
-            pid,
-            ppid: None,
-            ends: s.ends.clone(),
-            command: s.command.clone(),
-        })
-    };
-    let mut all: Vec<ProcEnds> = next.stages.iter().filter_map(as_proc).collect();
+/// Adds to `procs` (a new look) the stages of `prev` that exited — their pid is not in
+/// `alive` — but are joined by a pipe, writer to reader, to a process of the look, as
+/// they were last seen (`seen`, by pid: their parent too, so that a subshell that only
+/// wraps them is still known for one).
+pub(crate) fn keep_exited(
+    prev: &Pipeline,
+    procs: &mut Vec<ProcEnds>,
+    seen: &HashMap<Pid, ProcEnds>,
+    alive: &BTreeSet<Pid>,
+) {
     let mut gone: Vec<ProcEnds> = prev
         .stages
         .iter()
-        .filter_map(as_proc)
-        .filter(|s| !alive.contains(&s.pid) && !all.iter().any(|a| a.pid == s.pid))
+        .filter_map(|s| s.pid)
+        .filter(|pid| !alive.contains(pid) && !procs.iter().any(|a| a.pid == *pid))
+        .filter_map(|pid| seen.get(&pid).cloned())
         .collect();
-    let mut changed = false;
     loop {
         let held = |f: fn(&PipeEnd) -> bool| -> BTreeSet<u64> {
-            all.iter()
+            procs
+                .iter()
                 .flat_map(|a| a.ends.iter().filter(|e| f(e)).map(|e| e.pipe))
                 .collect()
         };
@@ -628,11 +627,7 @@ pub(crate) fn keep_exited(prev: &Pipeline, next: &mut Pipeline, alive: &BTreeSet
         }) else {
             break;
         };
-        all.push(gone.remove(k));
-        changed = true;
-    }
-    if changed {
-        *next = assemble(&all);
+        procs.push(gone.remove(k));
     }
 }
 
@@ -792,22 +787,53 @@ mod tests {
 
     #[test]
     fn keep_exited_keeps_a_finished_source_joined_by_its_pipe() {
-        let prev = assemble(&[proc(1, 0, None, Some(100)), proc(2, 0, Some(100), None)]);
-        let mut next = assemble(&[proc(2, 0, Some(100), None)]);
-        keep_exited(&prev, &mut next, &BTreeSet::from([2, 7]));
+        let first = [proc(1, 0, None, Some(100)), proc(2, 0, Some(100), None)];
+        let prev = assemble(&first);
+        let seen = first.iter().map(|p| (p.pid, p.clone())).collect();
+        let mut procs = vec![proc(2, 0, Some(100), None)];
+        keep_exited(&prev, &mut procs, &seen, &BTreeSet::from([2, 7]));
+        let next = assemble(&procs);
         let pids: Vec<Pid> = next.stages.iter().filter_map(|s| s.pid).collect();
         assert_eq!(pids, [1, 2]);
         assert_eq!(next.pipes.len(), 1);
     }
 
     #[test]
+    fn a_group_whose_stages_exited_is_still_no_stage() {
+        // `{ a | b; } | c`: a (3) and b (4) exited; the group (2) waits for them, alive,
+        // holding 200 as b did. Carried over with their parent, they keep it a wrapper.
+        let first = [
+            proc(2, 1, None, Some(200)),
+            proc(3, 2, None, Some(100)),
+            proc(4, 2, Some(100), Some(200)),
+            proc(5, 1, Some(200), None),
+        ];
+        let prev = assemble(&first);
+        let seen = first.iter().map(|p| (p.pid, p.clone())).collect();
+        let mut procs = vec![first[0].clone(), first[3].clone()];
+        keep_exited(&prev, &mut procs, &seen, &BTreeSet::from([2, 5]));
+        let pids: Vec<Pid> = assemble(&procs)
+            .stages
+            .iter()
+            .filter_map(|s| s.pid)
+            .collect();
+        assert_eq!(pids, [3, 4, 5]);
+    }
+
+    #[test]
     fn keep_exited_drops_a_live_process_that_is_no_stage_any_more() {
         // The shell (pid 1) stood in as the stage until its children appeared; it shares
         // its stdin with the first child but is alive, so it is not carried over.
-        let prev = assemble(&[proc(1, 0, Some(50), None)]);
-        let mut next = assemble(&[proc(2, 1, Some(50), Some(100)), proc(3, 1, Some(100), None)]);
-        keep_exited(&prev, &mut next, &BTreeSet::from([1, 2, 3]));
-        let pids: Vec<Pid> = next.stages.iter().filter_map(|s| s.pid).collect();
+        let shell = proc(1, 0, Some(50), None);
+        let prev = assemble(std::slice::from_ref(&shell));
+        let seen = HashMap::from([(1, shell)]);
+        let mut procs = vec![proc(2, 1, Some(50), Some(100)), proc(3, 1, Some(100), None)];
+        keep_exited(&prev, &mut procs, &seen, &BTreeSet::from([1, 2, 3]));
+        let pids: Vec<Pid> = assemble(&procs)
+            .stages
+            .iter()
+            .filter_map(|s| s.pid)
+            .collect();
         assert_eq!(pids, [2, 3]);
     }
 

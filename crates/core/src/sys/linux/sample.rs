@@ -186,7 +186,7 @@ impl Backend for Sampler {
         // A zombie not yet reaped by its shell still shows its final counters.
         out.cpu = Some(self.tick * (utime + stime) as u32);
         if let Some(text) = t.io.read(|| format!("/proc/{pid}/io"), &mut buf) {
-            let io = parse::io(text);
+            let io = parse::io_counters(text);
             (out.bytes_in, out.bytes_out) = (io.rchar, io.wchar);
         }
         if matches!(state, b'Z' | b'X' | b'x') {
@@ -431,15 +431,18 @@ fn blocked(
     let (reads, writes): ([u64; 0], [u64; 0]) = ([], []);
     let holds =
         |fd: u64, f: fn(&PipeEnd) -> bool| stage.ends.iter().any(|e| e.handle == fd && f(e));
-    let from_call = call.and_then(|c| {
-        if reads.contains(&c.nr) && holds(c.arg0, PipeEnd::reads) {
-            Some((StageState::BlockedRead, Some(c.arg0)))
-        } else if writes.contains(&c.nr) && holds(c.arg0, PipeEnd::writes) {
-            Some((StageState::BlockedWrite, Some(c.arg0)))
-        } else {
-            None
+    let from_call = match call {
+        Some(parse::Syscall::Call { nr, args: [fd, ..] }) => {
+            if reads.contains(&nr) && holds(fd, PipeEnd::reads) {
+                Some((StageState::BlockedRead, Some(fd)))
+            } else if writes.contains(&nr) && holds(fd, PipeEnd::writes) {
+                Some((StageState::BlockedWrite, Some(fd)))
+            } else {
+                None
+            }
         }
-    });
+        _ => None,
+    };
     match (from_call, wait) {
         (Some(found), _) => found,
         (None, Some(PipeWait::Read)) => (StageState::BlockedRead, None),
@@ -646,7 +649,12 @@ mod tests {
     #[test]
     fn the_system_call_names_the_fd_and_the_wait_channel_the_way() {
         let s = stage(&[(0, Mode::Read), (1, Mode::Write), (5, Mode::Write)]);
-        let call = |nr, arg0| Some(parse::Syscall { nr, arg0 });
+        let call = |nr, fd| {
+            Some(parse::Syscall::Call {
+                nr,
+                args: [fd, 0, 0, 0, 0, 0],
+            })
+        };
         if cfg!(target_arch = "x86_64") {
             assert_eq!(
                 blocked(call(0, 0), Some(PipeWait::Read), &s),

@@ -6,8 +6,6 @@
 //! Names: `name` is always a string. A name that is not valid UTF-8 (possible on Linux)
 //! has its invalid bytes replaced by U+FFFD in `name`, and carries its exact bytes in
 //! `name_b64` (standard base64); `name_b64` is absent whenever `name` is exact.
-#![allow(dead_code)]
-
 use std::borrow::Cow;
 use std::cell::RefCell;
 
@@ -17,6 +15,8 @@ use pipescope_core::{
 use serde::{Serialize, Serializer};
 
 use crate::out;
+
+pub mod access;
 
 // `pipescope handles --json` prints one object, streamed by `cmd/handles.rs`:
 // `{"processes": [ProcessJson…], "errors": [ErrorJson…], "vanished": N}`, and with `-l`
@@ -455,74 +455,6 @@ where
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use pipescope_core::{Mode, ObjectType, PipeKind};
-
-    fn handle(name: &[u8]) -> Handle {
-        Handle {
-            handle: 3,
-            object_type: ObjectType::new("pipe"),
-            mode: Mode::Write,
-            name: Name(name.to_vec()),
-            object: Some(ObjectId::Inode { dev: 0, ino: 8844 }),
-            pipe: Some(PipeKind::Anonymous),
-            flags: Some(0o2000001),
-            access: None,
-            details: None,
-        }
-    }
-
-    #[test]
-    fn utf8_names_have_no_b64() {
-        let h = handle(b"pipe:[8844]");
-        let v = serde_json::to_value(HandleJson::new(&h)).unwrap();
-        assert_eq!(
-            v,
-            serde_json::json!({"handle": 3, "type": "pipe", "mode": "w", "name": "pipe:[8844]",
-                "inode": 8844, "dev": 0, "pipe": "anonymous",
-                "flags": {"mask": 0o2000001, "names": ["O_WRONLY", "O_CLOEXEC"]}})
-        );
-    }
-
-    #[test]
-    fn invalid_utf8_names_carry_their_bytes() {
-        let h = handle(b"/tmp/\xff\n");
-        let v = serde_json::to_value(HandleJson::new(&h)).unwrap();
-        assert_eq!(v["name"], "/tmp/\u{fffd}\n");
-        assert_eq!(v["name_b64"], "L3RtcC//Cg==");
-    }
-
-    #[test]
-    fn a_process_streams_the_handles_it_is_given() {
-        let p = Process {
-            pid: 7,
-            ppid: Some(1),
-            name: "cat".into(),
-            user: Some("root".into()),
-            uid: Some(0),
-            start_time_ms: None,
-            handles: vec![
-                handle(b"pipe:[1]"),
-                handle(b"pipe:[2]"),
-                handle(b"pipe:[3]"),
-            ],
-        };
-        let only_2 = p
-            .handles
-            .iter()
-            .filter(|h| h.name.as_bytes() == b"pipe:[2]");
-        let v = serde_json::to_value(ProcessJson::new(&p, only_2)).unwrap();
-        assert_eq!(v["pid"], 7);
-        assert_eq!(v["user"], "root");
-        assert!(v.get("start_time_ms").is_none());
-        let handles = v["handles"].as_array().unwrap();
-        assert_eq!(handles.len(), 1);
-        assert_eq!(handles[0]["name"], "pipe:[2]");
-    }
-}
-
 // --- pipescope pipes ---------------------------------------------------------------------
 
 /// `pipescope pipes --json`: every pipe, its ends and its findings.
@@ -798,4 +730,128 @@ pub struct Bottleneck {
     pub stage: Option<usize>,
     /// One sentence (stages counted from 1 in it, as in the views).
     pub reason: String,
+}
+
+// --- pipescope pipes --named ---------------------------------------------------------------
+
+/// `pipescope pipes --named --json`: every named pipe, as PipeList lists them, with the
+/// processes holding each end.
+#[derive(Debug, Serialize)]
+pub struct NamedPipesOutput<'a> {
+    /// The pipes by name.
+    pub pipes: Vec<NamedPipeJson>,
+    /// Whether the system listed its named-pipe directory (`false` on Wine: then only
+    /// pipes held open by a scanned process are shown, with counts from their ends).
+    pub listed: bool,
+    /// Processes the scan could not inspect.
+    pub errors: Vec<ErrorJson<'a>>,
+}
+
+/// One named pipe.
+#[derive(Debug, Serialize)]
+pub struct NamedPipeJson {
+    /// The name under `\\.\pipe\` (empty for ends whose pipe has lost its name).
+    pub name: String,
+    /// `\\.\pipe\NAME`, as a program opens it (absent when the name is empty).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    /// Instances that exist now, or `null` when unknown.
+    pub instances: Option<u32>,
+    /// Instances allowed: a number, `"unlimited"`, or `null` when unknown.
+    pub max_instances: Option<serde_json::Value>,
+    /// Server ends (from `CreateNamedPipe`).
+    pub servers: Vec<NamedEndJson>,
+    /// Client ends (from `CreateFile`).
+    pub clients: Vec<NamedEndJson>,
+    /// Ends that could not be asked which side they are (absent when none).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unknown: Vec<NamedEndJson>,
+    /// What is wrong with its ends.
+    pub findings: Vec<FindingJson>,
+}
+
+/// One handle to an end of a named pipe.
+#[derive(Debug, Serialize)]
+pub struct NamedEndJson {
+    /// The process holding it.
+    pub pid: u32,
+    /// Its image name.
+    pub process: String,
+    /// The handle value.
+    pub handle: u64,
+    /// `r`, `w`, `rw` or `-`.
+    pub mode: &'static str,
+    /// `disconnected`, `listening`, `connected`, `closing`, or `null` when unknown.
+    pub state: Option<&'static str>,
+    /// The granted access, decoded for a `File` object.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub access: Option<AccessJson>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pipescope_core::{Mode, ObjectType, PipeKind};
+
+    fn handle(name: &[u8]) -> Handle {
+        Handle {
+            handle: 3,
+            object_type: ObjectType::new("pipe"),
+            mode: Mode::Write,
+            name: Name(name.to_vec()),
+            object: Some(ObjectId::Inode { dev: 0, ino: 8844 }),
+            pipe: Some(PipeKind::Anonymous),
+            flags: Some(0o2000001),
+            access: None,
+            details: None,
+        }
+    }
+
+    #[test]
+    fn utf8_names_have_no_b64() {
+        let h = handle(b"pipe:[8844]");
+        let v = serde_json::to_value(HandleJson::new(&h)).unwrap();
+        assert_eq!(
+            v,
+            serde_json::json!({"handle": 3, "type": "pipe", "mode": "w", "name": "pipe:[8844]",
+                "inode": 8844, "dev": 0, "pipe": "anonymous",
+                "flags": {"mask": 0o2000001, "names": ["O_WRONLY", "O_CLOEXEC"]}})
+        );
+    }
+
+    #[test]
+    fn invalid_utf8_names_carry_their_bytes() {
+        let h = handle(b"/tmp/\xff\n");
+        let v = serde_json::to_value(HandleJson::new(&h)).unwrap();
+        assert_eq!(v["name"], "/tmp/\u{fffd}\n");
+        assert_eq!(v["name_b64"], "L3RtcC//Cg==");
+    }
+
+    #[test]
+    fn a_process_streams_the_handles_it_is_given() {
+        let p = Process {
+            pid: 7,
+            ppid: Some(1),
+            name: "cat".into(),
+            user: Some("root".into()),
+            uid: Some(0),
+            start_time_ms: None,
+            handles: vec![
+                handle(b"pipe:[1]"),
+                handle(b"pipe:[2]"),
+                handle(b"pipe:[3]"),
+            ],
+        };
+        let only_2 = p
+            .handles
+            .iter()
+            .filter(|h| h.name.as_bytes() == b"pipe:[2]");
+        let v = serde_json::to_value(ProcessJson::new(&p, only_2)).unwrap();
+        assert_eq!(v["pid"], 7);
+        assert_eq!(v["user"], "root");
+        assert!(v.get("start_time_ms").is_none());
+        let handles = v["handles"].as_array().unwrap();
+        assert_eq!(handles.len(), 1);
+        assert_eq!(handles[0]["name"], "pipe:[2]");
+    }
 }

@@ -1,12 +1,11 @@
 //! The terminal UI of `run` and `watch`, drawn on stderr: stages left to right, each pipe
 //! between them a bar of its fill against its capacity, a throughput sparkline per stage,
-//! the bottleneck highlighted. An input thread turns keys into events for the main loop;
-//! a panic hook puts the terminal back before the panic message is printed.
+//! the bottleneck highlighted. An input thread turns keys into [`Input`]s handed to the
+//! driver; a panic hook puts the terminal back before the panic message is printed.
 
 use std::io::{self, Stderr};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::Sender;
 use std::thread::{self, JoinHandle};
 use std::time::Duration;
 
@@ -19,9 +18,21 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Gauge, Paragraph, Row, Sparkline, Table, Wrap};
 
-use crate::live::{Event, State, clip, fill_text, known};
-use crate::out::escape_str;
-use pipescope_core::sample::StageState;
+use pipescope_core::sample::{StageReport, StageState};
+
+use super::format::{command, escaped, fill, known, pct, state_word};
+use super::state::State;
+
+/// What the user asked for at the keyboard.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Input {
+    /// `q` or Esc: quit (`watch`) or detach (`run`).
+    Quit,
+    /// Ctrl-C (raw mode keeps the terminal from sending SIGINT).
+    Interrupt,
+    /// The terminal changed size.
+    Resize,
+}
 
 /// The running terminal UI.
 pub struct Tui {
@@ -44,8 +55,9 @@ fn restore() {
 }
 
 impl Tui {
-    /// Takes over the terminal and starts reading keys into `events`.
-    pub fn start(events: Sender<Event>) -> anyhow::Result<Tui> {
+    /// Takes over the terminal and starts reading keys; each is handed to `on_input`,
+    /// which returns false when nobody listens any more.
+    pub fn start(on_input: impl FnMut(Input) -> bool + Send + 'static) -> anyhow::Result<Tui> {
         let previous = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
             restore();
@@ -68,7 +80,7 @@ impl Tui {
             let stop = stop.clone();
             thread::Builder::new()
                 .name("keys".into())
-                .spawn(move || read_keys(&events, &stop))?
+                .spawn(move || read_keys(on_input, &stop))?
         };
         Ok(Tui {
             terminal,
@@ -107,7 +119,7 @@ impl Drop for Tui {
     }
 }
 
-fn read_keys(events: &Sender<Event>, stop: &AtomicBool) {
+fn read_keys(mut on_input: impl FnMut(Input) -> bool, stop: &AtomicBool) {
     while !stop.load(Ordering::Relaxed) {
         match event::poll(Duration::from_millis(50)) {
             Ok(true) => {}
@@ -117,16 +129,16 @@ fn read_keys(events: &Sender<Event>, stop: &AtomicBool) {
         let ev = match event::read() {
             Ok(TermEvent::Key(k)) if k.kind != KeyEventKind::Release => match k.code {
                 KeyCode::Char('c') if k.modifiers.contains(KeyModifiers::CONTROL) => {
-                    Event::Interrupt
+                    Input::Interrupt
                 }
-                KeyCode::Char('q' | 'Q') | KeyCode::Esc => Event::Quit,
+                KeyCode::Char('q' | 'Q') | KeyCode::Esc => Input::Quit,
                 _ => continue,
             },
-            Ok(TermEvent::Resize(..)) => Event::Redraw,
+            Ok(TermEvent::Resize(..)) => Input::Resize,
             Ok(_) => continue,
             Err(_) => return,
         };
-        if events.send(ev).is_err() {
+        if !on_input(ev) {
             return;
         }
     }
@@ -139,18 +151,6 @@ fn state_style(s: StageState) -> Style {
         StageState::BlockedRead | StageState::BlockedWrite => Style::new().fg(Color::DarkGray),
         StageState::Stopped => Style::new().fg(Color::Yellow),
         StageState::Exited | StageState::Unseen => Style::new().fg(Color::DarkGray),
-    }
-}
-
-fn state_word(s: StageState) -> &'static str {
-    match s {
-        StageState::Running => "running",
-        StageState::BlockedRead => "blocked reading",
-        StageState::BlockedWrite => "blocked writing",
-        StageState::Waiting => "sleeping (own)",
-        StageState::Stopped => "stopped",
-        StageState::Exited => "exited",
-        StageState::Unseen => "not seen",
     }
 }
 
@@ -170,15 +170,15 @@ fn render(f: &mut ratatui::Frame<'_>, state: &State) {
     ])
     .areas(f.area());
 
-    let elapsed = state.last.as_ref().map_or(0.0, |s| s.at.as_secs_f64());
+    let elapsed = state.elapsed();
     f.render_widget(
         Paragraph::new(Line::from(vec![
             Span::styled(
                 format!("pipescope {} ", state.setup.verb),
                 Style::new().add_modifier(Modifier::BOLD),
             ),
-            Span::raw(clip(
-                &escape_str(&state.setup.command),
+            Span::raw(command(
+                &state.setup.command,
                 usize::from(head.width).saturating_sub(40).max(10),
             )),
             Span::styled(
@@ -218,7 +218,7 @@ fn render(f: &mut ratatui::Frame<'_>, state: &State) {
 
     let bottleneck = state.report.bottleneck.stage.is_some();
     f.render_widget(
-        Paragraph::new(escape_str(&state.report.bottleneck.reason).into_owned())
+        Paragraph::new(escaped(&state.report.bottleneck.reason))
             .wrap(Wrap { trim: true })
             .style(if bottleneck {
                 Style::new().fg(Color::Red).add_modifier(Modifier::BOLD)
@@ -244,7 +244,6 @@ fn render_totals(f: &mut ratatui::Frame<'_>, area: Rect, state: &State) {
     if area.height < 2 {
         return;
     }
-    let pct = |v: f64| format!("{:.0}%", v * 100.0);
     let header = Row::new([
         "#",
         "pid",
@@ -271,7 +270,7 @@ fn render_totals(f: &mut ratatui::Frame<'_>, area: Rect, state: &State) {
             pct(s.waiting),
             pct(s.blocked_read),
             pct(s.blocked_write),
-            escape_str(&s.command).into_owned(),
+            escaped(&s.command),
         ]);
         if state.report.bottleneck.stage == Some(i) {
             row.style(Style::new().fg(Color::Red))
@@ -300,13 +299,7 @@ fn render_totals(f: &mut ratatui::Frame<'_>, area: Rect, state: &State) {
     );
 }
 
-fn render_stage(
-    f: &mut ratatui::Frame<'_>,
-    area: Rect,
-    state: &State,
-    i: usize,
-    st: &pipescope_core::sample::StageReport,
-) {
+fn render_stage(f: &mut ratatui::Frame<'_>, area: Rect, state: &State, i: usize, st: &StageReport) {
     let hot = state.report.bottleneck.stage == Some(i);
     let border = if hot {
         Style::new().fg(Color::Red).add_modifier(Modifier::BOLD)
@@ -317,7 +310,7 @@ fn render_stage(
     let title = format!(
         " {} {} ",
         i + 1,
-        clip(&escape_str(&st.command), width.saturating_sub(3))
+        command(&st.command, width.saturating_sub(3))
     );
     let mut block = Block::new()
         .borders(Borders::ALL)
@@ -329,7 +322,6 @@ fn render_stage(
     let inner = block.inner(area);
     f.render_widget(block, area);
     let [text, spark] = Layout::vertical([Constraint::Length(6), Constraint::Min(1)]).areas(inner);
-    let pct = |v: f64| format!("{:.0}%", v * 100.0);
     let lines = vec![
         Line::from(match st.pid {
             Some(pid) => format!("pid {pid}"),
@@ -363,12 +355,7 @@ fn render_stage(
 }
 
 fn render_pipe(f: &mut ratatui::Frame<'_>, area: Rect, state: &State, reader: usize) {
-    let Some(k) = state
-        .pipeline
-        .pipes
-        .iter()
-        .position(|p| p.readers.contains(&reader) && p.writers.contains(&(reader - 1)))
-    else {
+    let Some(k) = state.input_pipe(reader) else {
         f.render_widget(Paragraph::new("\n\n  (no pipe)"), area);
         return;
     };
@@ -380,10 +367,10 @@ fn render_pipe(f: &mut ratatui::Frame<'_>, area: Rect, state: &State, reader: us
     ])
     .areas(area);
     f.render_widget(Paragraph::new(" pipe ──▶"), label);
-    let sample = state.last.as_ref().and_then(|s| s.pipes.get(k));
+    let sample = state.pipe_sample(k);
     match sample.map(|p| (&p.fill, p.capacity)) {
-        Some((Ok(fill), Some(cap))) if cap > 0 => {
-            let ratio = (*fill as f64 / cap as f64).clamp(0.0, 1.0);
+        Some((Ok(bytes), Some(cap))) if cap > 0 => {
+            let ratio = (*bytes as f64 / cap as f64).clamp(0.0, 1.0);
             let color = if ratio >= 0.875 {
                 Color::Red
             } else if ratio < 0.125 {
@@ -394,7 +381,7 @@ fn render_pipe(f: &mut ratatui::Frame<'_>, area: Rect, state: &State, reader: us
             f.render_widget(
                 Gauge::default()
                     .ratio(ratio)
-                    .label(fill_text(state, k))
+                    .label(fill(sample))
                     .gauge_style(Style::new().fg(color)),
                 bar,
             );
@@ -408,90 +395,19 @@ fn render_pipe(f: &mut ratatui::Frame<'_>, area: Rect, state: &State, reader: us
                 why,
             );
         }
-        _ => f.render_widget(Paragraph::new(format!(" {}", fill_text(state, k))), bar),
+        _ => f.render_widget(Paragraph::new(format!(" {}", fill(sample))), bar),
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use std::time::Duration;
-
-    use pipescope_core::Mode as EndMode;
-    use pipescope_core::sample::{
-        FillMissing, PipeEnd, PipeSample, ProcEnds, Sample, StageSample, StageState, assemble,
-    };
     use ratatui::backend::TestBackend;
 
+    use super::super::state::example;
     use super::*;
-    use crate::live::{Mode, Setup};
 
-    /// `src | slow | sink`: the source blocked writing into a full pipe, the middle stage
-    /// sleeping on its own work, the sink waiting on an empty pipe whose fill was denied.
     fn state() -> State {
-        let end = |pipe, handle| {
-            Some(PipeEnd {
-                pipe,
-                handle,
-                mode: if handle == 0 {
-                    EndMode::Read
-                } else {
-                    EndMode::Write
-                },
-                stderr: false,
-            })
-        };
-        let proc = |pid, input: Option<PipeEnd>, output: Option<PipeEnd>, command: &str| ProcEnds {
-            pid,
-            ppid: Some(1),
-            ends: input.into_iter().chain(output).collect(),
-            command: command.to_string(),
-        };
-        let pipeline = assemble(&[
-            proc(10, None, end(100, 1), "src"),
-            proc(11, end(100, 0), end(200, 1), "slow\x1b[2J"),
-            proc(12, end(200, 0), None, "sink"),
-        ]);
-        let samples = (0..20u64)
-            .map(|k| Sample {
-                at: Duration::from_millis(100 * k),
-                stages: [
-                    StageState::BlockedWrite,
-                    StageState::Waiting,
-                    StageState::BlockedRead,
-                ]
-                .into_iter()
-                .zip([10, 11, 12])
-                .map(|(state, pid)| StageSample {
-                    pid: Some(pid),
-                    state,
-                    blocked_on: None,
-                    bytes_in: Some(k * 4096),
-                    bytes_out: Some(k * 4096),
-                    cpu: Some(Duration::from_millis(k)),
-                })
-                .collect(),
-                pipes: vec![
-                    PipeSample {
-                        id: 100,
-                        fill: Ok(65536),
-                        capacity: Some(65536),
-                    },
-                    PipeSample {
-                        id: 200,
-                        fill: Err(FillMissing::Denied("EPERM".into())),
-                        capacity: None,
-                    },
-                ],
-            })
-            .collect();
-        let setup = Setup {
-            verb: "run",
-            command: "src | slow | sink".into(),
-            interval: Duration::from_millis(100),
-            mode: Mode::Tui,
-            from_zero: true,
-        };
-        State::from_samples(setup, pipeline, samples)
+        example::state(3)
     }
 
     fn draw(state: &State, w: u16, h: u16) -> ratatui::buffer::Buffer {

@@ -1,6 +1,5 @@
 //! Starts the project's process farm (`bench/farm.py`) for a test and reads its manifest:
 //! the ground truth of which process holds which fd, pointing at what, with which mode.
-#![allow(dead_code)]
 
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -71,17 +70,4 @@ impl Drop for Farm {
             .status();
         let _ = self.child.wait();
     }
-}
-
-/// Waits until `pid` has exec'd `name`: before that it is still a fork of this test,
-/// holding this test's fds, and three scans of it could disagree.
-pub fn wait_for_exec(pid: u32, name: &str) {
-    for _ in 0..500 {
-        let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
-        if comm.trim_end() == name {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    panic!("pid {pid} did not exec {name} within 5 s");
 }

@@ -8,6 +8,7 @@
 #![deny(unsafe_code)]
 
 pub mod error;
+pub mod flow;
 pub mod graph;
 pub mod model;
 pub mod named_pipe;

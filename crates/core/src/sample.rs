@@ -317,7 +317,8 @@ impl Sampler {
         pipeline::keep_exited(&self.pipeline, &mut procs, &self.seen, &found.alive);
         let mut next = assemble(&procs);
         // Only what a later look may carry over is kept: the processes of this one.
-        self.seen.retain(|pid, _| procs.iter().any(|p| p.pid == *pid));
+        self.seen
+            .retain(|pid, _| procs.iter().any(|p| p.pid == *pid));
         next.place(&self.labels, &self.outer, self.shell.as_deref());
         if next == self.pipeline {
             return Ok(false);

@@ -732,6 +732,143 @@ pub struct Bottleneck {
     pub reason: String,
 }
 
+// `pipescope top --json` prints one `TopSample` per line, one per refresh.
+
+/// One refresh of `pipescope top`.
+#[derive(Debug, Serialize)]
+pub struct TopSample {
+    /// Seconds since `top` started.
+    pub t: f64,
+    /// `probe` (exact, from the kernel) or `sampling` (estimates).
+    pub source: &'static str,
+    /// Whether the byte counts are exact (`source` is `probe` and no call was missed).
+    pub exact: bool,
+    /// The refresh interval's length, milliseconds.
+    pub interval_ms: f64,
+    /// The busiest pipes, in the order asked for (`--sort`), at most `--limit`.
+    pub pipes: Vec<TopPipe>,
+    /// The ends that waited longest in the interval (probe only), at most `--limit`.
+    pub waiting: Vec<TopEnd>,
+    /// Pipe calls the probe could not count in the interval (its tables were full).
+    pub dropped: u64,
+}
+
+/// A pipe in `top`.
+#[derive(Debug, Serialize)]
+pub struct TopPipe {
+    /// `pipe:[INO]` or `fifo:[DEV:INO]`.
+    pub id: String,
+    /// Inode number.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ino: Option<u64>,
+    /// `anonymous` or `fifo`.
+    pub kind: &'static str,
+    /// Bytes written into it in the interval (sampling: its writers' total writes).
+    pub written: u64,
+    /// Bytes read from it in the interval (sampling: its readers' total reads).
+    pub read: u64,
+    /// The larger of `written` and `read`, per second.
+    pub bytes_per_sec: f64,
+    /// Its writing ends.
+    pub writers: Vec<TopEnd>,
+    /// Its reading ends.
+    pub readers: Vec<TopEnd>,
+}
+
+/// An end in `top`.
+#[derive(Debug, Serialize)]
+pub struct TopEnd {
+    /// Process id.
+    pub pid: u32,
+    /// Short name.
+    pub name: String,
+    /// Handle (fd).
+    pub handle: u64,
+    /// The pipe's id (as `TopPipe::id`).
+    pub pipe: String,
+    /// `read` or `write`.
+    pub dir: &'static str,
+    /// Bytes through this end (sampling: all the process's reads or writes).
+    pub bytes: u64,
+    /// Calls on this end (probe only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub calls: Option<u64>,
+    /// Milliseconds its calls slept waiting for data or room (probe only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub wait_ms: Option<f64>,
+    /// `wait_ms` as a share of the interval, 0 to 1 (probe only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub wait_share: Option<f64>,
+}
+
+impl TopSample {
+    /// The wire form of one refresh, `at` after the start, with at most `limit` pipes.
+    pub fn new(
+        t: &pipescope_core::flow::Traffic,
+        at: std::time::Duration,
+        limit: usize,
+    ) -> TopSample {
+        use pipescope_core::flow::{EndTraffic, FlowSource, PipeTraffic};
+        let secs = t.elapsed.as_secs_f64().max(1e-3);
+        let id_of = |pipe: &ObjectId, kind| match (pipe, kind) {
+            (ObjectId::Inode { ino, .. }, pipescope_core::PipeKind::Anonymous) => {
+                format!("pipe:[{ino}]")
+            }
+            (ObjectId::Inode { dev, ino }, _) => format!("fifo:[{dev}:{ino}]"),
+            (ObjectId::Address(a), _) => format!("pipe@{a:#x}"),
+            (ObjectId::Name(n), _) => n.clone(),
+        };
+        let end = |e: &EndTraffic, id: String| TopEnd {
+            pid: e.pid,
+            name: e.name.clone(),
+            handle: e.handle,
+            pipe: id,
+            dir: if e.writes { "write" } else { "read" },
+            bytes: e.bytes,
+            calls: e.calls,
+            wait_ms: e.wait.map(|w| w.as_secs_f64() * 1e3),
+            wait_share: e.wait.map(|w| (w.as_secs_f64() / secs).min(1.0)),
+        };
+        let pipe = |p: &PipeTraffic| {
+            let id = p.id();
+            TopPipe {
+                ino: match p.pipe {
+                    ObjectId::Inode { ino, .. } => Some(ino),
+                    _ => None,
+                },
+                kind: p.kind.as_str(),
+                written: p.written,
+                read: p.read,
+                bytes_per_sec: p.bytes() as f64 / secs,
+                writers: p.writers.iter().map(|e| end(e, id.clone())).collect(),
+                readers: p.readers.iter().map(|e| end(e, id.clone())).collect(),
+                id,
+            }
+        };
+        TopSample {
+            t: at.as_secs_f64(),
+            source: t.source.as_str(),
+            exact: t.source == FlowSource::Probe && t.dropped == 0,
+            interval_ms: t.elapsed.as_secs_f64() * 1e3,
+            pipes: t.pipes.iter().take(limit).map(pipe).collect(),
+            waiting: t
+                .waiting
+                .iter()
+                .take(limit)
+                .map(|e| {
+                    let kind = t
+                        .pipes
+                        .iter()
+                        .find(|p| p.pipe == e.pipe)
+                        .map_or(pipescope_core::PipeKind::Anonymous, |p| p.kind);
+                    end(e, id_of(&e.pipe, kind))
+                })
+                .collect(),
+            dropped: t.dropped,
+        }
+    }
+}
+
 // --- pipescope pipes --named ---------------------------------------------------------------
 
 /// `pipescope pipes --named --json`: every named pipe, as PipeList lists them, with the

@@ -101,7 +101,11 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             selectors.iter().any(|s| matches(s, e.pid, name))
         });
         if let Some(e) = denied {
-            let name = e.process.as_deref().map(|n| format!(" ({n})")).unwrap_or_default();
+            let name = e
+                .process
+                .as_deref()
+                .map(|n| format!(" ({n})"))
+                .unwrap_or_default();
             bail!("cannot inspect pid {}{name}: {}", e.pid, e.message);
         }
         bail!("no process matches {}", args.process.join(", "));

@@ -102,7 +102,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         // Denied is not absent: a selected process the scan could not read says so.
         let denied = snapshot.errors.iter().find(|e| {
             let name = e.process.as_deref().unwrap_or("");
-            selectors.iter().any(|s| matches(s, e.pid, name))
+            selectors.iter().any(|s| s.matches(e.pid, name.as_bytes()))
         });
         if let Some(e) = denied {
             let name = e

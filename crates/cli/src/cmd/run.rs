@@ -38,13 +38,15 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         anyhow::bail!("the pipeline is empty");
     }
     let mode = args.view.mode(true);
+    // Attached before the pipeline starts, so that it counts from the first byte.
+    let (probe, source_note) = live::attach_probe(&args.view, mode);
     let child = Command::new("sh")
         .arg("-c")
         .arg(&text)
         .spawn()
         .context("starting sh")?;
     let interrupted = live::interrupt_flag();
-    let sampler = match Sampler::new(Target::Children(child.id()), split_pipeline(&text)) {
+    let mut sampler = match Sampler::new(Target::Children(child.id()), split_pipeline(&text)) {
         Ok(s) => s,
         Err(e) => {
             // The pipeline is already running: let it finish, pass its status on.
@@ -57,12 +59,17 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             return status(live::exit_code(st));
         }
     };
+    if let Some(p) = probe {
+        sampler.use_probe(p);
+    }
     let setup = Setup {
         verb: "run",
         command: text,
         interval: args.view.interval,
         mode,
         from_zero: true,
+        source: sampler.source(),
+        source_note,
     };
     let outcome = live::drive(sampler, setup, Some(child), interrupted)?;
     match outcome.status {

@@ -22,13 +22,20 @@ pub struct Args {
 pub fn run(args: Args) -> anyhow::Result<()> {
     sample::supported()?;
     let selectors: Vec<ProcessSelector> = args.targets.iter().map(|t| t.as_str().into()).collect();
-    let sampler = Sampler::new(Target::Connected(selectors), Vec::new())?;
+    let mode = args.view.mode(false);
+    let (probe, source_note) = live::attach_probe(&args.view, mode);
+    let mut sampler = Sampler::new(Target::Connected(selectors), Vec::new())?;
+    if let Some(p) = probe {
+        sampler.use_probe(p);
+    }
     let setup = Setup {
         verb: "watch",
         command: args.targets.join(" "),
         interval: args.view.interval,
-        mode: args.view.mode(false),
+        mode,
         from_zero: false,
+        source: sampler.source(),
+        source_note,
     };
     live::drive(sampler, setup, None, live::interrupt_flag())?;
     Ok(())

@@ -57,6 +57,12 @@ fn sample(state: &State) -> wire::LiveSample {
                 }
             })
             .collect(),
+        findings: state
+            .last
+            .iter()
+            .flat_map(|s| &s.buffering)
+            .map(wire::BufferingJson::new)
+            .collect(),
     }
 }
 
@@ -106,6 +112,8 @@ fn report_object(state: &State, code: Option<i32>) -> wire::LiveReport {
             stage: r.bottleneck.stage,
             reason: r.bottleneck.reason.clone(),
         },
+        source: state.setup.source.as_str(),
+        source_note: state.setup.source_note.clone(),
     }
 }
 

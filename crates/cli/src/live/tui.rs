@@ -195,8 +195,12 @@ fn render(f: &mut ratatui::Frame<'_>, state: &State) {
             )),
             Span::styled(
                 format!(
-                    "   {elapsed:.1}s  every {}ms",
-                    state.setup.interval.as_millis()
+                    "   {elapsed:.1}s  every {}ms  {}",
+                    state.setup.interval.as_millis(),
+                    match state.setup.source {
+                        pipescope_core::flow::FlowSource::Probe => "exact (eBPF)",
+                        pipescope_core::flow::FlowSource::Sampling => "estimates",
+                    }
                 ),
                 Style::new().fg(Color::DarkGray),
             ),
@@ -230,14 +234,26 @@ fn render(f: &mut ratatui::Frame<'_>, state: &State) {
 
     let bottleneck = state.report.bottleneck.stage.is_some();
     f.render_widget(
-        Paragraph::new(escaped(&state.report.bottleneck.reason))
-            .wrap(Wrap { trim: true })
-            .style(if bottleneck {
-                Style::new().fg(Color::Red).add_modifier(Modifier::BOLD)
-            } else {
-                Style::new()
-            })
-            .block(Block::new().borders(Borders::TOP).title(" bottleneck ")),
+        Paragraph::new({
+            let mut text = escaped(&state.report.bottleneck.reason);
+            // A stage holding its output in a buffer explains a stalled pipeline first.
+            for b in state.last.iter().flat_map(|s| &s.buffering).take(1) {
+                text = format!(
+                    "{} [{}] is buffering its output: try stdbuf -oL, --line-buffered, python \
+                     -u. {text}",
+                    escaped(&b.name),
+                    b.pid
+                );
+            }
+            text
+        })
+        .wrap(Wrap { trim: true })
+        .style(if bottleneck {
+            Style::new().fg(Color::Red).add_modifier(Modifier::BOLD)
+        } else {
+            Style::new()
+        })
+        .block(Block::new().borders(Borders::TOP).title(" bottleneck ")),
         verdict,
     );
     let keys = if state.setup.verb == "run" {

@@ -151,7 +151,8 @@ enum Event {
     Exited(io::Result<ExitStatus>),
     /// A key or a resize in the terminal UI.
     Input(Input),
-    /// A signal was sent to pipescope.
+    /// A signal was sent to pipescope (caught on Unix only).
+    #[cfg_attr(not(unix), allow(dead_code))]
     Signal(i32),
     /// Sampling failed for good.
     Failed(String),

@@ -8,7 +8,7 @@
 //! [`Tui::finish`], on drop, and by a panic hook. An input thread turns keys into
 //! [`Input`]s handed to the driver.
 
-use std::io::{self, Stderr};
+use std::io::{self, BufWriter, Stderr};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::thread::{self, JoinHandle};
@@ -17,10 +17,10 @@ use std::time::Duration;
 use ratatui::backend::CrosstermBackend;
 use ratatui::crossterm::event::{self, Event as TermEvent, KeyCode, KeyEventKind, KeyModifiers};
 use ratatui::crossterm::{cursor, execute, terminal};
-use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::layout::Rect;
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Gauge, Paragraph, Row, Sparkline, Table, Wrap};
+use ratatui::widgets::{Block, Borders, Gauge, Paragraph, Sparkline, Wrap};
 use ratatui::{Terminal, TerminalOptions, Viewport};
 
 use pipescope_core::sample::{StageReport, StageState};
@@ -84,7 +84,8 @@ impl Scroll {
 
 /// The running terminal UI.
 pub struct Tui {
-    terminal: Terminal<CrosstermBackend<Stderr>>,
+    /// Buffered: stderr is not, and a frame is many small writes.
+    terminal: Terminal<CrosstermBackend<BufWriter<Stderr>>>,
     stop: Arc<AtomicBool>,
     scroll: Arc<Scroll>,
     input: Option<JoinHandle<()>>,
@@ -137,7 +138,9 @@ impl Tui {
             viewport: Viewport::Fixed(screen_now()),
         };
         let terminal = execute!(io::stderr(), terminal::EnterAlternateScreen, cursor::Hide)
-            .and_then(|()| Terminal::with_options(CrosstermBackend::new(io::stderr()), options));
+            .and_then(|()| {
+                Terminal::with_options(CrosstermBackend::new(BufWriter::new(io::stderr())), options)
+            });
         let terminal = match terminal {
             Ok(t) => t,
             Err(e) => {
@@ -292,14 +295,12 @@ fn render(f: &mut ratatui::Frame<'_>, state: &State, wanted: Option<usize>) -> u
         .height
         .saturating_sub(1 + table_rows + 2 + 3 + 1)
         .clamp(10, 16);
-    let [head, body, table, verdict, foot] = Layout::vertical([
-        Constraint::Length(1),
-        Constraint::Length(body_h),
-        Constraint::Min(0),
-        Constraint::Length(3),
-        Constraint::Length(1),
-    ])
-    .areas(area);
+    let mut rest = area;
+    let head = top(&mut rest, 1);
+    let foot = bottom(&mut rest, 1);
+    let verdict = bottom(&mut rest, 3);
+    let body = top(&mut rest, body_h);
+    let table = rest;
 
     // How many stage boxes fit side by side, with a pipe between each two.
     let pipe_w: u16 = if area.width >= 100 { 11 } else { 7 };
@@ -396,20 +397,13 @@ fn render_totals(f: &mut ratatui::Frame<'_>, area: Rect, state: &State, window: 
     let n = state.report.stages.len();
     let rows = usize::from(area.height - 2);
     let first = window.first.min(n.saturating_sub(rows));
-    let header = Row::new([
-        "#",
-        "pid",
-        "in",
-        "out",
-        "avg out/s",
-        "cpu",
-        "run",
-        "own",
-        "read",
-        "write",
-        "command",
-    ])
-    .style(Style::new().add_modifier(Modifier::BOLD));
+    let header = Line::styled(
+        format!(
+            "{:>3} {:>7} {:>6} {:>6} {:>9} {:>5} {:>4} {:>4} {:>4} {:>5} command",
+            "#", "pid", "in", "out", "avg out/s", "cpu", "run", "own", "read", "write"
+        ),
+        Style::new().add_modifier(Modifier::BOLD),
+    );
     let shown = state
         .report
         .stages
@@ -417,10 +411,11 @@ fn render_totals(f: &mut ratatui::Frame<'_>, area: Rect, state: &State, window: 
         .enumerate()
         .skip(first)
         .take(rows);
-    let table_rows = shown.map(|(i, s)| {
-        let row = Row::new([
-            (i + 1).to_string(),
-            s.pid.to_string(),
+    let lines = std::iter::once(header).chain(shown.map(|(i, s)| {
+        let text = format!(
+            "{:>3} {:>7} {:>6} {:>6} {:>9} {:>5} {:>4} {:>4} {:>4} {:>5} {}",
+            i + 1,
+            s.pid,
             known(s.bytes_in),
             known(s.bytes_out),
             format!("{}/s", known(s.throughput_out)),
@@ -430,26 +425,13 @@ fn render_totals(f: &mut ratatui::Frame<'_>, area: Rect, state: &State, window: 
             pct(s.blocked_read),
             pct(s.blocked_write),
             command(&s.command, usize::from(area.width)),
-        ]);
+        );
         if state.report.bottleneck.stage == Some(i) {
-            row.style(Style::new().fg(Color::Red))
+            Line::styled(text, Style::new().fg(Color::Red))
         } else {
-            row
+            Line::raw(text)
         }
-    });
-    let widths = [
-        Constraint::Length(3),
-        Constraint::Length(7),
-        Constraint::Length(6),
-        Constraint::Length(6),
-        Constraint::Length(9),
-        Constraint::Length(5),
-        Constraint::Length(4),
-        Constraint::Length(4),
-        Constraint::Length(4),
-        Constraint::Length(5),
-        Constraint::Fill(1),
-    ];
+    }));
     let title = if rows < n {
         format!(
             " totals (stages {}–{} of {n}) ",
@@ -460,11 +442,30 @@ fn render_totals(f: &mut ratatui::Frame<'_>, area: Rect, state: &State, window: 
         " totals ".to_string()
     };
     f.render_widget(
-        Table::new(table_rows, widths)
-            .header(header)
+        Paragraph::new(lines.collect::<Vec<_>>())
             .block(Block::new().borders(Borders::TOP).title(title)),
         area,
     );
+}
+
+/// Takes the top `h` rows (or what there is) off `area`.
+fn top(area: &mut Rect, h: u16) -> Rect {
+    let h = h.min(area.height);
+    let taken = Rect { height: h, ..*area };
+    area.y += h;
+    area.height -= h;
+    taken
+}
+
+/// Takes the bottom `h` rows (or what there is) off `area`.
+fn bottom(area: &mut Rect, h: u16) -> Rect {
+    let h = h.min(area.height);
+    area.height -= h;
+    Rect {
+        y: area.y + area.height,
+        height: h,
+        ..*area
+    }
 }
 
 fn render_stage(f: &mut ratatui::Frame<'_>, area: Rect, state: &State, i: usize, st: &StageReport) {
@@ -489,7 +490,8 @@ fn render_stage(f: &mut ratatui::Frame<'_>, area: Rect, state: &State, i: usize,
     }
     let inner = block.inner(area);
     f.render_widget(block, area);
-    let [text, spark] = Layout::vertical([Constraint::Length(6), Constraint::Min(1)]).areas(inner);
+    let mut spark = inner;
+    let text = top(&mut spark, 6);
     let lines = vec![
         Line::from(format!("pid {}", st.pid)),
         Line::from(Span::styled(state_word(st.state), state_style(st.state))),
@@ -524,13 +526,10 @@ fn render_pipe(f: &mut ratatui::Frame<'_>, area: Rect, state: &State, reader: us
         f.render_widget(Paragraph::new("\n\n  (no pipe)"), area);
         return;
     };
-    let [_, label, bar, why] = Layout::vertical([
-        Constraint::Length(2),
-        Constraint::Length(1),
-        Constraint::Length(1),
-        Constraint::Min(1),
-    ])
-    .areas(area);
+    let mut why = area;
+    top(&mut why, 2);
+    let label = top(&mut why, 1);
+    let bar = top(&mut why, 1);
     f.render_widget(Paragraph::new(" pipe ──▶"), label);
     let sample = state.pipe_sample(k);
     match sample.map(|p| (&p.fill, p.capacity)) {

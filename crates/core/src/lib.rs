@@ -8,12 +8,15 @@
 #![deny(unsafe_code)]
 
 pub mod error;
+pub mod flow;
 pub mod graph;
 pub mod model;
+pub mod named_pipe;
 pub mod parse;
 mod parse_windows;
 pub mod sample;
 mod sys;
+pub mod waitfor;
 
 pub use error::{Error, ErrorKind, Result};
 pub use model::*;
@@ -33,6 +36,16 @@ pub fn object_types() -> Result<Vec<LiveObjectType>> {
     return sys::object_types();
     #[cfg(not(windows))]
     return Err(Error::Unsupported("listing kernel object types"));
+}
+
+/// Every named pipe of the machine (`\\.\pipe\`) with its instance counts, the processes
+/// holding its ends, and what is wrong with them (Windows); [`Error::Unsupported`]
+/// elsewhere.
+pub fn named_pipes() -> Result<named_pipe::NamedPipes> {
+    #[cfg(windows)]
+    return sys::named_pipes();
+    #[cfg(not(windows))]
+    return Err(Error::Unsupported("listing named pipes"));
 }
 
 /// Starts a scan that yields the processes selected by `opts` one at a time, in pid

@@ -333,6 +333,72 @@ pub(crate) fn pipe_local(buf: &[u8]) -> Result<PipeLocalInfo> {
     })
 }
 
+// --- FILE_DIRECTORY_INFORMATION (the named-pipe directory) -------------------------------
+
+/// Offsets inside `FILE_DIRECTORY_INFORMATION`.
+pub(crate) mod dir_info {
+    pub(crate) const NEXT: usize = 0;
+    pub(crate) const END_OF_FILE: usize = 40;
+    pub(crate) const ALLOCATION_SIZE: usize = 48;
+    pub(crate) const NAME_LENGTH: usize = 60;
+    pub(crate) const NAME: usize = 64;
+}
+
+/// One entry of the named-pipe file system's root directory (`\\.\pipe\`), as
+/// NtQueryDirectoryFile(FileDirectoryInformation) gives it: NPFS puts a pipe's current
+/// instances in `EndOfFile` and its maximum in `AllocationSize` (-1: unlimited), which
+/// is what Sysinternals PipeList shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct PipeDirEntry {
+    pub(crate) name: String,
+    pub(crate) instances: u32,
+    /// `None`: unlimited.
+    pub(crate) max_instances: Option<u32>,
+}
+
+/// Parses a buffer of `FILE_DIRECTORY_INFORMATION` entries chained by `NextEntryOffset`;
+/// `len` is how many bytes the call wrote (the IO_STATUS_BLOCK's `Information`).
+pub(crate) fn pipe_directory(buf: &[u8], len: usize) -> Result<Vec<PipeDirEntry>> {
+    let buf = buf
+        .get(..len)
+        .ok_or(ParseError("directory length past the buffer"))?;
+    let mut out = Vec::new();
+    let mut at = 0usize;
+    if buf.is_empty() {
+        return Ok(out);
+    }
+    loop {
+        let next =
+            u32_at(buf, at + dir_info::NEXT).ok_or(ParseError("directory entry cut short"))?;
+        let eof = u64_at(buf, at + dir_info::END_OF_FILE)
+            .ok_or(ParseError("directory entry cut short"))?;
+        let alloc = u64_at(buf, at + dir_info::ALLOCATION_SIZE)
+            .ok_or(ParseError("directory entry cut short"))?;
+        let name_len = u32_at(buf, at + dir_info::NAME_LENGTH)
+            .ok_or(ParseError("directory entry cut short"))? as usize;
+        let name_at = at + dir_info::NAME;
+        let name = name_at
+            .checked_add(name_len)
+            .and_then(|end| buf.get(name_at..end))
+            .ok_or(ParseError("directory entry name runs past the buffer"))?;
+        out.push(PipeDirEntry {
+            name: utf16_bytes(name),
+            instances: u32::try_from(eof).unwrap_or(u32::MAX),
+            max_instances: match alloc as i64 {
+                n if n < 0 || n >= i64::from(u32::MAX) => None,
+                n => Some(n as u32),
+            },
+        });
+        if next == 0 {
+            return Ok(out);
+        }
+        at = at
+            .checked_add(next as usize)
+            .filter(|&a| a < buf.len())
+            .ok_or(ParseError("directory entry points past the buffer"))?;
+    }
+}
+
 // --- What a File handle is -------------------------------------------------------------
 
 /// The named-pipe file system's device, as object names start.
@@ -575,6 +641,56 @@ mod tests {
         }
     }
 
+    /// Builds FILE_DIRECTORY_INFORMATION entries as NPFS writes them.
+    fn dir_buffer(entries: &[(&str, i64, i64)]) -> Vec<u8> {
+        let mut b = Vec::new();
+        let mut last = None;
+        for (name, cur, max) in entries {
+            let at = b.len();
+            if let Some(prev) = last {
+                put_u32(&mut b, prev, (at - prev) as u32);
+            }
+            let n = utf16(name);
+            b.resize(at + dir_info::NAME, 0);
+            put_u64(&mut b, at + dir_info::END_OF_FILE, *cur as u64);
+            put_u64(&mut b, at + dir_info::ALLOCATION_SIZE, *max as u64);
+            put_u32(&mut b, at + dir_info::NAME_LENGTH, n.len() as u32);
+            b.extend_from_slice(&n);
+            b.resize(align8(b.len()), 0);
+            last = Some(at);
+        }
+        b
+    }
+
+    #[test]
+    fn pipe_directory_entries() {
+        let b = dir_buffer(&[
+            ("InitShutdown", 3, -1),
+            ("mojo.1234.5678.1", 1, 1),
+            ("x", 0, 10),
+        ]);
+        let got = pipe_directory(&b, b.len()).unwrap();
+        let want = [
+            ("InitShutdown", 3, None),
+            ("mojo.1234.5678.1", 1, Some(1)),
+            ("x", 0, Some(10)),
+        ];
+        assert_eq!(got.len(), 3);
+        for (g, (name, cur, max)) in got.iter().zip(want) {
+            assert_eq!(
+                (g.name.as_str(), g.instances, g.max_instances),
+                (name, cur, max)
+            );
+        }
+        assert_eq!(pipe_directory(&b, 0).unwrap(), vec![]);
+        // Cut inside the second entry's name; a next offset past the end.
+        assert!(pipe_directory(&b, 100).is_err());
+        let mut bad = b.clone();
+        put_u32(&mut bad, 0, 4000);
+        assert!(pipe_directory(&bad, bad.len()).is_err());
+        assert!(pipe_directory(&b, b.len() + 1).is_err());
+    }
+
     proptest::proptest! {
         /// The parsers read what the OS wrote, which they must never trust: any bytes
         /// give a value or an error, never a panic or a read outside the buffer.
@@ -585,6 +701,7 @@ mod tests {
             let _ = object_name(&buf, base);
             let _ = basic_info(&buf);
             let _ = pipe_local(&buf);
+            let _ = pipe_directory(&buf, buf.len());
         }
 
         /// A handle table that claims more rows than it holds is refused, whatever it

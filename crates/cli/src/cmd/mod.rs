@@ -3,7 +3,9 @@
 pub mod access;
 pub mod handles;
 pub mod meta;
+pub mod named_pipes;
 pub mod pipe;
 pub mod pipes;
 pub mod run;
+pub mod top;
 pub mod watch;

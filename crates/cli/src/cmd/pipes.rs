@@ -27,6 +27,12 @@ pub struct Args {
     /// fd, shared open file descriptions, parent chain and running time.
     #[arg(long, value_name = "PID:FD")]
     pub why: Option<String>,
+    /// Windows named pipes (`\\.\pipe\NAME`) instead, as PipeList lists them: name,
+    /// instances, maximum instances, plus the server and client processes holding each
+    /// end, their state and access, and what is wrong (a server no client has joined, a
+    /// client whose server has gone).
+    #[arg(long, conflicts_with_all = ["why", "dot", "mermaid", "process", "all"])]
+    pub named: bool,
     /// Print JSON (the schema is in the README).
     #[arg(long, group = "format")]
     pub json: bool,
@@ -55,7 +61,15 @@ pub enum Color {
 
 /// Runs `pipescope pipes`.
 pub fn run(args: Args) -> anyhow::Result<()> {
-    let selectors: Vec<ProcessSelector> = args.process.iter().map(|s| selector(s)).collect();
+    if args.named {
+        let color = match args.color {
+            Color::Always => true,
+            Color::Never => false,
+            Color::Auto => crate::out::color_stdout(),
+        };
+        return super::named_pipes::run(None, args.json, color);
+    }
+    let selectors: Vec<ProcessSelector> = args.process.iter().map(|s| s.as_str().into()).collect();
     let why = args.why.as_deref().map(parse_pid_fd).transpose()?;
     let snapshot = pipescope_core::scan(&ScanOptions {
         pipes_only: true,
@@ -77,7 +91,11 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let selected: Vec<Pid> = snapshot
         .processes
         .iter()
-        .filter(|p| selectors.iter().any(|s| matches(s, p.pid, &p.name)))
+        .filter(|p| {
+            selectors
+                .iter()
+                .any(|s| s.matches(p.pid, p.name.as_bytes()))
+        })
         .map(|p| p.pid)
         .collect();
     if !selectors.is_empty() && selected.is_empty() {
@@ -119,28 +137,6 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     }
     out.flush()?;
     Ok(())
-}
-
-fn selector(s: &str) -> ProcessSelector {
-    match s.parse::<Pid>() {
-        Ok(pid) => ProcessSelector::Pid(pid),
-        Err(_) => ProcessSelector::Name(s.to_string()),
-    }
-}
-
-fn matches(s: &ProcessSelector, pid: Pid, name: &str) -> bool {
-    match s {
-        ProcessSelector::Pid(p) => *p == pid,
-        // Windows image names match in any case, with or without `.exe`, as in `handles`.
-        ProcessSelector::Name(n) if cfg!(windows) => {
-            let stem = name.len().checked_sub(4).and_then(|i| {
-                let (stem, ext) = (name.get(..i)?, name.get(i..)?);
-                ext.eq_ignore_ascii_case(".exe").then_some(stem)
-            });
-            n.eq_ignore_ascii_case(name) || stem.is_some_and(|s| n.eq_ignore_ascii_case(s))
-        }
-        ProcessSelector::Name(n) => n == name,
-    }
 }
 
 /// Parses `PID:FD`.

@@ -407,10 +407,9 @@ fn pass_on(sig: i32, group: Option<(u32, bool)>, pipeline: &Pipeline, raw: bool)
         if (sig == SIGINT || sig == SIGQUIT) && !raw {
             return;
         }
-        let stages = pipeline
-            .stages
-            .iter()
-            .filter_map(|s| Pid::from_raw(s.pid as i32));
+        let stages = (pipeline.stages.iter())
+            .filter_map(|s| s.pid)
+            .filter_map(|pid| Pid::from_raw(pid as i32));
         for pid in std::iter::once(shell).chain(stages) {
             let _ = kill_process(pid, signal);
         }

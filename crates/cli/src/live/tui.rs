@@ -255,7 +255,7 @@ fn state_style(s: StageState) -> Style {
         StageState::Waiting => Style::new().fg(Color::Cyan),
         StageState::BlockedRead | StageState::BlockedWrite => Style::new().fg(Color::DarkGray),
         StageState::Stopped => Style::new().fg(Color::Yellow),
-        StageState::Exited => Style::new().fg(Color::DarkGray),
+        StageState::Exited | StageState::Unseen => Style::new().fg(Color::DarkGray),
     }
 }
 
@@ -415,7 +415,7 @@ fn render_totals(f: &mut ratatui::Frame<'_>, area: Rect, state: &State, window: 
         let text = format!(
             "{:>3} {:>7} {:>6} {:>6} {:>9} {:>5} {:>4} {:>4} {:>4} {:>5} {}",
             i + 1,
-            s.pid,
+            s.pid.map_or_else(|| "-".into(), |p| p.to_string()),
             known(s.bytes_in),
             known(s.bytes_out),
             format!("{}/s", known(s.throughput_out)),
@@ -493,7 +493,10 @@ fn render_stage(f: &mut ratatui::Frame<'_>, area: Rect, state: &State, i: usize,
     let mut spark = inner;
     let text = top(&mut spark, 6);
     let lines = vec![
-        Line::from(format!("pid {}", st.pid)),
+        Line::from(match st.pid {
+            Some(pid) => format!("pid {pid}"),
+            None => "pid -".to_string(),
+        }),
         Line::from(Span::styled(state_word(st.state), state_style(st.state))),
         Line::from(format!("out {}/s", known(st.rate_out))),
         Line::from(format!("cpu {:.0}%", st.cpu_percent)),

@@ -135,6 +135,13 @@ const _: () = {
     assert!(offset_of!(ObjectBasicInformation, NonPagedPoolCharge) == 20);
     assert!(size_of::<FILE_PIPE_LOCAL_INFORMATION>() == parse::PIPE_LOCAL_SIZE);
     assert!(offset_of!(FILE_PIPE_LOCAL_INFORMATION, NamedPipeEnd) == 36);
+
+    type D = windows_sys::Wdk::Storage::FileSystem::FILE_DIRECTORY_INFORMATION;
+    assert!(offset_of!(D, NextEntryOffset) == parse::dir_info::NEXT);
+    assert!(offset_of!(D, EndOfFile) == parse::dir_info::END_OF_FILE);
+    assert!(offset_of!(D, AllocationSize) == parse::dir_info::ALLOCATION_SIZE);
+    assert!(offset_of!(D, FileNameLength) == parse::dir_info::NAME_LENGTH);
+    assert!(offset_of!(D, FileName) == parse::dir_info::NAME);
 };
 
 // --- Errors ---------------------------------------------------------------------------
@@ -564,4 +571,68 @@ pub(crate) fn internal_index(h: BorrowedHandle<'_>) -> io::Result<u64> {
     let mut index = [0u8; 8];
     index.copy_from_slice(&buf.bytes()[..8]);
     Ok(u64::from_le_bytes(index))
+}
+
+/// The named-pipe file system's root directory (`\\.\pipe\`), every entry, parsed.
+/// Windows lists it; Wine does not (the call fails).
+pub(crate) fn pipe_directory() -> io::Result<Vec<parse::PipeDirEntry>> {
+    use windows_sys::Wdk::Storage::FileSystem::{FileDirectoryInformation, NtQueryDirectoryFile};
+    use windows_sys::Win32::Foundation::{GENERIC_READ, STATUS_NO_MORE_FILES};
+    use windows_sys::Win32::Storage::FileSystem::{
+        CreateFileW, FILE_SHARE_READ, FILE_SHARE_WRITE, OPEN_EXISTING,
+    };
+    let path: Vec<u16> = r"\\.\pipe\".encode_utf16().chain([0]).collect();
+    // SAFETY: `path` is NUL-terminated and outlives the call; no security attributes or
+    // template; the result is checked and owned.
+    let dir = owned(
+        unsafe {
+            CreateFileW(
+                path.as_ptr(),
+                GENERIC_READ,
+                FILE_SHARE_READ | FILE_SHARE_WRITE,
+                ptr::null(),
+                OPEN_EXISTING,
+                0,
+                ptr::null_mut(),
+            )
+        },
+        r"opening \\.\pipe\",
+    )?;
+    let mut out = Vec::new();
+    let mut buf = Buffer::new(64 << 10);
+    let mut restart = true;
+    loop {
+        let mut iosb = IO_STATUS_BLOCK::default();
+        let len = buf.len() as u32;
+        // SAFETY: `dir` is a live synchronous directory handle (so the call completes
+        // before it returns and no event or APC is needed); `buf` holds `len` aligned
+        // writable bytes; `iosb` is writable; no file name filter.
+        let status = unsafe {
+            NtQueryDirectoryFile(
+                dir.as_raw_handle(),
+                ptr::null_mut(),
+                None,
+                ptr::null(),
+                &mut iosb,
+                buf.ptr(),
+                len,
+                FileDirectoryInformation,
+                false,
+                ptr::null(),
+                restart,
+            )
+        };
+        restart = false;
+        if status == STATUS_NO_MORE_FILES {
+            return Ok(out);
+        }
+        if status < 0 {
+            return Err(nt_error(status));
+        }
+        let written = iosb.Information.min(buf.len());
+        out.extend(parse::pipe_directory(buf.bytes(), written).map_err(parse_error)?);
+        if written == 0 {
+            return Ok(out);
+        }
+    }
 }

@@ -6,9 +6,11 @@
 
 mod ffi;
 mod guard;
+mod named;
 mod pipe;
 mod scan;
 
+pub(crate) use named::named_pipes;
 pub(crate) use pipe::create_pipe;
 pub(crate) use scan::scan;
 

@@ -94,7 +94,12 @@ pub(crate) struct Scanner<'a> {
     types: HashMap<u16, String>,
     guard: HangGuard,
     query: FileQuery,
+    /// FilePipeLocalInformation of every pipe end described, by pid and handle.
+    pub(crate) pipe_infos: PipeInfos,
 }
+
+/// FilePipeLocalInformation of pipe ends, by pid and handle.
+pub(crate) type PipeInfos = HashMap<(Pid, u64), PipeLocalInfo>;
 
 impl<'a> Scanner<'a> {
     /// `calibration` is a handle table row known to be a `Process` handle, when there is
@@ -119,6 +124,7 @@ impl<'a> Scanner<'a> {
             types,
             guard: HangGuard::new(NAME_QUERY_TIMEOUT),
             query: file_facts,
+            pipe_infos: HashMap::new(),
         }
     }
 
@@ -233,6 +239,7 @@ impl<'a> Scanner<'a> {
         }
         if let Some(p) = &pipe_info {
             details.extra.extend(pipe_lines(p));
+            self.pipe_infos.insert((e.pid, e.handle), *p);
         }
         if let Some(why) = name_unavailable {
             details.name_unavailable = Some(why);
@@ -267,17 +274,7 @@ pub(crate) fn pipe_lines(p: &PipeLocalInfo) -> Vec<(String, String)> {
 }
 
 fn selected(sel: &[ProcessSelector], pid: Pid, name: &str) -> bool {
-    sel.is_empty()
-        || sel.iter().any(|s| match s {
-            ProcessSelector::Pid(p) => *p == pid,
-            ProcessSelector::Name(n) => {
-                let stem = name.len().checked_sub(4).and_then(|i| {
-                    let (stem, ext) = (name.get(..i)?, name.get(i..)?);
-                    ext.eq_ignore_ascii_case(".exe").then_some(stem)
-                });
-                n.eq_ignore_ascii_case(name) || stem.is_some_and(|s| n.eq_ignore_ascii_case(s))
-            }
-        })
+    sel.is_empty() || sel.iter().any(|s| s.matches(pid, name.as_bytes()))
 }
 
 fn message(e: &io::Error) -> String {
@@ -288,12 +285,17 @@ fn message(e: &io::Error) -> String {
 }
 
 pub(crate) fn scan(opts: &ScanOptions) -> Result<Snapshot> {
+    enable_debug_once();
+    scan_with(opts, file_facts)
+}
+
+/// Enables SeDebugPrivilege once per process, where the token holds it.
+pub(crate) fn enable_debug_once() {
     // Only an elevated administrator holds it; for anyone else this changes nothing.
     static DEBUG: std::sync::Once = std::sync::Once::new();
     DEBUG.call_once(|| {
         ffi::enable_debug_privilege();
     });
-    scan_with(opts, file_facts)
 }
 
 /// Reads the system handle table, and a scanner whose type names line up with it.
@@ -321,6 +323,15 @@ pub(crate) fn read_table(opts: &ScanOptions) -> Result<(Vec<HandleEntry>, Scanne
 
 /// [`scan`] with the guarded query for `File` handles given (tests give one that blocks).
 pub(crate) fn scan_with(opts: &ScanOptions, query: FileQuery) -> Result<Snapshot> {
+    scan_recording(opts, query).map(|(snap, _)| snap)
+}
+
+/// [`scan_with`], also returning FilePipeLocalInformation of every pipe end described,
+/// by pid and handle.
+pub(crate) fn scan_recording(
+    opts: &ScanOptions,
+    query: FileQuery,
+) -> Result<(Snapshot, PipeInfos)> {
     // Decided before the handle table is read, so its probe pipes are closed by then.
     ends_pair_by_index();
     let (table, mut scanner) = read_table(opts)?;
@@ -404,5 +415,5 @@ pub(crate) fn scan_with(opts: &ScanOptions, query: FileQuery) -> Result<Snapshot
             }
         }
     }
-    Ok(snap)
+    Ok((snap, scanner.pipe_infos))
 }

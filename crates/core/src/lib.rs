@@ -9,6 +9,7 @@
 
 pub mod error;
 pub mod graph;
+pub mod launch;
 pub mod model;
 pub mod named_pipe;
 pub mod parse;

@@ -8,6 +8,7 @@
 #![deny(unsafe_code)]
 
 pub mod error;
+pub mod flow;
 pub mod graph;
 pub mod launch;
 pub mod model;
@@ -16,6 +17,7 @@ pub mod parse;
 mod parse_windows;
 pub mod sample;
 mod sys;
+pub mod waitfor;
 
 pub use error::{Error, ErrorKind, Result};
 pub use model::*;

@@ -1,5 +1,6 @@
 //! Parsers for the text Linux's /proc gives out: the target of a `/proc/PID/fd/N` link,
-//! `/proc/PID/fdinfo/N`, `/proc/PID/stat`, `/proc/stat` and `/etc/passwd`.
+//! `/proc/PID/fdinfo/N`, `/proc/PID/stat`, `/proc/PID/syscall`, `/proc/PID/wchan`,
+//! `/proc/PID/io`, `/proc/PID/status`, `/proc/stat` and `/etc/passwd`.
 //!
 //! They take bytes and return values, with no I/O, so they build and are tested on every
 //! OS; the Linux backend feeds them what it reads.
@@ -146,6 +147,16 @@ pub struct Stat<'a> {
     pub state: u8,
     /// Parent process id.
     pub ppid: u32,
+    /// Process group id.
+    pub pgrp: u32,
+    /// Session id.
+    pub session: u32,
+    /// CPU time in user mode, in clock ticks.
+    pub utime: u64,
+    /// CPU time in kernel mode, in clock ticks.
+    pub stime: u64,
+    /// Number of threads.
+    pub threads: u32,
     /// Start time, in clock ticks after boot.
     pub start_ticks: u64,
 }
@@ -160,16 +171,126 @@ pub fn stat(text: &[u8]) -> Option<Stat<'_>> {
     }
     let comm = &text[open + 1..close];
     let mut fields = text.get(close + 2..)?.split(|&b| b == b' ');
-    // After comm: state(3) ppid(4) … starttime(22); fields counted from 1 in proc(5).
+    // After comm, fields counted from 1 as in proc(5): state(3) ppid(4) pgrp(5)
+    // session(6) … utime(14) stime(15) … num_threads(20) … starttime(22).
     let state = *fields.next()?.first()?;
-    let ppid = decimal(fields.next()?)? as u32;
-    let start_ticks = decimal(fields.nth(22 - 5)?)?;
+    let mut num = || decimal(fields.next()?);
+    let ppid = num()? as u32;
+    let pgrp = num()? as u32;
+    let session = num()? as u32;
+    for _ in 7..14 {
+        num();
+    }
+    let utime = num()?;
+    let stime = num()?;
+    for _ in 16..20 {
+        num();
+    }
+    let threads = num()? as u32;
+    num();
+    let start_ticks = num()?;
     Some(Stat {
         comm,
         state,
         ppid,
+        pgrp,
+        session,
+        utime,
+        stime,
+        threads,
         start_ticks,
     })
+}
+
+/// What `/proc/PID/syscall` says a task is doing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Syscall {
+    /// `running`: on a CPU, so the call cannot be read.
+    Running,
+    /// `-1 SP PC`: blocked, but not in a system call (a stopped or faulting task).
+    NotInSyscall,
+    /// `NR A0 … A5 SP PC`: asleep in system call `nr` with these six arguments.
+    Call {
+        /// The system call number (of this architecture).
+        nr: u64,
+        /// Its arguments.
+        args: [u64; 6],
+    },
+}
+
+/// Parses `/proc/PID/syscall`: `running`, `-1 SP PC`, or `NR` and six hex arguments.
+pub fn syscall(text: &[u8]) -> Option<Syscall> {
+    let text = trim(text);
+    if text == b"running" {
+        return Some(Syscall::Running);
+    }
+    let mut f = text.split(|&b| b == b' ');
+    let nr = f.next()?;
+    if nr == b"-1" {
+        return Some(Syscall::NotInSyscall);
+    }
+    let nr = decimal(nr)?;
+    let mut args = [0u64; 6];
+    for a in &mut args {
+        *a = hex(f.next()?)?;
+    }
+    Some(Syscall::Call { nr, args })
+}
+
+/// Which way a task asleep on a pipe waits, from its wait channel (`/proc/PID/wchan`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PipeWait {
+    /// In a pipe or FIFO read (`anon_pipe_read` on 6.x kernels, `pipe_read` before,
+    /// `fifo_pipe_read`).
+    Read,
+    /// In a pipe or FIFO write.
+    Write,
+}
+
+/// The pipe wait a wait channel names, or `None` for any other channel.
+pub fn wchan_pipe_wait(wchan: &[u8]) -> Option<PipeWait> {
+    match trim(wchan) {
+        b"pipe_read" | b"anon_pipe_read" | b"fifo_pipe_read" => Some(PipeWait::Read),
+        b"pipe_write" | b"anon_pipe_write" | b"fifo_pipe_write" => Some(PipeWait::Write),
+        _ => None,
+    }
+}
+
+/// The I/O counters of `/proc/PID/io` pipescope uses.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct IoCounters {
+    /// `rchar:` bytes read through any read call (pipes included).
+    pub rchar: Option<u64>,
+    /// `wchar:` bytes written through any write call.
+    pub wchar: Option<u64>,
+}
+
+/// Parses `/proc/PID/io`.
+pub fn io_counters(text: &[u8]) -> IoCounters {
+    let field = |key: &[u8]| {
+        text.split(|&b| b == b'\n')
+            .find_map(|l| l.strip_prefix(key))
+            .and_then(|v| decimal(trim(v)))
+    };
+    IoCounters {
+        rchar: field(b"rchar:"),
+        wchar: field(b"wchar:"),
+    }
+}
+
+/// The pids of a process in each pid namespace it belongs to, outermost first (the
+/// `NSpid:` line of `/proc/PID/status`); one entry outside any nested namespace.
+pub fn nspid(status: &[u8]) -> Vec<u32> {
+    status
+        .split(|&b| b == b'\n')
+        .find_map(|l| l.strip_prefix(b"NSpid:"))
+        .map(|v| {
+            v.split(|b| b.is_ascii_whitespace())
+                .filter_map(decimal)
+                .filter_map(|n| u32::try_from(n).ok())
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// The boot time (`btime`, seconds since the epoch) from `/proc/stat`.
@@ -203,6 +324,18 @@ pub fn decimal(s: &[u8]) -> Option<u64> {
         b.is_ascii_digit()
             .then_some(())
             .and_then(|()| n.checked_mul(10)?.checked_add(u64::from(b - b'0')))
+    })
+}
+
+/// A hexadecimal number, with or without `0x`.
+fn hex(s: &[u8]) -> Option<u64> {
+    let s = s.strip_prefix(b"0x").unwrap_or(s);
+    if s.is_empty() || s.len() > 16 {
+        return None;
+    }
+    s.iter().try_fold(0u64, |n, &b| {
+        let d = (b as char).to_digit(16)?;
+        Some((n << 4) | u64::from(d))
     })
 }
 
@@ -298,7 +431,53 @@ eventfd-count:                0\nsigmask:\t0000000000000000\nno colon here\n";
         assert_eq!(s.comm, b"a) b (c)");
         assert_eq!(s.state, b'S');
         assert_eq!(s.ppid, 1);
+        assert_eq!((s.pgrp, s.session), (4242, 4242));
+        assert_eq!((s.utime, s.stime, s.threads), (1, 2, 1));
         assert_eq!(s.start_ticks, 987654);
+    }
+
+    #[test]
+    fn syscall_lines() {
+        assert_eq!(syscall(b"running\n"), Some(Syscall::Running));
+        assert_eq!(
+            syscall(b"-1 0x7ffc4a0 0x7f00ab\n"),
+            Some(Syscall::NotInSyscall)
+        );
+        assert_eq!(
+            syscall(b"0 0x3 0x7ffd5b2c 0x20000 0x0 0x0 0x0 0x7ffd5a98 0x7f2a4e1\n"),
+            Some(Syscall::Call {
+                nr: 0,
+                args: [3, 0x7ffd5b2c, 0x20000, 0, 0, 0]
+            })
+        );
+        assert_eq!(
+            syscall(b"61 0xffffffffffffffff 0x7ffd 0x0 0x0 0x0 0x0 0x1 0x2"),
+            Some(Syscall::Call {
+                nr: 61,
+                args: [u64::MAX, 0x7ffd, 0, 0, 0, 0]
+            })
+        );
+        assert_eq!(syscall(b"0 0x3"), None);
+        assert_eq!(syscall(b""), None);
+        assert_eq!(syscall(b"x 0x1 0x2 0x3 0x4 0x5 0x6"), None);
+    }
+
+    #[test]
+    fn wait_channels_io_and_nspid() {
+        assert_eq!(wchan_pipe_wait(b"anon_pipe_read"), Some(PipeWait::Read));
+        assert_eq!(wchan_pipe_wait(b"pipe_write\n"), Some(PipeWait::Write));
+        assert_eq!(wchan_pipe_wait(b"fifo_pipe_read"), Some(PipeWait::Read));
+        assert_eq!(wchan_pipe_wait(b"do_wait"), None);
+        assert_eq!(wchan_pipe_wait(b"0"), None);
+        let io = io_counters(b"rchar: 6976\nwchar: 65536\nsyscr: 10\nsyscw: 8\n");
+        assert_eq!((io.rchar, io.wchar), (Some(6976), Some(65536)));
+        assert_eq!(io_counters(b""), IoCounters::default());
+        assert_eq!(
+            nspid(b"Name:\tsh\nNSpid:\t4242\t17\t1\nNSgid: 1\n"),
+            vec![4242, 17, 1]
+        );
+        assert_eq!(nspid(b"NSpid:\t99\n"), vec![99]);
+        assert!(nspid(b"Name: x\n").is_empty());
     }
 
     #[test]
@@ -341,6 +520,10 @@ eventfd-count:                0\nsigmask:\t0000000000000000\nno colon here\n";
                 let _ = stat(&text);
                 let _ = boot_time(&text);
                 let _ = passwd(&text);
+                let _ = syscall(&text);
+                let _ = wchan_pipe_wait(&text);
+                let _ = io_counters(&text);
+                let _ = nspid(&text);
             }
 
             #[test]

@@ -7,13 +7,13 @@ use std::io::{self, BufRead, BufWriter, Write};
 
 use anyhow::{Context, bail};
 use pipescope_access::{
-    Decoded, Group, Kind, TypeInfo, decode, decode_into, encode, lookup_type, map_generic,
-    parse_mask, types,
+    Decoded, Kind, TypeInfo, decode, decode_into, encode, lookup_type, map_generic, parse_mask,
+    types,
 };
 use serde::Serialize;
-use serde::ser::{SerializeMap, SerializeSeq, Serializer};
 
 use crate::Exit;
+use crate::json::access::{BatchErrorJson, MaskJson, TypeJson};
 
 /// Arguments of `pipescope access`.
 #[derive(Debug, clap::Args)]
@@ -246,15 +246,19 @@ fn write_joined(out: &mut impl Write, items: &[&str], sep: &str) -> io::Result<(
     Ok(())
 }
 
-/// Decodes `MASK [TYPE]` lines; a bad line gets an error line and the rest go on. Returns
-/// how many lines were bad.
+/// The longest batch line read; a longer one is an error for that line alone, and its
+/// rest is skipped without being stored.
+const MAX_LINE: usize = 64 * 1024;
+
+/// Decodes `MASK [TYPE]` lines; a bad line (not a mask, not UTF-8, too long) gets an
+/// error line and the rest go on. Returns how many lines were bad.
 fn batch(
     mut input: impl BufRead,
     out: &mut impl Write,
     default_ty: Option<&'static TypeInfo>,
     args: &Args,
 ) -> anyhow::Result<u64> {
-    let mut line = String::with_capacity(128);
+    let mut line = Vec::with_capacity(128);
     let mut summary = String::with_capacity(256);
     // One Decoded reused for every line: no allocation per line once it has grown.
     let mut d = Decoded::default();
@@ -262,21 +266,33 @@ fn batch(
     let mut number = 0u64;
     loop {
         line.clear();
-        if input.read_line(&mut line).context("reading stdin")? == 0 {
+        let Some(complete) = read_line(&mut input, &mut line, MAX_LINE)? else {
             break;
-        }
+        };
         number += 1;
-        let text = line.trim();
-        if text.is_empty() {
-            continue;
-        }
-        match batch_line(text, default_ty, args.map_generic) {
+        let result = match (complete, std::str::from_utf8(&line)) {
+            (false, _) => Err(format!("longer than {MAX_LINE} bytes")),
+            (true, Err(e)) => Err(format!(
+                "not UTF-8 text (an invalid byte at column {})",
+                e.valid_up_to() + 1
+            )),
+            (true, Ok(text)) if text.trim().is_empty() => continue,
+            (true, Ok(text)) => batch_line(text.trim(), default_ty, args.map_generic),
+        };
+        match result {
             Ok((mask, ty, mapped_from)) => {
                 decode_into(mask, ty, &mut d);
                 summary.clear();
                 d.write_summary(&mut summary)?;
                 if args.json {
-                    write_json_line(out, &d, &summary, mapped_from)?;
+                    let json = MaskJson {
+                        d: &d,
+                        summary: &summary,
+                        mapped_from,
+                        details: false,
+                    };
+                    compact_json(&mut *out, &json)?;
+                    out.write_all(b"\n")?;
                 } else {
                     write_batch_line(out, &d, &summary)?;
                 }
@@ -284,22 +300,57 @@ fn batch(
             Err(msg) => {
                 bad += 1;
                 if args.json {
-                    compact_json(
-                        &mut *out,
-                        &ErrorJson {
-                            line: number,
-                            input: text,
-                            error: &msg,
-                        },
-                    )?;
+                    let input = String::from_utf8_lossy(&line);
+                    let json = BatchErrorJson {
+                        line: number,
+                        input: input.trim(),
+                        error: &msg,
+                    };
+                    compact_json(&mut *out, &json)?;
                     out.write_all(b"\n")?;
                 } else {
-                    writeln!(out, "error\tline {number}: {msg}")?;
+                    // The message quotes the input: escaped, as everything that may reach
+                    // a terminal.
+                    let text = format!("line {number}: {msg}");
+                    writeln!(out, "error\t{}", crate::out::escape_str(&text))?;
                 }
             }
         }
     }
     Ok(bad)
+}
+
+/// Reads one line into `line` (without its `\n`), at most `max` bytes of it: returns
+/// `None` at the end of input, `Some(true)` for a whole line, `Some(false)` for a line
+/// longer than `max`, whose first `max` bytes are kept and the rest read and dropped.
+fn read_line(input: &mut impl BufRead, line: &mut Vec<u8>, max: usize) -> io::Result<Option<bool>> {
+    let mut any = false;
+    let mut complete = true;
+    loop {
+        let buf = match input.fill_buf() {
+            Ok(buf) => buf,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if buf.is_empty() {
+            return Ok(any.then_some(complete));
+        }
+        any = true;
+        let (chunk, end) = match buf.iter().position(|&b| b == b'\n') {
+            Some(i) => (&buf[..i], Some(i + 1)),
+            None => (buf, None),
+        };
+        let room = max.saturating_sub(line.len());
+        if chunk.len() > room {
+            complete = false;
+        }
+        line.extend_from_slice(&chunk[..chunk.len().min(room)]);
+        let used = end.unwrap_or(buf.len());
+        input.consume(used);
+        if end.is_some() {
+            return Ok(Some(complete));
+        }
+    }
 }
 
 /// One batch line: `MASK [TYPE]`, where TYPE is the rest of the line (`ALPC Port`).
@@ -350,137 +401,6 @@ fn hex8(mask: u32) -> [u8; 10] {
         *digit = b"0123456789abcdef"[(mask >> (28 - 4 * i)) as usize & 0xf];
     }
     b
-}
-
-/// One mask as a JSON line, written directly: the same object [`MaskJson`] serializes
-/// without `details` (a test compares the two), at a fraction of the cost, since batch
-/// mode writes millions. Every string in it comes from the tables (names and docs the
-/// access crate's tests keep free of characters JSON escapes) or is built from them.
-fn write_json_line(
-    out: &mut impl Write,
-    d: &Decoded,
-    summary: &str,
-    mapped_from: Option<u32>,
-) -> io::Result<()> {
-    fn strings<'a>(out: &mut impl Write, items: impl Iterator<Item = &'a str>) -> io::Result<()> {
-        out.write_all(b"[")?;
-        for (i, s) in items.enumerate() {
-            debug_assert!(!s.contains(['"', '\\']) && !s.contains(char::is_control));
-            out.write_all(if i == 0 { b"\"" } else { b",\"" })?;
-            out.write_all(s.as_bytes())?;
-            out.write_all(b"\"")?;
-        }
-        out.write_all(b"]")
-    }
-    write!(out, "{{\"mask\":{},\"hex\":\"{:#x}\"", d.mask, d.mask)?;
-    if d.ty.is_some_and(|t| t.kind == Kind::OpenFlags) {
-        write!(out, ",\"octal\":\"0{:o}\"", d.mask)?;
-    }
-    match d.ty {
-        Some(t) => {
-            out.write_all(b",\"type\":\"")?;
-            out.write_all(t.name.as_bytes())?;
-            out.write_all(b"\"")?;
-        }
-        None => out.write_all(b",\"type\":null")?,
-    }
-    out.write_all(b",\"rights\":")?;
-    strings(out, d.rights.iter().map(|r| r.name))?;
-    out.write_all(b",\"compact\":")?;
-    strings(out, d.compact.iter().copied())?;
-    write!(out, ",\"unknown\":{}", d.unknown)?;
-    debug_assert!(!summary.contains(['"', '\\']) && !summary.contains(char::is_control));
-    out.write_all(b",\"summary\":\"")?;
-    out.write_all(summary.as_bytes())?;
-    out.write_all(if d.needs_type() {
-        b"\",\"needs_type\":true"
-    } else {
-        b"\",\"needs_type\":false"
-    })?;
-    if let Some(from) = mapped_from {
-        write!(out, ",\"mapped_from\":{from}")?;
-    }
-    out.write_all(b"}\n")
-}
-
-/// The JSON of one mask (the schema is in the README, under `pipescope access`).
-struct MaskJson<'a> {
-    d: &'a Decoded,
-    summary: &'a str,
-    mapped_from: Option<u32>,
-    /// Per-right details (name, group, bits, doc); batch lines leave them out to stay
-    /// short, since `rights` and `summary` carry the same names and words.
-    details: bool,
-}
-
-struct Names<'a>(&'a Decoded);
-
-impl Serialize for Names<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut seq = s.serialize_seq(Some(self.0.rights.len()))?;
-        for r in &self.0.rights {
-            seq.serialize_element(r.name)?;
-        }
-        seq.end()
-    }
-}
-
-struct Details<'a>(&'a Decoded);
-
-#[derive(Serialize)]
-struct DetailJson {
-    name: &'static str,
-    group: Group,
-    bits: u32,
-    doc: &'static str,
-}
-
-impl Serialize for Details<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut seq = s.serialize_seq(Some(self.0.rights.len()))?;
-        for r in &self.0.rights {
-            seq.serialize_element(&DetailJson {
-                name: r.name,
-                group: r.group,
-                bits: r.bits,
-                doc: r.doc,
-            })?;
-        }
-        seq.end()
-    }
-}
-
-impl Serialize for MaskJson<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let d = self.d;
-        let mut m = s.serialize_map(None)?;
-        m.serialize_entry("mask", &d.mask)?;
-        m.serialize_entry("hex", &format_args!("0x{:x}", d.mask))?;
-        if d.ty.is_some_and(|t| t.kind == Kind::OpenFlags) {
-            m.serialize_entry("octal", &format_args!("0{:o}", d.mask))?;
-        }
-        m.serialize_entry("type", &d.ty.map(|t| t.name))?;
-        m.serialize_entry("rights", &Names(d))?;
-        m.serialize_entry("compact", &d.compact)?;
-        m.serialize_entry("unknown", &d.unknown)?;
-        m.serialize_entry("summary", self.summary)?;
-        m.serialize_entry("needs_type", &d.needs_type())?;
-        if let Some(from) = self.mapped_from {
-            m.serialize_entry("mapped_from", &from)?;
-        }
-        if self.details {
-            m.serialize_entry("details", &Details(d))?;
-        }
-        m.end()
-    }
-}
-
-/// The JSON of a bad batch line.
-#[derive(Serialize)]
-struct ErrorJson<'a> {
-    line: u64,
-    input: &'a str,
-    error: &'a str,
 }
 
 fn write_types(out: &mut impl Write) -> io::Result<()> {
@@ -539,66 +459,9 @@ fn write_types(out: &mut impl Write) -> io::Result<()> {
     Ok(())
 }
 
-#[derive(Serialize)]
-struct TypeJson {
-    name: &'static str,
-    aliases: &'static [&'static str],
-    doc: &'static str,
-    source: &'static str,
-    kind: &'static str,
-    generic_mapping: Option<pipescope_access::GenericMapping>,
-    /// Windows: the running kernel's mapping for this type, `[read, write, execute, all]`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    live_generic_mapping: Option<[u32; 4]>,
-    rights: Vec<RightJson>,
-    combinations: Vec<RightJson>,
-}
-
-#[derive(Serialize)]
-struct RightJson {
-    name: &'static str,
-    bits: u32,
-    doc: &'static str,
-}
-
 fn write_types_json(out: &mut impl Write) -> anyhow::Result<()> {
     let live = pipescope_core::object_types().unwrap_or_default();
-    let list: Vec<TypeJson> = types()
-        .iter()
-        .map(|t| TypeJson {
-            name: t.name,
-            aliases: t.aliases,
-            doc: t.doc,
-            source: t.source,
-            kind: match t.kind {
-                Kind::AccessMask => "access_mask",
-                Kind::OpenFlags => "open_flags",
-            },
-            generic_mapping: t.mapping,
-            live_generic_mapping: live
-                .iter()
-                .find(|l| lookup_type(&l.name).is_some_and(|b| std::ptr::eq(b, t)))
-                .map(|l| l.generic_mapping),
-            rights: t
-                .rights
-                .iter()
-                .map(|r| RightJson {
-                    name: r.name,
-                    bits: r.bits,
-                    doc: r.doc,
-                })
-                .collect(),
-            combinations: t
-                .combos
-                .iter()
-                .map(|r| RightJson {
-                    name: r.name,
-                    bits: r.bits,
-                    doc: r.doc,
-                })
-                .collect(),
-        })
-        .collect();
+    let list: Vec<TypeJson> = types().iter().map(|t| TypeJson::new(t, &live)).collect();
     pretty_json(&mut *out, &list)?;
     writeln!(out)?;
     Ok(())
@@ -619,42 +482,20 @@ fn pretty_json(out: &mut impl Write, value: &impl Serialize) -> io::Result<()> {
 mod tests {
     use super::*;
 
-    /// The hand-written batch line is exactly the serde object without `details`.
     #[test]
-    fn json_line_matches_the_serialized_object() {
-        let masks = [
-            0,
-            0x120189,
-            0x120196,
-            0x1fffff,
-            0x1410,
-            0x2000_0000,
-            0xffff_ffff,
-            0o2000001,
-            0o4000003,
-            0x0ce0_0000,
-        ];
-        let tys = std::iter::once(None).chain(types().iter().map(Some));
-        for ty in tys {
-            for &mask in &masks {
-                for mapped_from in [None, Some(0x1000_0000)] {
-                    let d = decode(mask, ty);
-                    let summary = d.summary();
-                    let mut line = Vec::new();
-                    write_json_line(&mut line, &d, &summary, mapped_from).unwrap();
-                    assert_eq!(line.last(), Some(&b'\n'));
-                    let fast: serde_json::Value = serde_json::from_slice(&line).unwrap();
-                    let json = MaskJson {
-                        d: &d,
-                        summary: &summary,
-                        mapped_from,
-                        details: false,
-                    };
-                    let slow = serde_json::to_value(&json).unwrap();
-                    assert_eq!(fast, slow, "{:?} {mask:#x}", ty.map(|t| t.name));
-                }
-            }
-        }
+    fn read_line_caps_a_long_line_and_goes_on() {
+        let mut input: &[u8] = b"0x1 file\n0123456789\r\nlast";
+        let mut line = Vec::new();
+        assert_eq!(read_line(&mut input, &mut line, 8).unwrap(), Some(true));
+        assert_eq!(line, b"0x1 file");
+        line.clear();
+        assert_eq!(read_line(&mut input, &mut line, 8).unwrap(), Some(false));
+        assert_eq!(line, b"01234567");
+        line.clear();
+        assert_eq!(read_line(&mut input, &mut line, 8).unwrap(), Some(true));
+        assert_eq!(line, b"last");
+        line.clear();
+        assert_eq!(read_line(&mut input, &mut line, 8).unwrap(), None);
     }
 
     #[test]

@@ -17,7 +17,10 @@
 //! read ([`LiveScan`]), so memory stays flat. A `long` scan also finds the handles that
 //! share an open file description (`shared`, kcmp).
 
+#[cfg(all(target_arch = "x86_64", feature = "ebpf"))]
+pub(crate) mod flow;
 mod in_flight;
+mod io_counters;
 mod pipe;
 mod pipe_ends;
 mod shared;
@@ -43,6 +46,7 @@ use crate::model::{
 use crate::parse::{self, FdLink};
 use crate::{Error, ErrorKind, Result};
 
+pub(crate) use io_counters::io_counters;
 pub(crate) use pipe::create_pipe;
 
 /// Scans the processes `opts` selects, all at once.
@@ -483,9 +487,17 @@ fn describe(
     link: &mut [u8],
     text: &mut Vec<u8>,
 ) -> rustix::io::Result<Option<Handle>> {
-    let n = rustix::fs::readlinkat_raw(fd_dir, name, &mut *link)?;
-    let target = &link[..n];
-    let parsed = parse::fd_link(target);
+    // An fd whose name cannot be read (a path longer than the kernel will return) costs
+    // its name only: its type, identity and mode come through the link itself.
+    let (target, unreadable) = match rustix::fs::readlinkat_raw(fd_dir, name, &mut *link) {
+        Ok(n) => (&link[..n], None),
+        Err(Errno::NOENT) => return Err(Errno::NOENT),
+        Err(e) => (&[][..], Some(e)),
+    };
+    let parsed = match unreadable {
+        None => parse::fd_link(target),
+        Some(_) => FdLink::Path(target),
+    };
     if opts.pipes_only {
         match parsed {
             FdLink::Pipe(_) | FdLink::Path(_) => {}
@@ -507,7 +519,15 @@ fn describe(
         pipe: None,
         flags: None,
         access: None,
-        details: None,
+        details: unreadable.map(|e| {
+            Box::new(HandleDetails {
+                name_unavailable: Some(format!(
+                    "the name could not be read: {}",
+                    message(&io::Error::from(e))
+                )),
+                ..HandleDetails::default()
+            })
+        }),
     };
     let mut fixed_mode = None;
     match parsed {
@@ -584,11 +604,13 @@ fn describe(
                         Some(ObjectId::Inode { ino, .. }) => Some(ino),
                         _ => None,
                     });
+                    let name_unavailable = h.details.take().and_then(|d| d.name_unavailable);
                     h.details = Some(Box::new(HandleDetails {
                         pos: info.pos,
                         mnt_id: info.mnt_id,
                         ino,
                         extra: info.extra,
+                        name_unavailable,
                         ..HandleDetails::default()
                     }));
                 } else {

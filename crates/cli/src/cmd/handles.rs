@@ -5,9 +5,7 @@ use std::collections::BTreeMap;
 use std::io::{self, BufWriter, Write};
 
 use anyhow::Context as _;
-use pipescope_core::{
-    ErrorKind, Handle, ObjectId, Process, ProcessSelector, Scan, ScanError, ScanOptions,
-};
+use pipescope_core::{ErrorKind, Handle, ObjectId, Process, Scan, ScanError, ScanOptions};
 
 use crate::json::{self, ErrorJson, ProcessJson};
 use crate::out::{self, Align, Paint, Table};
@@ -54,7 +52,7 @@ pub struct Args {
 /// Runs `pipescope handles`.
 pub fn run(args: Args) -> anyhow::Result<()> {
     let opts = ScanOptions {
-        processes: args.process.iter().map(|p| selector(p)).collect(),
+        processes: args.process.iter().map(|p| p.as_str().into()).collect(),
         long: args.long,
         flags: args.flags,
         ..ScanOptions::default()
@@ -115,13 +113,6 @@ impl Sink {
                 Err(e) => self.errors.push(e),
             }
         }
-    }
-}
-
-fn selector(s: &str) -> ProcessSelector {
-    match s.parse() {
-        Ok(pid) => ProcessSelector::Pid(pid),
-        Err(_) => ProcessSelector::Name(s.to_owned()),
     }
 }
 

@@ -360,11 +360,7 @@ impl Context {
 
     fn selected(&self, pid: Pid, comm: &[u8]) -> bool {
         let sel = &self.opts.processes;
-        sel.is_empty()
-            || sel.iter().any(|s| match s {
-                ProcessSelector::Pid(p) => *p == pid,
-                ProcessSelector::Name(n) => n.as_bytes() == comm,
-            })
+        sel.is_empty() || sel.iter().any(|s| s.matches(pid, comm))
     }
 
     fn process(&self, pid: Pid, explicit: bool, s: &mut Scratch) -> Outcome {

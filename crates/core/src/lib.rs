@@ -7,6 +7,7 @@
 #![deny(missing_docs)]
 #![deny(unsafe_code)]
 
+pub mod buffering;
 pub mod error;
 pub mod flow;
 pub mod graph;

@@ -7,9 +7,11 @@
 #![deny(missing_docs)]
 #![deny(unsafe_code)]
 
+pub mod buffering;
 pub mod error;
 pub mod flow;
 pub mod graph;
+pub mod launch;
 pub mod model;
 pub mod named_pipe;
 pub mod parse;

@@ -8,7 +8,10 @@ use anyhow::Context as _;
 use pipescope_core::sample::{self, Sampler, Target, split_pipeline};
 
 use crate::Exit;
-use crate::live::{self, Outcome, Setup, Signals, ViewArgs};
+use crate::live::{self, Setup, Signals, ViewArgs};
+
+#[cfg(windows)]
+mod windows;
 
 /// Arguments of `pipescope run`.
 #[derive(Debug, clap::Args)]
@@ -55,6 +58,15 @@ pub struct Args {
 
 /// Runs `pipescope run`.
 pub fn run(args: Args) -> anyhow::Result<()> {
+    #[cfg(windows)]
+    return windows::run(args);
+    #[cfg(not(windows))]
+    run_sh(args)
+}
+
+/// `run` where there is `sh`: the shell starts the stages, pipescope follows its children.
+#[cfg_attr(windows, allow(dead_code))]
+fn run_sh(args: Args) -> anyhow::Result<()> {
     sample::supported()?;
     let text = args.pipeline.join(" ");
     if text.trim().is_empty() {
@@ -64,7 +76,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     // Caught before the pipeline starts, so that none can end pipescope without it.
     let signals = Signals::catch().context("catching signals")?;
     let child = live::spawn(&text).context("starting sh")?;
-    let sampler = match Sampler::new(Target::Children(child.id()), split_pipeline(&text)) {
+    let sampler = match Sampler::new(Target::Children(child.pids[0]), split_pipeline(&text)) {
         Ok(s) => s,
         Err(e) => {
             // The pipeline is already running: let it finish, pass its status on.
@@ -72,7 +84,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                 std::io::stderr(),
                 "pipescope: cannot sample the pipeline ({e}); it runs unobserved"
             );
-            return status(&live::wait_unobserved(child, signals)?);
+            return status(live::wait_unobserved(child, signals)?.code());
         }
     };
     let setup = Setup {
@@ -82,11 +94,12 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         mode,
         from_zero: true,
     };
-    status(&live::drive(sampler, setup, Some(child), signals)?)
+    status(live::drive(sampler, setup, Some(child), signals)?.code())
 }
 
-fn status(outcome: &Outcome) -> anyhow::Result<()> {
-    match outcome.code() {
+/// Ends with `code`: 0, or an [`Exit`] with it.
+fn status(code: i32) -> anyhow::Result<()> {
+    match code {
         0 => Ok(()),
         code => Err(Exit(u8::try_from(code).unwrap_or(255)).into()),
     }

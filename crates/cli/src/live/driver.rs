@@ -46,18 +46,36 @@ impl Outcome {
     }
 }
 
-/// The pipeline `run` started: the shell running it, and whether it leads a process
-/// group of its own (then the whole group is signalled).
-#[derive(Debug)]
-pub struct Launched {
-    child: Child,
-    own_group: bool,
+/// What `run` supervises: the processes it started, how signals reach the pipeline, and
+/// how to learn the pipeline's exit status (a shell child on Unix; the stages themselves
+/// on Windows).
+pub struct Supervised {
+    /// The processes started (the shell, or every stage). Signals passed on go to these
+    /// and to the stages found, unless `group` is set.
+    pub pids: Vec<u32>,
+    /// A process group holding the whole pipeline and nothing else: signals passed on go
+    /// to the whole group.
+    pub group: Option<u32>,
+    /// Blocks until the pipeline has ended; returns its status.
+    pub wait: Box<dyn FnOnce() -> io::Result<ExitStatus> + Send>,
 }
 
-impl Launched {
-    /// The shell's process id.
-    pub fn id(&self) -> u32 {
-        self.child.id()
+impl std::fmt::Debug for Supervised {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Supervised")
+            .field("pids", &self.pids)
+            .field("group", &self.group)
+            .finish()
+    }
+}
+
+impl From<Child> for Supervised {
+    fn from(mut child: Child) -> Self {
+        Supervised {
+            pids: vec![child.id()],
+            group: None,
+            wait: Box::new(move || child.wait()),
+        }
     }
 }
 
@@ -69,7 +87,7 @@ impl Launched {
 /// that its stages may read the terminal and get Ctrl-C, Ctrl-\ and Ctrl-Z from it as any
 /// foreground job does; signals sent to pipescope alone are then passed on to the shell
 /// and every stage.
-pub fn spawn(text: &str) -> io::Result<Launched> {
+pub fn spawn(text: &str) -> io::Result<Supervised> {
     let mut cmd = Command::new("sh");
     cmd.arg("-c").arg(text);
     #[cfg(unix)]
@@ -85,7 +103,11 @@ pub fn spawn(text: &str) -> io::Result<Launched> {
     #[cfg(not(unix))]
     let own_group = false;
     let child = cmd.spawn()?;
-    Ok(Launched { child, own_group })
+    let id = child.id();
+    Ok(Supervised {
+        group: own_group.then_some(id),
+        ..Supervised::from(child)
+    })
 }
 
 /// The signals `run` and `watch` catch (SIGINT, SIGTERM, SIGHUP, SIGQUIT), taken from
@@ -165,7 +187,7 @@ enum Event {
 pub fn drive(
     sampler: Sampler,
     setup: Setup,
-    child: Option<Launched>,
+    child: Option<Supervised>,
     signals: Signals,
 ) -> anyhow::Result<Outcome> {
     let (tx, rx) = mpsc::channel();
@@ -183,12 +205,12 @@ pub fn drive(
     let mut driver = Driver {
         state: State::new(setup.clone(), pipeline),
         view: View::None,
-        group: child.as_ref().map(|c| (c.id(), c.own_group)),
+        group: child.as_ref().map(|c| (c.pids.clone(), c.group)),
         status: None,
         signal: None,
         failure: None,
     };
-    let waiter = child.map(|c| wait_in_thread(c.child, tx.clone()));
+    let waiter = child.map(|c| wait_in_thread(c.wait, tx.clone()));
     signals.deliver(tx.clone());
     driver.view = match setup.mode {
         Mode::Tui => {
@@ -231,10 +253,10 @@ pub fn drive(
 
 /// Waits for a pipeline that cannot be sampled, passing on the signals caught meanwhile
 /// as [`drive`] does.
-pub fn wait_unobserved(child: Launched, signals: Signals) -> anyhow::Result<Outcome> {
+pub fn wait_unobserved(child: Supervised, signals: Signals) -> anyhow::Result<Outcome> {
     let (tx, rx) = mpsc::channel();
-    let group = Some((child.id(), child.own_group));
-    let waiter = wait_in_thread(child.child, tx.clone());
+    let group = Some((child.pids, child.group));
+    let waiter = wait_in_thread(child.wait, tx.clone());
     signals.deliver(tx);
     let mut signal = None;
     let status = loop {
@@ -242,7 +264,7 @@ pub fn wait_unobserved(child: Launched, signals: Signals) -> anyhow::Result<Outc
             Ok(Event::Exited(st)) => break st.context("waiting for the pipeline")?,
             Ok(Event::Signal(sig)) => {
                 signal.get_or_insert(sig);
-                pass_on(sig, group, &Pipeline::default(), false);
+                pass_on(sig, group.as_ref(), &Pipeline::default(), false);
             }
             Ok(_) => {}
             Err(_) => anyhow::bail!("lost the pipeline's shell"),
@@ -255,9 +277,11 @@ pub fn wait_unobserved(child: Launched, signals: Signals) -> anyhow::Result<Outc
     })
 }
 
-fn wait_in_thread(mut child: Child, tx: Sender<Event>) -> thread::JoinHandle<()> {
+type Wait = Box<dyn FnOnce() -> io::Result<ExitStatus> + Send>;
+
+fn wait_in_thread(wait: Wait, tx: Sender<Event>) -> thread::JoinHandle<()> {
     thread::spawn(move || {
-        let _ = tx.send(Event::Exited(child.wait()));
+        let _ = tx.send(Event::Exited(wait()));
     })
 }
 
@@ -266,8 +290,8 @@ fn wait_in_thread(mut child: Child, tx: Sender<Event>) -> thread::JoinHandle<()>
 struct Driver {
     state: State,
     view: View,
-    /// The shell's pid and whether it leads its own process group (`run`).
-    group: Option<(u32, bool)>,
+    /// The processes `run` started and the pipeline's own process group, if it has one.
+    group: Option<(Vec<u32>, Option<u32>)>,
     status: Option<ExitStatus>,
     signal: Option<i32>,
     failure: Option<String>,
@@ -329,6 +353,7 @@ impl Driver {
                 Step::Redraw
             }
             Event::Input(Input::Redraw) => Step::Redraw,
+            Event::Input(Input::Key(_)) => Step::Go,
             Event::Exited(st) => {
                 self.status = Some(st.context("waiting for the pipeline")?);
                 Step::Stop
@@ -347,7 +372,7 @@ impl Driver {
             }
             Event::Input(Input::Interrupt) => {
                 // Raw mode kept the terminal from sending SIGINT: send it as it would.
-                pass_on(SIGINT, self.group, &self.state.pipeline, true);
+                pass_on(SIGINT, self.group.as_ref(), &self.state.pipeline, true);
                 Step::Go
             }
             Event::Signal(sig) if watching => {
@@ -357,7 +382,7 @@ impl Driver {
             Event::Signal(sig) => {
                 self.signal.get_or_insert(sig);
                 let tui = matches!(self.view, View::Tui(_));
-                pass_on(sig, self.group, &self.state.pipeline, tui);
+                pass_on(sig, self.group.as_ref(), &self.state.pipeline, tui);
                 Step::Go
             }
             Event::Failed(msg) if watching => {
@@ -383,35 +408,32 @@ const SIGINT: i32 = signal_hook::consts::SIGINT;
 #[cfg(not(unix))]
 const SIGINT: i32 = 2;
 
-/// Passes signal `sig`, sent to pipescope, on to the pipeline `group` (the shell's pid,
-/// and whether it leads its own process group): to the whole group when it has one;
-/// otherwise to the shell and every stage. In the latter case the pipeline shares our
-/// process group, so SIGINT and SIGQUIT typed at the terminal reached it already: those
-/// two are passed on only when the terminal could not have sent them (`raw`: the UI
-/// holds it in raw mode).
-fn pass_on(sig: i32, group: Option<(u32, bool)>, pipeline: &Pipeline, raw: bool) {
+/// Passes signal `sig`, sent to pipescope, on to the pipeline: to its whole process group
+/// when it has one of its own; otherwise to the processes started (`started`: the shell)
+/// and every stage. In the latter case the pipeline shares our process group, so SIGINT
+/// and SIGQUIT typed at the terminal reached it already: those two are passed on only
+/// when the terminal could not have sent them (`raw`: the UI holds it in raw mode).
+fn pass_on(sig: i32, group: Option<&(Vec<u32>, Option<u32>)>, pipeline: &Pipeline, raw: bool) {
     #[cfg(unix)]
     {
         use rustix::process::{Pid, Signal, kill_process, kill_process_group};
         use signal_hook::consts::SIGQUIT;
-        let (Some((shell, own_group)), Some(signal)) = (group, Signal::from_named_raw(sig)) else {
+        let (Some((started, own_group)), Some(signal)) = (group, Signal::from_named_raw(sig))
+        else {
             return;
         };
-        let Some(shell) = Pid::from_raw(shell as i32) else {
-            return;
-        };
-        if own_group {
-            let _ = kill_process_group(shell, signal);
+        if let Some(pg) = own_group.and_then(|pg| Pid::from_raw(pg as i32)) {
+            let _ = kill_process_group(pg, signal);
             return;
         }
         if (sig == SIGINT || sig == SIGQUIT) && !raw {
             return;
         }
-        let stages = (pipeline.stages.iter())
-            .filter_map(|s| s.pid)
-            .filter_map(|pid| Pid::from_raw(pid as i32));
-        for pid in std::iter::once(shell).chain(stages) {
-            let _ = kill_process(pid, signal);
+        let stages = pipeline.stages.iter().filter_map(|s| s.pid);
+        for pid in started.iter().copied().chain(stages) {
+            if let Some(pid) = Pid::from_raw(pid as i32) {
+                let _ = kill_process(pid, signal);
+            }
         }
     }
     #[cfg(not(unix))]

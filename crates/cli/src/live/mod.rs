@@ -16,12 +16,14 @@ pub mod format;
 mod json;
 mod plain;
 pub mod state;
-mod tui;
+pub mod tui;
 
 use std::io;
 use std::time::Duration;
 
-pub use driver::{Outcome, Signals, drive, spawn, wait_unobserved};
+#[cfg(windows)]
+pub use driver::Supervised;
+pub use driver::{Signals, drive, spawn, wait_unobserved};
 pub use state::{Mode, Setup};
 
 /// Options shared by `run` and `watch`.

@@ -45,6 +45,8 @@ pub enum Input {
     Interrupt,
     /// The terminal changed size, or the user scrolled: draw again.
     Redraw,
+    /// Another character key (views with keys of their own, like `top`'s `s`).
+    Key(char),
 }
 
 /// Which stages the UI shows when they do not all fit, shared by the key thread (which
@@ -174,6 +176,18 @@ impl Tui {
 
     /// Draws the state, on the terminal's current (clamped) size.
     pub fn draw(&mut self, state: &State) -> io::Result<()> {
+        let wanted = self.scroll.wanted();
+        let mut shown = None;
+        self.draw_with(|f| shown = Some(render(f, state, wanted)))?;
+        if let Some(first) = shown {
+            self.scroll.shown.store(first, Ordering::Relaxed);
+        }
+        Ok(())
+    }
+
+    /// Draws a frame with `render` (views other than the pipeline's, like `top`), on the
+    /// terminal's current (clamped) size.
+    pub fn draw_with(&mut self, render: impl FnOnce(&mut ratatui::Frame<'_>)) -> io::Result<()> {
         if !self.active {
             return Ok(());
         }
@@ -181,10 +195,7 @@ impl Tui {
         if area != self.terminal.get_frame().area() {
             self.terminal.resize(area)?;
         }
-        let wanted = self.scroll.wanted();
-        let mut shown = 0;
-        self.terminal.draw(|f| shown = render(f, state, wanted))?;
-        self.scroll.shown.store(shown, Ordering::Relaxed);
+        self.terminal.draw(render)?;
         Ok(())
     }
 
@@ -237,6 +248,7 @@ fn read_keys(mut on_input: impl FnMut(Input) -> bool, stop: &AtomicBool, scroll:
                     scroll.set(Scroll::FOLLOW);
                     Input::Redraw
                 }
+                KeyCode::Char(c) => Input::Key(c),
                 _ => continue,
             },
             Ok(TermEvent::Resize(..)) => Input::Redraw,

@@ -31,8 +31,12 @@ pub struct ProcessJson<'a> {
     /// Parent process id.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ppid: Option<u32>,
-    /// Short name (Linux `comm`).
+    /// Short name (Linux `comm`); invalid UTF-8 replaced by U+FFFD (then `name_b64` has
+    /// the exact bytes).
     pub name: &'a str,
+    /// The exact bytes of the name in standard base64, only when it is not valid UTF-8.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name_b64: Option<String>,
     /// Owner's user name (the number when it has none).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub user: Option<&'a str>,
@@ -53,6 +57,7 @@ impl<'a> ProcessJson<'a> {
             pid: p.pid,
             ppid: p.ppid,
             name: &p.name,
+            name_b64: p.name_bytes.as_deref().map(out::base64),
             user: p.user.as_deref(),
             uid: p.uid,
             start_time_ms: p.start_time_ms,
@@ -970,6 +975,7 @@ mod tests {
             pid: 7,
             ppid: Some(1),
             name: "cat".into(),
+            name_bytes: None,
             user: Some("root".into()),
             uid: Some(0),
             start_time_ms: None,

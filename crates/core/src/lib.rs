@@ -7,6 +7,8 @@
 #![deny(missing_docs)]
 #![deny(unsafe_code)]
 
+pub mod activity;
+pub mod diagnose;
 pub mod error;
 pub mod graph;
 pub mod model;
@@ -16,6 +18,7 @@ mod parse_windows;
 pub mod sample;
 mod sys;
 pub mod waitfor;
+pub mod why;
 
 pub use error::{Error, ErrorKind, Result};
 pub use model::*;

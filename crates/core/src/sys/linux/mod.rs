@@ -21,6 +21,7 @@ mod in_flight;
 mod pipe;
 mod pipe_ends;
 mod shared;
+mod state;
 
 use std::collections::{BTreeMap, HashMap};
 use std::ffi::CStr;
@@ -44,6 +45,7 @@ use crate::parse::{self, FdLink};
 use crate::{Error, ErrorKind, Result};
 
 pub(crate) use pipe::create_pipe;
+pub(crate) use state::{Prober, partial_view};
 
 /// Scans the processes `opts` selects, all at once.
 pub(crate) fn scan(opts: &ScanOptions) -> Result<Snapshot> {

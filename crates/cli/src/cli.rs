@@ -34,6 +34,8 @@ pub enum Command {
     Run(cmd::run::Args),
     /// Attach to a running pipeline and watch it live.
     Watch(cmd::watch::Args),
+    /// The machine's pipe traffic, live: busiest pipes, who writes and reads, who waits.
+    Top(cmd::top::Args),
     /// Print a shell completion script.
     Completions(cmd::meta::CompletionsArgs),
     /// Print the man page (roff).

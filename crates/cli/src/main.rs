@@ -36,6 +36,7 @@ fn main() -> ExitCode {
         Command::Pipes(args) => cmd::pipes::run(args),
         Command::Run(args) => cmd::run::run(args),
         Command::Watch(args) => cmd::watch::run(args),
+        Command::Top(args) => cmd::top::run(args),
         Command::Completions(args) => cmd::meta::completions(args),
         Command::Man(args) => cmd::meta::man(args),
     };

@@ -10,6 +10,7 @@
 pub mod activity;
 pub mod diagnose;
 pub mod error;
+pub mod flow;
 pub mod graph;
 pub mod model;
 pub mod named_pipe;

@@ -7,13 +7,13 @@ use std::io::{self, BufRead, BufWriter, Write};
 
 use anyhow::{Context, bail};
 use pipescope_access::{
-    Decoded, Group, Kind, TypeInfo, decode, decode_into, encode, lookup_type, map_generic,
-    parse_mask, types,
+    Decoded, Kind, TypeInfo, decode, decode_into, encode, lookup_type, map_generic, parse_mask,
+    types,
 };
 use serde::Serialize;
-use serde::ser::{SerializeMap, SerializeSeq, Serializer};
 
 use crate::Exit;
+use crate::json::access::{BatchErrorJson, MaskJson, TypeJson};
 
 /// Arguments of `pipescope access`.
 #[derive(Debug, clap::Args)]
@@ -276,7 +276,14 @@ fn batch(
                 summary.clear();
                 d.write_summary(&mut summary)?;
                 if args.json {
-                    write_json_line(out, &d, &summary, mapped_from)?;
+                    let json = MaskJson {
+                        d: &d,
+                        summary: &summary,
+                        mapped_from,
+                        details: false,
+                    };
+                    compact_json(&mut *out, &json)?;
+                    out.write_all(b"\n")?;
                 } else {
                     write_batch_line(out, &d, &summary)?;
                 }
@@ -286,7 +293,7 @@ fn batch(
                 if args.json {
                     compact_json(
                         &mut *out,
-                        &ErrorJson {
+                        &BatchErrorJson {
                             line: number,
                             input: text,
                             error: &msg,
@@ -352,137 +359,6 @@ fn hex8(mask: u32) -> [u8; 10] {
     b
 }
 
-/// One mask as a JSON line, written directly: the same object [`MaskJson`] serializes
-/// without `details` (a test compares the two), at a fraction of the cost, since batch
-/// mode writes millions. Every string in it comes from the tables (names and docs the
-/// access crate's tests keep free of characters JSON escapes) or is built from them.
-fn write_json_line(
-    out: &mut impl Write,
-    d: &Decoded,
-    summary: &str,
-    mapped_from: Option<u32>,
-) -> io::Result<()> {
-    fn strings<'a>(out: &mut impl Write, items: impl Iterator<Item = &'a str>) -> io::Result<()> {
-        out.write_all(b"[")?;
-        for (i, s) in items.enumerate() {
-            debug_assert!(!s.contains(['"', '\\']) && !s.contains(char::is_control));
-            out.write_all(if i == 0 { b"\"" } else { b",\"" })?;
-            out.write_all(s.as_bytes())?;
-            out.write_all(b"\"")?;
-        }
-        out.write_all(b"]")
-    }
-    write!(out, "{{\"mask\":{},\"hex\":\"{:#x}\"", d.mask, d.mask)?;
-    if d.ty.is_some_and(|t| t.kind == Kind::OpenFlags) {
-        write!(out, ",\"octal\":\"0{:o}\"", d.mask)?;
-    }
-    match d.ty {
-        Some(t) => {
-            out.write_all(b",\"type\":\"")?;
-            out.write_all(t.name.as_bytes())?;
-            out.write_all(b"\"")?;
-        }
-        None => out.write_all(b",\"type\":null")?,
-    }
-    out.write_all(b",\"rights\":")?;
-    strings(out, d.rights.iter().map(|r| r.name))?;
-    out.write_all(b",\"compact\":")?;
-    strings(out, d.compact.iter().copied())?;
-    write!(out, ",\"unknown\":{}", d.unknown)?;
-    debug_assert!(!summary.contains(['"', '\\']) && !summary.contains(char::is_control));
-    out.write_all(b",\"summary\":\"")?;
-    out.write_all(summary.as_bytes())?;
-    out.write_all(if d.needs_type() {
-        b"\",\"needs_type\":true"
-    } else {
-        b"\",\"needs_type\":false"
-    })?;
-    if let Some(from) = mapped_from {
-        write!(out, ",\"mapped_from\":{from}")?;
-    }
-    out.write_all(b"}\n")
-}
-
-/// The JSON of one mask (the schema is in the README, under `pipescope access`).
-struct MaskJson<'a> {
-    d: &'a Decoded,
-    summary: &'a str,
-    mapped_from: Option<u32>,
-    /// Per-right details (name, group, bits, doc); batch lines leave them out to stay
-    /// short, since `rights` and `summary` carry the same names and words.
-    details: bool,
-}
-
-struct Names<'a>(&'a Decoded);
-
-impl Serialize for Names<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut seq = s.serialize_seq(Some(self.0.rights.len()))?;
-        for r in &self.0.rights {
-            seq.serialize_element(r.name)?;
-        }
-        seq.end()
-    }
-}
-
-struct Details<'a>(&'a Decoded);
-
-#[derive(Serialize)]
-struct DetailJson {
-    name: &'static str,
-    group: Group,
-    bits: u32,
-    doc: &'static str,
-}
-
-impl Serialize for Details<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut seq = s.serialize_seq(Some(self.0.rights.len()))?;
-        for r in &self.0.rights {
-            seq.serialize_element(&DetailJson {
-                name: r.name,
-                group: r.group,
-                bits: r.bits,
-                doc: r.doc,
-            })?;
-        }
-        seq.end()
-    }
-}
-
-impl Serialize for MaskJson<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let d = self.d;
-        let mut m = s.serialize_map(None)?;
-        m.serialize_entry("mask", &d.mask)?;
-        m.serialize_entry("hex", &format_args!("0x{:x}", d.mask))?;
-        if d.ty.is_some_and(|t| t.kind == Kind::OpenFlags) {
-            m.serialize_entry("octal", &format_args!("0{:o}", d.mask))?;
-        }
-        m.serialize_entry("type", &d.ty.map(|t| t.name))?;
-        m.serialize_entry("rights", &Names(d))?;
-        m.serialize_entry("compact", &d.compact)?;
-        m.serialize_entry("unknown", &d.unknown)?;
-        m.serialize_entry("summary", self.summary)?;
-        m.serialize_entry("needs_type", &d.needs_type())?;
-        if let Some(from) = self.mapped_from {
-            m.serialize_entry("mapped_from", &from)?;
-        }
-        if self.details {
-            m.serialize_entry("details", &Details(d))?;
-        }
-        m.end()
-    }
-}
-
-/// The JSON of a bad batch line.
-#[derive(Serialize)]
-struct ErrorJson<'a> {
-    line: u64,
-    input: &'a str,
-    error: &'a str,
-}
-
 fn write_types(out: &mut impl Write) -> io::Result<()> {
     writeln!(
         out,
@@ -539,66 +415,9 @@ fn write_types(out: &mut impl Write) -> io::Result<()> {
     Ok(())
 }
 
-#[derive(Serialize)]
-struct TypeJson {
-    name: &'static str,
-    aliases: &'static [&'static str],
-    doc: &'static str,
-    source: &'static str,
-    kind: &'static str,
-    generic_mapping: Option<pipescope_access::GenericMapping>,
-    /// Windows: the running kernel's mapping for this type, `[read, write, execute, all]`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    live_generic_mapping: Option<[u32; 4]>,
-    rights: Vec<RightJson>,
-    combinations: Vec<RightJson>,
-}
-
-#[derive(Serialize)]
-struct RightJson {
-    name: &'static str,
-    bits: u32,
-    doc: &'static str,
-}
-
 fn write_types_json(out: &mut impl Write) -> anyhow::Result<()> {
     let live = pipescope_core::object_types().unwrap_or_default();
-    let list: Vec<TypeJson> = types()
-        .iter()
-        .map(|t| TypeJson {
-            name: t.name,
-            aliases: t.aliases,
-            doc: t.doc,
-            source: t.source,
-            kind: match t.kind {
-                Kind::AccessMask => "access_mask",
-                Kind::OpenFlags => "open_flags",
-            },
-            generic_mapping: t.mapping,
-            live_generic_mapping: live
-                .iter()
-                .find(|l| lookup_type(&l.name).is_some_and(|b| std::ptr::eq(b, t)))
-                .map(|l| l.generic_mapping),
-            rights: t
-                .rights
-                .iter()
-                .map(|r| RightJson {
-                    name: r.name,
-                    bits: r.bits,
-                    doc: r.doc,
-                })
-                .collect(),
-            combinations: t
-                .combos
-                .iter()
-                .map(|r| RightJson {
-                    name: r.name,
-                    bits: r.bits,
-                    doc: r.doc,
-                })
-                .collect(),
-        })
-        .collect();
+    let list: Vec<TypeJson> = types().iter().map(|t| TypeJson::new(t, &live)).collect();
     pretty_json(&mut *out, &list)?;
     writeln!(out)?;
     Ok(())
@@ -618,44 +437,6 @@ fn pretty_json(out: &mut impl Write, value: &impl Serialize) -> io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// The hand-written batch line is exactly the serde object without `details`.
-    #[test]
-    fn json_line_matches_the_serialized_object() {
-        let masks = [
-            0,
-            0x120189,
-            0x120196,
-            0x1fffff,
-            0x1410,
-            0x2000_0000,
-            0xffff_ffff,
-            0o2000001,
-            0o4000003,
-            0x0ce0_0000,
-        ];
-        let tys = std::iter::once(None).chain(types().iter().map(Some));
-        for ty in tys {
-            for &mask in &masks {
-                for mapped_from in [None, Some(0x1000_0000)] {
-                    let d = decode(mask, ty);
-                    let summary = d.summary();
-                    let mut line = Vec::new();
-                    write_json_line(&mut line, &d, &summary, mapped_from).unwrap();
-                    assert_eq!(line.last(), Some(&b'\n'));
-                    let fast: serde_json::Value = serde_json::from_slice(&line).unwrap();
-                    let json = MaskJson {
-                        d: &d,
-                        summary: &summary,
-                        mapped_from,
-                        details: false,
-                    };
-                    let slow = serde_json::to_value(&json).unwrap();
-                    assert_eq!(fast, slow, "{:?} {mask:#x}", ty.map(|t| t.name));
-                }
-            }
-        }
-    }
 
     #[test]
     fn hex8_pads_to_eight_digits() {

@@ -7,4 +7,5 @@ pub mod named_pipes;
 pub mod pipe;
 pub mod pipes;
 pub mod run;
+pub mod top;
 pub mod watch;

@@ -14,3 +14,16 @@ pub(crate) use windows::*;
 mod unsupported;
 #[cfg(not(any(target_os = "linux", windows)))]
 pub(crate) use unsupported::*;
+
+// The kernel pipe probe: its own switch, since it needs the `ebpf` feature and x86-64.
+#[cfg(all(target_os = "linux", target_arch = "x86_64", feature = "ebpf"))]
+pub(crate) use linux::flow;
+#[cfg(not(all(target_os = "linux", target_arch = "x86_64", feature = "ebpf")))]
+#[path = "flow_unsupported.rs"]
+pub(crate) mod flow;
+
+/// A process's I/O counters (read, written), where the OS keeps them.
+#[cfg(not(target_os = "linux"))]
+pub(crate) fn io_counters(_pid: crate::Pid) -> Option<(u64, u64)> {
+    None
+}

@@ -17,7 +17,10 @@
 //! read ([`LiveScan`]), so memory stays flat. A `long` scan also finds the handles that
 //! share an open file description (`shared`, kcmp).
 
+#[cfg(all(target_arch = "x86_64", feature = "ebpf"))]
+pub(crate) mod flow;
 mod in_flight;
+mod io_counters;
 mod pipe;
 mod pipe_ends;
 mod shared;
@@ -44,6 +47,7 @@ use crate::model::{
 use crate::parse::{self, FdLink};
 use crate::{Error, ErrorKind, Result};
 
+pub(crate) use io_counters::io_counters;
 pub(crate) use pipe::create_pipe;
 pub(crate) use state::{Prober, partial_view};
 

@@ -6,8 +6,6 @@
 //! Names: `name` is always a string. A name that is not valid UTF-8 (possible on Linux)
 //! has its invalid bytes replaced by U+FFFD in `name`, and carries its exact bytes in
 //! `name_b64` (standard base64); `name_b64` is absent whenever `name` is exact.
-#![allow(dead_code)]
-
 use std::borrow::Cow;
 use std::cell::RefCell;
 
@@ -17,6 +15,8 @@ use pipescope_core::{
 use serde::{Serialize, Serializer};
 
 use crate::out;
+
+pub mod access;
 
 // `pipescope handles --json` prints one object, streamed by `cmd/handles.rs`:
 // `{"processes": [ProcessJson…], "errors": [ErrorJson…], "vanished": N}`, and with `-l`
@@ -452,74 +452,6 @@ where
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let it = self.0.borrow_mut().take();
         s.collect_seq(it.into_iter().flatten())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use pipescope_core::{Mode, ObjectType, PipeKind};
-
-    fn handle(name: &[u8]) -> Handle {
-        Handle {
-            handle: 3,
-            object_type: ObjectType::new("pipe"),
-            mode: Mode::Write,
-            name: Name(name.to_vec()),
-            object: Some(ObjectId::Inode { dev: 0, ino: 8844 }),
-            pipe: Some(PipeKind::Anonymous),
-            flags: Some(0o2000001),
-            access: None,
-            details: None,
-        }
-    }
-
-    #[test]
-    fn utf8_names_have_no_b64() {
-        let h = handle(b"pipe:[8844]");
-        let v = serde_json::to_value(HandleJson::new(&h)).unwrap();
-        assert_eq!(
-            v,
-            serde_json::json!({"handle": 3, "type": "pipe", "mode": "w", "name": "pipe:[8844]",
-                "inode": 8844, "dev": 0, "pipe": "anonymous",
-                "flags": {"mask": 0o2000001, "names": ["O_WRONLY", "O_CLOEXEC"]}})
-        );
-    }
-
-    #[test]
-    fn invalid_utf8_names_carry_their_bytes() {
-        let h = handle(b"/tmp/\xff\n");
-        let v = serde_json::to_value(HandleJson::new(&h)).unwrap();
-        assert_eq!(v["name"], "/tmp/\u{fffd}\n");
-        assert_eq!(v["name_b64"], "L3RtcC//Cg==");
-    }
-
-    #[test]
-    fn a_process_streams_the_handles_it_is_given() {
-        let p = Process {
-            pid: 7,
-            ppid: Some(1),
-            name: "cat".into(),
-            user: Some("root".into()),
-            uid: Some(0),
-            start_time_ms: None,
-            handles: vec![
-                handle(b"pipe:[1]"),
-                handle(b"pipe:[2]"),
-                handle(b"pipe:[3]"),
-            ],
-        };
-        let only_2 = p
-            .handles
-            .iter()
-            .filter(|h| h.name.as_bytes() == b"pipe:[2]");
-        let v = serde_json::to_value(ProcessJson::new(&p, only_2)).unwrap();
-        assert_eq!(v["pid"], 7);
-        assert_eq!(v["user"], "root");
-        assert!(v.get("start_time_ms").is_none());
-        let handles = v["handles"].as_array().unwrap();
-        assert_eq!(handles.len(), 1);
-        assert_eq!(handles[0]["name"], "pipe:[2]");
     }
 }
 
@@ -959,6 +891,143 @@ pub struct Bottleneck {
     pub reason: String,
 }
 
+// `pipescope top --json` prints one `TopSample` per line, one per refresh.
+
+/// One refresh of `pipescope top`.
+#[derive(Debug, Serialize)]
+pub struct TopSample {
+    /// Seconds since `top` started.
+    pub t: f64,
+    /// `probe` (exact, from the kernel) or `sampling` (estimates).
+    pub source: &'static str,
+    /// Whether the byte counts are exact (`source` is `probe` and no call was missed).
+    pub exact: bool,
+    /// The refresh interval's length, milliseconds.
+    pub interval_ms: f64,
+    /// The busiest pipes, in the order asked for (`--sort`), at most `--limit`.
+    pub pipes: Vec<TopPipe>,
+    /// The ends that waited longest in the interval (probe only), at most `--limit`.
+    pub waiting: Vec<TopEnd>,
+    /// Pipe calls the probe could not count in the interval (its tables were full).
+    pub dropped: u64,
+}
+
+/// A pipe in `top`.
+#[derive(Debug, Serialize)]
+pub struct TopPipe {
+    /// `pipe:[INO]` or `fifo:[DEV:INO]`.
+    pub id: String,
+    /// Inode number.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ino: Option<u64>,
+    /// `anonymous` or `fifo`.
+    pub kind: &'static str,
+    /// Bytes written into it in the interval (sampling: its writers' total writes).
+    pub written: u64,
+    /// Bytes read from it in the interval (sampling: its readers' total reads).
+    pub read: u64,
+    /// The larger of `written` and `read`, per second.
+    pub bytes_per_sec: f64,
+    /// Its writing ends.
+    pub writers: Vec<TopEnd>,
+    /// Its reading ends.
+    pub readers: Vec<TopEnd>,
+}
+
+/// An end in `top`.
+#[derive(Debug, Serialize)]
+pub struct TopEnd {
+    /// Process id.
+    pub pid: u32,
+    /// Short name.
+    pub name: String,
+    /// Handle (fd).
+    pub handle: u64,
+    /// The pipe's id (as `TopPipe::id`).
+    pub pipe: String,
+    /// `read` or `write`.
+    pub dir: &'static str,
+    /// Bytes through this end (sampling: all the process's reads or writes).
+    pub bytes: u64,
+    /// Calls on this end (probe only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub calls: Option<u64>,
+    /// Milliseconds its calls slept waiting for data or room (probe only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub wait_ms: Option<f64>,
+    /// `wait_ms` as a share of the interval, 0 to 1 (probe only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub wait_share: Option<f64>,
+}
+
+impl TopSample {
+    /// The wire form of one refresh, `at` after the start, with at most `limit` pipes.
+    pub fn new(
+        t: &pipescope_core::flow::Traffic,
+        at: std::time::Duration,
+        limit: usize,
+    ) -> TopSample {
+        use pipescope_core::flow::{EndTraffic, FlowSource, PipeTraffic};
+        let secs = t.elapsed.as_secs_f64().max(1e-3);
+        let id_of = |pipe: &ObjectId, kind| match (pipe, kind) {
+            (ObjectId::Inode { ino, .. }, pipescope_core::PipeKind::Anonymous) => {
+                format!("pipe:[{ino}]")
+            }
+            (ObjectId::Inode { dev, ino }, _) => format!("fifo:[{dev}:{ino}]"),
+            (ObjectId::Address(a), _) => format!("pipe@{a:#x}"),
+            (ObjectId::Name(n), _) => n.clone(),
+        };
+        let end = |e: &EndTraffic, id: String| TopEnd {
+            pid: e.pid,
+            name: e.name.clone(),
+            handle: e.handle,
+            pipe: id,
+            dir: if e.writes { "write" } else { "read" },
+            bytes: e.bytes,
+            calls: e.calls,
+            wait_ms: e.wait.map(|w| w.as_secs_f64() * 1e3),
+            wait_share: e.wait.map(|w| (w.as_secs_f64() / secs).min(1.0)),
+        };
+        let pipe = |p: &PipeTraffic| {
+            let id = p.id();
+            TopPipe {
+                ino: match p.pipe {
+                    ObjectId::Inode { ino, .. } => Some(ino),
+                    _ => None,
+                },
+                kind: p.kind.as_str(),
+                written: p.written,
+                read: p.read,
+                bytes_per_sec: p.bytes() as f64 / secs,
+                writers: p.writers.iter().map(|e| end(e, id.clone())).collect(),
+                readers: p.readers.iter().map(|e| end(e, id.clone())).collect(),
+                id,
+            }
+        };
+        TopSample {
+            t: at.as_secs_f64(),
+            source: t.source.as_str(),
+            exact: t.source == FlowSource::Probe && t.dropped == 0,
+            interval_ms: t.elapsed.as_secs_f64() * 1e3,
+            pipes: t.pipes.iter().take(limit).map(pipe).collect(),
+            waiting: t
+                .waiting
+                .iter()
+                .take(limit)
+                .map(|e| {
+                    let kind = t
+                        .pipes
+                        .iter()
+                        .find(|p| p.pipe == e.pipe)
+                        .map_or(pipescope_core::PipeKind::Anonymous, |p| p.kind);
+                    end(e, id_of(&e.pipe, kind))
+                })
+                .collect(),
+            dropped: t.dropped,
+        }
+    }
+}
+
 // --- pipescope pipes --named ---------------------------------------------------------------
 
 /// `pipescope pipes --named --json`: every named pipe, as PipeList lists them, with the
@@ -1013,4 +1082,72 @@ pub struct NamedEndJson {
     /// The granted access, decoded for a `File` object.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub access: Option<AccessJson>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pipescope_core::{Mode, ObjectType, PipeKind};
+
+    fn handle(name: &[u8]) -> Handle {
+        Handle {
+            handle: 3,
+            object_type: ObjectType::new("pipe"),
+            mode: Mode::Write,
+            name: Name(name.to_vec()),
+            object: Some(ObjectId::Inode { dev: 0, ino: 8844 }),
+            pipe: Some(PipeKind::Anonymous),
+            flags: Some(0o2000001),
+            access: None,
+            details: None,
+        }
+    }
+
+    #[test]
+    fn utf8_names_have_no_b64() {
+        let h = handle(b"pipe:[8844]");
+        let v = serde_json::to_value(HandleJson::new(&h)).unwrap();
+        assert_eq!(
+            v,
+            serde_json::json!({"handle": 3, "type": "pipe", "mode": "w", "name": "pipe:[8844]",
+                "inode": 8844, "dev": 0, "pipe": "anonymous",
+                "flags": {"mask": 0o2000001, "names": ["O_WRONLY", "O_CLOEXEC"]}})
+        );
+    }
+
+    #[test]
+    fn invalid_utf8_names_carry_their_bytes() {
+        let h = handle(b"/tmp/\xff\n");
+        let v = serde_json::to_value(HandleJson::new(&h)).unwrap();
+        assert_eq!(v["name"], "/tmp/\u{fffd}\n");
+        assert_eq!(v["name_b64"], "L3RtcC//Cg==");
+    }
+
+    #[test]
+    fn a_process_streams_the_handles_it_is_given() {
+        let p = Process {
+            pid: 7,
+            ppid: Some(1),
+            name: "cat".into(),
+            user: Some("root".into()),
+            uid: Some(0),
+            start_time_ms: None,
+            handles: vec![
+                handle(b"pipe:[1]"),
+                handle(b"pipe:[2]"),
+                handle(b"pipe:[3]"),
+            ],
+        };
+        let only_2 = p
+            .handles
+            .iter()
+            .filter(|h| h.name.as_bytes() == b"pipe:[2]");
+        let v = serde_json::to_value(ProcessJson::new(&p, only_2)).unwrap();
+        assert_eq!(v["pid"], 7);
+        assert_eq!(v["user"], "root");
+        assert!(v.get("start_time_ms").is_none());
+        let handles = v["handles"].as_array().unwrap();
+        assert_eq!(handles.len(), 1);
+        assert_eq!(handles[0]["name"], "pipe:[2]");
+    }
 }

@@ -1,0 +1,219 @@
+//! The eBPF pipe probe's loader (aya): loads the committed object built from
+//! `crates/core/bpf/pipeflow.bpf.c`, relocates it against the running kernel's BTF,
+//! attaches its three programs to the raw tracepoints `sys_enter`, `sys_exit` and
+//! `sched_switch`, and reads the `ENDS` map.
+//!
+//! The links and maps are owned by [`Probe`] (aya closes their fds on drop); nothing is
+//! pinned, so the kernel detaches the programs when the last fd closes, also when the
+//! process is killed.
+#![allow(unsafe_code)]
+
+use std::error::Error as StdError;
+use std::io;
+use std::path::Path;
+use std::time::Duration;
+
+use aya::maps::{Array, HashMap, MapData};
+use aya::programs::RawTracePoint;
+use aya::{Ebpf, EbpfLoader, Pod};
+
+use crate::flow::{DirFlow, EndFlow, FlowReading};
+use crate::{Error, ObjectId, PipeKind, Result};
+
+/// The probe is built for this system.
+pub(crate) const UNAVAILABLE: Option<&str> = None;
+
+static OBJECT: &[u8] = aya::include_bytes_aligned!("../../../bpf/pipeflow.bpf.o");
+
+/// `struct end_key` of the BPF program.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct EndKey {
+    tgid: u32,
+    fd: u32,
+    ino: u64,
+    dev: u32,
+    fifo: u32,
+}
+
+/// `struct end_val` of the BPF program; index 0 is reads, 1 writes.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+struct EndCounters {
+    bytes: [u64; 2],
+    calls: [u64; 2],
+    call_ns: [u64; 2],
+    wait_ns: [u64; 2],
+    last_ns: u64,
+    comm: [u8; 16],
+}
+
+// The layouts the C program declares (checked at compile time, as the kernel checks the
+// sizes at map access).
+const _: () = assert!(size_of::<EndKey>() == 24);
+const _: () = assert!(std::mem::offset_of!(EndKey, ino) == 8);
+const _: () = assert!(size_of::<EndCounters>() == 88);
+const _: () = assert!(std::mem::offset_of!(EndCounters, comm) == 72);
+
+// SAFETY: `EndKey` is `repr(C)`, made of integers only, with no padding (24 bytes, checked
+// above): every bit pattern is a valid value.
+unsafe impl Pod for EndKey {}
+// SAFETY: `EndCounters` is `repr(C)`, made of integers and bytes only, with no padding
+// (88 bytes, checked above): every bit pattern is a valid value.
+unsafe impl Pod for EndCounters {}
+
+/// The attached probe: the loaded object (programs, links, maps).
+pub(crate) struct Probe {
+    ebpf: Ebpf,
+}
+
+impl std::fmt::Debug for Probe {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Probe").finish_non_exhaustive()
+    }
+}
+
+/// The programs of the object and the raw tracepoints they attach to.
+const PROGRAMS: [(&str, &str); 3] = [
+    ("pipeflow_enter", "sys_enter"),
+    ("pipeflow_exit", "sys_exit"),
+    ("pipeflow_switch", "sched_switch"),
+];
+
+impl Probe {
+    pub(crate) fn attach() -> Result<Probe> {
+        if !Path::new("/sys/kernel/btf/vmlinux").exists() {
+            return Err(Error::Unsupported(
+                "the eBPF probe without kernel BTF (/sys/kernel/btf/vmlinux)",
+            ));
+        }
+        let mut ebpf = EbpfLoader::new()
+            .load(OBJECT)
+            .map_err(|e| fail("loading the eBPF pipe probe", &e))?;
+        for (name, tracepoint) in PROGRAMS {
+            let program: &mut RawTracePoint = ebpf
+                .program_mut(name)
+                .ok_or_else(|| missing(name))?
+                .try_into()
+                .map_err(|e| fail("loading the eBPF pipe probe", &e))?;
+            program
+                .load()
+                .map_err(|e| fail("loading the eBPF pipe probe", &e))?;
+            program
+                .attach(tracepoint)
+                .map_err(|e| fail("attaching the eBPF pipe probe", &e))?;
+        }
+        Ok(Probe { ebpf })
+    }
+
+    pub(crate) fn read(&mut self) -> Result<FlowReading> {
+        let at = monotonic_now();
+        let dropped = {
+            let map = self.ebpf.map("DROPPED").ok_or_else(|| missing("DROPPED"))?;
+            let dropped: Array<&MapData, u64> =
+                Array::try_from(map).map_err(|e| fail("reading the eBPF pipe probe", &e))?;
+            dropped.get(&0, 0).unwrap_or(0)
+        };
+        let map = self.ebpf.map_mut("ENDS").ok_or_else(|| missing("ENDS"))?;
+        let mut table: HashMap<&mut MapData, EndKey, EndCounters> =
+            HashMap::try_from(map).map_err(|e| fail("reading the eBPF pipe probe", &e))?;
+        let mut ends = Vec::new();
+        let mut gone = Vec::new();
+        // An entry deleted by another reader between two steps of the walk just ends it
+        // early for this round; it was read before.
+        for (key, value) in table.iter().flatten() {
+            if !Path::new(&format!("/proc/{}", key.tgid)).exists() {
+                gone.push(key);
+            }
+            ends.push(end_flow(&key, &value));
+        }
+        for key in gone {
+            // A late call of the exiting process may have recreated it: harmless either way.
+            let _ = table.remove(&key);
+        }
+        ends.sort_by(|a, b| (a.pid, a.handle, &a.pipe).cmp(&(b.pid, b.handle, &b.pipe)));
+        Ok(FlowReading { at, ends, dropped })
+    }
+}
+
+fn end_flow(key: &EndKey, v: &EndCounters) -> EndFlow {
+    let dir = |i: usize| DirFlow {
+        bytes: v.bytes[i],
+        calls: v.calls[i],
+        call_time: Duration::from_nanos(v.call_ns[i]),
+        wait_time: Duration::from_nanos(v.wait_ns[i]),
+    };
+    let len = v.comm.iter().position(|&b| b == 0).unwrap_or(v.comm.len());
+    EndFlow {
+        pid: key.tgid,
+        handle: u64::from(key.fd),
+        pipe: ObjectId::Inode {
+            dev: u64::from(key.dev),
+            ino: key.ino,
+        },
+        kind: if key.fifo != 0 {
+            PipeKind::Fifo
+        } else {
+            PipeKind::Anonymous
+        },
+        comm: String::from_utf8_lossy(&v.comm[..len]).into_owned(),
+        read: dir(0),
+        write: dir(1),
+        last_call: Duration::from_nanos(v.last_ns),
+    }
+}
+
+/// `bpf_ktime_get_ns()`'s clock: CLOCK_MONOTONIC.
+fn monotonic_now() -> Duration {
+    let mut t = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `t` is a valid, writable timespec; CLOCK_MONOTONIC always exists.
+    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut t) };
+    Duration::new(t.tv_sec as u64, t.tv_nsec as u32)
+}
+
+fn missing(name: &str) -> Error {
+    Error::io(
+        "loading the eBPF pipe probe",
+        None,
+        None,
+        io::Error::other(format!("the object has no {name}")),
+    )
+}
+
+/// An aya error as the library's: the OS error found in its chain decides the kind
+/// (EPERM: no privilege), the whole chain is the message.
+fn fail(what: &'static str, e: &(dyn StdError + 'static)) -> Error {
+    let mut message = e.to_string();
+    let mut kind = io::ErrorKind::Other;
+    let mut cause = e.source();
+    if let Some(io) = e.downcast_ref::<io::Error>() {
+        kind = io.kind();
+    }
+    while let Some(c) = cause {
+        if let Some(io) = c.downcast_ref::<io::Error>() {
+            kind = io.kind();
+        }
+        let text = c.to_string();
+        if !message.contains(&text) {
+            message.push_str(": ");
+            message.push_str(&text);
+        }
+        cause = c.source();
+    }
+    if kind == io::ErrorKind::PermissionDenied {
+        message.push_str(" (needs root, or CAP_BPF and CAP_PERFMON)");
+    }
+    // The verifier's log can be long: its first lines say enough for a one-line error.
+    if message.len() > 600 {
+        let mut cut = 600;
+        while !message.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        message.truncate(cut);
+        message.push('…');
+    }
+    Error::io(what, None, None, io::Error::new(kind, message))
+}

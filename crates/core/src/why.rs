@@ -372,6 +372,15 @@ fn message(w: &Why) -> String {
     let doing = match w.state {
         EndState::Reading => format!("is blocked reading {}{fill}", w.pipe_id),
         EndState::Writing => format!("is blocked writing {}{fill}", w.pipe_id),
+        EndState::Unknown => format!(
+            "{} {}{fill} (what it is doing is not known)",
+            if w.side == Side::Read {
+                "reads"
+            } else {
+                "writes"
+            },
+            w.pipe_id,
+        ),
         _ => format!(
             "{} {}{fill}; it is not blocked on it ({})",
             if w.side == Side::Read {

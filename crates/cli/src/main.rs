@@ -7,10 +7,11 @@ mod json;
 mod live;
 mod out;
 
-use std::io;
+use std::io::{self, Write};
 use std::process::ExitCode;
 
 use clap::Parser;
+use clap::error::ErrorKind;
 
 use crate::cli::{Cli, Command};
 
@@ -28,7 +29,10 @@ impl std::fmt::Display for Exit {
 impl std::error::Error for Exit {}
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => return usage_error(&err),
+    };
     let result = match cli.command {
         Command::Access(args) => cmd::access::run(args),
         Command::Handles(args) => cmd::handles::run(args),
@@ -59,10 +63,86 @@ fn exit_for(err: &anyhow::Error) -> ExitCode {
     if broken_pipe {
         return ExitCode::SUCCESS;
     }
-    eprintln!("pipescope: {}", one_line(err));
+    say(&one_line(err));
     ExitCode::from(2)
 }
 
+/// Writes `pipescope: MESSAGE` as one line on stderr, its control bytes escaped. A stderr
+/// that cannot be written (closed, full) is no reason to fail louder: the line is dropped.
+pub fn say(message: &str) {
+    let line = format!("pipescope: {}\n", out::escape_str(message));
+    let _ = io::stderr().lock().write_all(line.as_bytes());
+}
+
+/// What clap found: `--help` and `--version` are printed in full to stdout (status 0); a
+/// usage error is one line on stderr, with clap's tip and where to find help, status 2.
+fn usage_error(err: &clap::Error) -> ExitCode {
+    if matches!(
+        err.kind(),
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion
+    ) {
+        let text = err.render().to_string();
+        return match io::stdout().lock().write_all(text.as_bytes()) {
+            Err(e) if e.kind() != io::ErrorKind::BrokenPipe => {
+                say(&format!("cannot write the help: {e}"));
+                ExitCode::from(2)
+            }
+            _ => ExitCode::SUCCESS,
+        };
+    }
+    say(&usage_line(err));
+    ExitCode::from(2)
+}
+
+/// clap's usage error as one line: its message, its tips in parentheses, and the
+/// `--help` to read (the subcommand's, when one was named).
+fn usage_line(err: &clap::Error) -> String {
+    use clap::CommandFactory;
+    let subcommand = std::env::args_os()
+        .nth(1)
+        .and_then(|a| a.into_string().ok())
+        .filter(|a| Cli::command().find_subcommand(a).is_some());
+    let help = match subcommand {
+        Some(sub) => format!("pipescope {sub} --help"),
+        None => "pipescope --help".to_string(),
+    };
+    if err.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+        let commands: Vec<String> = Cli::command()
+            .get_subcommands()
+            .filter(|c| !c.is_hide_set())
+            .map(|c| c.get_name().to_string())
+            .collect();
+        return match err.context().next() {
+            None if !commands.is_empty() && help == "pipescope --help" => {
+                format!("give a command: {}; see `{help}`", commands.join(", "))
+            }
+            _ => format!("more arguments are needed; see `{help}`"),
+        };
+    }
+    // The rendered error: a first paragraph (the message, `error: ` first), then tips
+    // (`tip: …`), the usage and a pointer to --help, which the one line replaces.
+    let rendered = err.render().to_string();
+    let mut message = Vec::new();
+    let mut tips = Vec::new();
+    let mut in_message = true;
+    for line in rendered.lines() {
+        let line = line.trim();
+        if line.is_empty() {
+            in_message = message.is_empty();
+        } else if let Some(tip) = line.strip_prefix("tip:") {
+            tips.push(tip.trim());
+        } else if in_message {
+            message.push(line.strip_prefix("error:").unwrap_or(line).trim());
+        }
+    }
+    let mut line = message.join(" ");
+    if !tips.is_empty() {
+        line = format!("{line} ({})", tips.join("; "));
+    }
+    format!("{line}; see `{help}`")
+}
+
+/// An error and its causes as one line (a cause already in the message is not repeated).
 fn one_line(err: &anyhow::Error) -> String {
     let mut s = err.to_string();
     for cause in err.chain().skip(1) {
@@ -72,5 +152,5 @@ fn one_line(err: &anyhow::Error) -> String {
             s.push_str(&c);
         }
     }
-    s.replace('\n', " ")
+    s
 }

@@ -107,14 +107,16 @@ fn push_char(out: &mut String, c: char) {
     }
 }
 
-/// One CSV field (RFC 4180): quoted when it holds a comma, a quote, a line break or
-/// leading/trailing space, with quotes doubled.
-pub fn csv_field(s: &str) -> Cow<'_, str> {
-    let needs = s.contains([',', '"', '\n', '\r'])
+/// One CSV field (RFC 4180): escaped as the table escapes text (no control byte ever
+/// reaches a cell, and bytes that are not UTF-8 come out as `\xNN`, reversibly), then
+/// quoted when it holds a comma or a quote or starts or ends with a space, quotes doubled.
+pub fn csv_field(bytes: &[u8]) -> Cow<'_, str> {
+    let s = escape(bytes);
+    let needs = s.contains([',', '"'])
         || s.starts_with(char::is_whitespace)
         || s.ends_with(char::is_whitespace);
     if !needs {
-        return Cow::Borrowed(s);
+        return s;
     }
     let mut out = String::with_capacity(s.len() + 2);
     out.push('"');
@@ -128,8 +130,8 @@ pub fn csv_field(s: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
-/// Writes one CSV record and its line end (`\r\n`, as RFC 4180 says).
-pub fn csv_record<W: Write + ?Sized>(w: &mut W, fields: &[&str]) -> io::Result<()> {
+/// Writes one CSV record of [`csv_field`]s and its line end (`\r\n`, as RFC 4180 says).
+pub fn csv_record<W: Write + ?Sized>(w: &mut W, fields: &[&[u8]]) -> io::Result<()> {
     for (i, f) in fields.iter().enumerate() {
         if i > 0 {
             w.write_all(b",")?;
@@ -371,13 +373,17 @@ mod tests {
 
     #[test]
     fn csv_quotes_only_when_needed() {
-        assert_eq!(csv_field("plain"), "plain");
-        assert_eq!(csv_field("a,b"), "\"a,b\"");
-        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
-        assert_eq!(csv_field("line\nbreak"), "\"line\nbreak\"");
-        assert_eq!(csv_field(" lead"), "\" lead\"");
+        assert_eq!(csv_field(b"plain"), "plain");
+        assert_eq!(csv_field(b"a,b"), "\"a,b\"");
+        assert_eq!(csv_field(b"say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(
+            csv_field(b"line\nbreak\x1b[2J\x07"),
+            "line\\nbreak\\x1b[2J\\x07"
+        );
+        assert_eq!(csv_field(b"bad\xff,"), "\"bad\\xff,\"");
+        assert_eq!(csv_field(b" lead"), "\" lead\"");
         let mut out = Vec::new();
-        csv_record(&mut out, &["1", "x,y", ""]).unwrap();
+        csv_record(&mut out, &[b"1", b"x,y", b""]).unwrap();
         assert_eq!(out, b"1,\"x,y\",\r\n");
     }
 

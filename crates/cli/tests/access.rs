@@ -261,3 +261,86 @@ fn a_closed_stdout_ends_batch_quietly() {
         );
     }
 }
+
+#[test]
+fn batch_goes_on_past_bytes_that_are_not_utf8_and_escapes_what_it_echoes() {
+    let input: &[u8] = b"0x1 file\n\xff\xfe file\n0x2 file\n\x1b[2J\x07\n0x3 file\n";
+    let out = pipescope()
+        .args(["access", "-"])
+        .write_stdin(input)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stderr.is_empty());
+    let text = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 5, "{text}");
+    assert!(lines[0].starts_with("0x00000001\tFile"));
+    assert_eq!(
+        lines[1],
+        "error\tline 2: not UTF-8 text (an invalid byte at column 1)"
+    );
+    assert!(lines[2].starts_with("0x00000002\tFile"));
+    assert!(lines[3].starts_with("error\tline 4: not a number: `\\x1b[2J\\x07`"));
+    assert!(lines[4].starts_with("0x00000003\tFile"));
+    assert!(
+        !text
+            .bytes()
+            .any(|b| b != b'\t' && b != b'\n' && common::is_control(b)),
+        "no raw control byte: {text:?}"
+    );
+
+    let out = pipescope()
+        .args(["access", "-", "--json"])
+        .write_stdin(input)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let lines = json_lines(&out.stdout);
+    assert_eq!(lines.len(), 5);
+    assert_eq!(lines[1]["line"], 2);
+    assert_eq!(lines[1]["input"], "\u{fffd}\u{fffd} file");
+    assert_eq!(lines[3]["input"], "\x1b[2J\x07");
+    assert_eq!(lines[4]["mask"], 3);
+}
+
+/// A line far longer than any mask is an error for that line alone, read in constant
+/// memory: the process stays small while the line streams through it.
+#[test]
+fn batch_caps_the_line_length_in_constant_memory() {
+    use std::io::Write;
+    use std::process::Stdio;
+
+    let mut child = pipescope_process()
+        .args(["access", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let block = vec![b'a'; 1 << 20];
+    for _ in 0..200 {
+        stdin.write_all(&block).unwrap();
+    }
+    stdin.write_all(b"\n0x1 file\n").unwrap();
+    stdin.flush().unwrap();
+    // Still running (its stdin is open): its peak memory so far covers the whole line.
+    let status = std::fs::read_to_string(format!("/proc/{}/status", child.id())).unwrap();
+    let peak_kib: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap();
+    drop(stdin);
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        peak_kib < 32 * 1024,
+        "peak RSS {peak_kib} KiB for a 200 MiB line"
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[0], "error\tline 1: longer than 65536 bytes");
+    assert!(lines[1].starts_with("0x00000001\tFile"), "{text}");
+    assert_eq!(lines.len(), 2);
+}

@@ -163,11 +163,84 @@ fn hostile_names_are_escaped_kept_and_quoted() {
     assert_eq!(fd1["name"], "/dev/null");
     assert!(fd1.get("name_b64").is_none());
 
-    // CSV: quoted so that the newline, comma and quotes stay inside one field.
+    // CSV: escaped as the table is (no raw control byte in any cell, the exact bytes
+    // recoverable), and quoted so that the comma and quotes stay inside one field.
+    assert!(
+        !csv.iter()
+            .any(|&b| (b < 0x20 && b != b'\n' && b != b'\r') || b == 0x7f),
+        "raw control byte in the CSV"
+    );
     let csv = String::from_utf8(csv).unwrap();
     let records = parse_csv(&csv);
     assert_eq!(records.len(), count + 1, "{csv:?}");
     assert!(records.iter().all(|r| r.len() == 11));
     let r = records.iter().find(|r| r[3] == "0").unwrap();
-    assert_eq!(r[6], String::from_utf8_lossy(&path));
+    assert!(
+        r[6].ends_with("/evil\\nname\\x1b[31mred\\xff\\xfe,\"q\".txt"),
+        "{}",
+        r[6]
+    );
+    assert!(r[6].starts_with(dir.path().to_str().unwrap()), "{}", r[6]);
+}
+
+/// A process holding a directory whose path is longer than the kernel will return
+/// (about 5,000 bytes, over PATH_MAX) on fd 3, with its stdout a pipe to `cat`: the one
+/// unreadable fd costs its name only, never the process or its pipe ends.
+#[test]
+fn an_fd_whose_name_cannot_be_read_costs_that_name_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = format!(
+        "cd {} && (L=$(printf 'd%.0s' $(seq 250)); for i in $(seq 20); do mkdir $L && cd -P $L; done; \
+         exec 3<. ; exec sleep 60) | cat",
+        dir.path().display()
+    );
+    let sh = common::Group::shell(&script);
+    let (sleep, cat) = common::until("sleep and cat", || {
+        let kids = common::children(sh.pid());
+        let names: Vec<String> = kids.iter().map(|&p| common::comm(p)).collect();
+        let fd3 = kids
+            .first()
+            .is_some_and(|p| std::fs::symlink_metadata(format!("/proc/{p}/fd/3")).is_ok());
+        (names == ["sleep", "cat"] && fd3).then(|| (kids[0], kids[1]))
+    });
+
+    // handles: listed, no error, fd 3 with its type and identity and why it has no name.
+    let v = common::json(&["handles", "-p", &sleep.to_string(), "--json"]);
+    assert_eq!(v["errors"], Value::Array(vec![]), "{v}");
+    let handles = v["processes"][0]["handles"].as_array().unwrap();
+    let fd = |n: u64| handles.iter().find(|h| h["handle"] == n).unwrap();
+    assert_eq!(fd(1)["type"], "pipe");
+    assert_eq!(fd(1)["mode"], "w");
+    let h3 = fd(3);
+    assert_eq!(h3["type"], "dir");
+    assert_eq!(h3["name"], "");
+    assert!(h3["inode"].as_u64().is_some(), "{h3}");
+    let why = h3["details"]["name_unavailable"].as_str().unwrap();
+    assert!(why.contains("too long"), "{why}");
+    let out = pipescope()
+        .args(["handles", "-p", &sleep.to_string()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let table = String::from_utf8(out.stdout).unwrap();
+    assert!(table.contains("<name unavailable: "), "{table}");
+
+    // pipes: the pipe keeps its writer, and --why names it.
+    let v = common::json(&["pipes", "--why", &format!("{cat}:0"), "--json"]);
+    let holders = v["holders"].as_array().unwrap();
+    assert_eq!(holders.len(), 1, "{v}");
+    assert_eq!(holders[0]["pid"], sleep);
+    assert_eq!(holders[0]["handle"], 1);
+    let out = pipescope()
+        .args(["pipes", "--why", &format!("{cat}:0")])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains(&format!("{sleep} sleep fd 1 (w)")), "{text}");
+    assert!(!text.contains("no-writer"), "{text}");
 }

@@ -261,6 +261,47 @@ pub enum ProcessSelector {
     Name(String),
 }
 
+impl From<&str> for ProcessSelector {
+    /// A process id when the text is one, else a name: `"42"` is pid 42, `"cat"` the
+    /// processes named `cat`.
+    fn from(text: &str) -> Self {
+        match text.parse() {
+            Ok(pid) => ProcessSelector::Pid(pid),
+            Err(_) => ProcessSelector::Name(text.to_owned()),
+        }
+    }
+}
+
+impl std::str::FromStr for ProcessSelector {
+    type Err = std::convert::Infallible;
+
+    /// As [`ProcessSelector::from`]; never fails.
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        Ok(ProcessSelector::from(text))
+    }
+}
+
+impl ProcessSelector {
+    /// Whether the process `pid` with short name `name` (Linux `comm`, Windows image
+    /// name) is one this selector names. Names match exactly; Windows image names match
+    /// in any case, with or without `.exe`, as Windows users type them.
+    pub fn matches(&self, pid: Pid, name: &[u8]) -> bool {
+        match self {
+            ProcessSelector::Pid(p) => *p == pid,
+            ProcessSelector::Name(n) if cfg!(windows) => {
+                let n = n.as_bytes();
+                let stem = name
+                    .len()
+                    .checked_sub(4)
+                    .filter(|&i| name[i..].eq_ignore_ascii_case(b".exe"))
+                    .map(|i| &name[..i]);
+                n.eq_ignore_ascii_case(name) || stem.is_some_and(|s| n.eq_ignore_ascii_case(s))
+            }
+            ProcessSelector::Name(n) => n.as_bytes() == name,
+        }
+    }
+}
+
 /// What to scan and how much to read.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ScanOptions {
@@ -324,4 +365,29 @@ pub struct LiveObjectType {
     pub objects: u32,
     /// Handles to objects of this type that exist.
     pub handles: u32,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn selectors_parse_and_match() {
+        let by_pid: ProcessSelector = "42".parse().unwrap();
+        assert_eq!(by_pid, ProcessSelector::Pid(42));
+        assert!(by_pid.matches(42, b"anything"));
+        assert!(!by_pid.matches(43, b"42"));
+        let by_name: ProcessSelector = "cat".parse().unwrap();
+        assert_eq!(by_name, ProcessSelector::Name("cat".into()));
+        assert!(by_name.matches(7, b"cat"));
+        assert!(!by_name.matches(7, b"cats"));
+        assert!(!by_name.matches(7, b"ca"));
+        // Non-UTF-8 names are compared as bytes.
+        assert!(!by_name.matches(7, b"c\xffat"));
+        let windows = cfg!(windows);
+        assert_eq!(by_name.matches(7, b"CAT.EXE"), windows);
+        assert_eq!(by_name.matches(7, b"cat.exe"), windows);
+        assert_eq!(by_name.matches(7, b"Cat"), windows);
+        assert!(!by_name.matches(7, b".exe"));
+    }
 }

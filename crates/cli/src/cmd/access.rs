@@ -246,15 +246,19 @@ fn write_joined(out: &mut impl Write, items: &[&str], sep: &str) -> io::Result<(
     Ok(())
 }
 
-/// Decodes `MASK [TYPE]` lines; a bad line gets an error line and the rest go on. Returns
-/// how many lines were bad.
+/// The longest batch line read; a longer one is an error for that line alone, and its
+/// rest is skipped without being stored.
+const MAX_LINE: usize = 64 * 1024;
+
+/// Decodes `MASK [TYPE]` lines; a bad line (not a mask, not UTF-8, too long) gets an
+/// error line and the rest go on. Returns how many lines were bad.
 fn batch(
     mut input: impl BufRead,
     out: &mut impl Write,
     default_ty: Option<&'static TypeInfo>,
     args: &Args,
 ) -> anyhow::Result<u64> {
-    let mut line = String::with_capacity(128);
+    let mut line = Vec::with_capacity(128);
     let mut summary = String::with_capacity(256);
     // One Decoded reused for every line: no allocation per line once it has grown.
     let mut d = Decoded::default();
@@ -262,15 +266,20 @@ fn batch(
     let mut number = 0u64;
     loop {
         line.clear();
-        if input.read_line(&mut line).context("reading stdin")? == 0 {
+        let Some(complete) = read_line(&mut input, &mut line, MAX_LINE)? else {
             break;
-        }
+        };
         number += 1;
-        let text = line.trim();
-        if text.is_empty() {
-            continue;
-        }
-        match batch_line(text, default_ty, args.map_generic) {
+        let result = match (complete, std::str::from_utf8(&line)) {
+            (false, _) => Err(format!("longer than {MAX_LINE} bytes")),
+            (true, Err(e)) => Err(format!(
+                "not UTF-8 text (an invalid byte at column {})",
+                e.valid_up_to() + 1
+            )),
+            (true, Ok(text)) if text.trim().is_empty() => continue,
+            (true, Ok(text)) => batch_line(text.trim(), default_ty, args.map_generic),
+        };
+        match result {
             Ok((mask, ty, mapped_from)) => {
                 decode_into(mask, ty, &mut d);
                 summary.clear();
@@ -291,22 +300,57 @@ fn batch(
             Err(msg) => {
                 bad += 1;
                 if args.json {
-                    compact_json(
-                        &mut *out,
-                        &BatchErrorJson {
-                            line: number,
-                            input: text,
-                            error: &msg,
-                        },
-                    )?;
+                    let input = String::from_utf8_lossy(&line);
+                    let json = BatchErrorJson {
+                        line: number,
+                        input: input.trim(),
+                        error: &msg,
+                    };
+                    compact_json(&mut *out, &json)?;
                     out.write_all(b"\n")?;
                 } else {
-                    writeln!(out, "error\tline {number}: {msg}")?;
+                    // The message quotes the input: escaped, as everything that may reach
+                    // a terminal.
+                    let text = format!("line {number}: {msg}");
+                    writeln!(out, "error\t{}", crate::out::escape_str(&text))?;
                 }
             }
         }
     }
     Ok(bad)
+}
+
+/// Reads one line into `line` (without its `\n`), at most `max` bytes of it: returns
+/// `None` at the end of input, `Some(true)` for a whole line, `Some(false)` for a line
+/// longer than `max`, whose first `max` bytes are kept and the rest read and dropped.
+fn read_line(input: &mut impl BufRead, line: &mut Vec<u8>, max: usize) -> io::Result<Option<bool>> {
+    let mut any = false;
+    let mut complete = true;
+    loop {
+        let buf = match input.fill_buf() {
+            Ok(buf) => buf,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if buf.is_empty() {
+            return Ok(any.then_some(complete));
+        }
+        any = true;
+        let (chunk, end) = match buf.iter().position(|&b| b == b'\n') {
+            Some(i) => (&buf[..i], Some(i + 1)),
+            None => (buf, None),
+        };
+        let room = max.saturating_sub(line.len());
+        if chunk.len() > room {
+            complete = false;
+        }
+        line.extend_from_slice(&chunk[..chunk.len().min(room)]);
+        let used = end.unwrap_or(buf.len());
+        input.consume(used);
+        if end.is_some() {
+            return Ok(Some(complete));
+        }
+    }
 }
 
 /// One batch line: `MASK [TYPE]`, where TYPE is the rest of the line (`ALPC Port`).
@@ -437,6 +481,22 @@ fn pretty_json(out: &mut impl Write, value: &impl Serialize) -> io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn read_line_caps_a_long_line_and_goes_on() {
+        let mut input: &[u8] = b"0x1 file\n0123456789\r\nlast";
+        let mut line = Vec::new();
+        assert_eq!(read_line(&mut input, &mut line, 8).unwrap(), Some(true));
+        assert_eq!(line, b"0x1 file");
+        line.clear();
+        assert_eq!(read_line(&mut input, &mut line, 8).unwrap(), Some(false));
+        assert_eq!(line, b"01234567");
+        line.clear();
+        assert_eq!(read_line(&mut input, &mut line, 8).unwrap(), Some(true));
+        assert_eq!(line, b"last");
+        line.clear();
+        assert_eq!(read_line(&mut input, &mut line, 8).unwrap(), None);
+    }
 
     #[test]
     fn hex8_pads_to_eight_digits() {

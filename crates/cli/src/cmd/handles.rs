@@ -5,9 +5,7 @@ use std::collections::BTreeMap;
 use std::io::{self, BufWriter, Write};
 
 use anyhow::Context as _;
-use pipescope_core::{
-    ErrorKind, Handle, ObjectId, Process, ProcessSelector, Scan, ScanError, ScanOptions,
-};
+use pipescope_core::{ErrorKind, Handle, ObjectId, Process, Scan, ScanError, ScanOptions};
 
 use crate::json::{self, ErrorJson, ProcessJson};
 use crate::out::{self, Align, Paint, Table};
@@ -54,7 +52,7 @@ pub struct Args {
 /// Runs `pipescope handles`.
 pub fn run(args: Args) -> anyhow::Result<()> {
     let opts = ScanOptions {
-        processes: args.process.iter().map(|p| selector(p)).collect(),
+        processes: args.process.iter().map(|p| p.as_str().into()).collect(),
         long: args.long,
         flags: args.flags,
         ..ScanOptions::default()
@@ -115,13 +113,6 @@ impl Sink {
                 Err(e) => self.errors.push(e),
             }
         }
-    }
-}
-
-fn selector(s: &str) -> ProcessSelector {
-    match s.parse() {
-        Ok(pid) => ProcessSelector::Pid(pid),
-        Err(_) => ProcessSelector::Name(s.to_owned()),
     }
 }
 
@@ -222,7 +213,8 @@ fn write_csv<W: Write>(w: &mut W, sink: &mut Sink, filter: &Filter) -> io::Resul
             "flags",
         ]
     };
-    out::csv_record(w, columns)?;
+    let header: Vec<&[u8]> = columns.iter().map(|c| c.as_bytes()).collect();
+    out::csv_record(w, &header)?;
     while let Some(p) = sink.next(filter) {
         let pid = p.pid.to_string();
         let user = p.user.as_deref().unwrap_or("");
@@ -232,19 +224,20 @@ fn write_csv<W: Write>(w: &mut W, sink: &mut Sink, filter: &Filter) -> io::Resul
                 .flags
                 .map(|f| pipescope_access::fd_flag_names(f).join("|"));
             let access = h.access.map(|a| format!("{a:#x}")).unwrap_or_default();
-            let fields: [&str; 12] = [
-                &pid,
-                &p.name,
-                user,
-                &h.handle.to_string(),
-                h.object_type.as_str(),
-                h.mode.as_str(),
-                &h.name.to_string_lossy(),
-                &inode,
-                &dev,
-                h.pipe.map_or("", |k| k.as_str()),
-                flags.as_deref().unwrap_or(""),
-                &access,
+            let handle = h.handle.to_string();
+            let fields: [&[u8]; 12] = [
+                pid.as_bytes(),
+                p.name.as_bytes(),
+                user.as_bytes(),
+                handle.as_bytes(),
+                h.object_type.as_str().as_bytes(),
+                h.mode.as_str().as_bytes(),
+                h.name.as_bytes(),
+                inode.as_bytes(),
+                dev.as_bytes(),
+                h.pipe.map_or("", |k| k.as_str()).as_bytes(),
+                flags.as_deref().unwrap_or("").as_bytes(),
+                access.as_bytes(),
             ];
             out::csv_record(w, &fields[..columns.len()])?;
         }
@@ -523,20 +516,20 @@ fn note_errors(errors: &[ScanError]) {
             let name = e
                 .process
                 .as_deref()
-                .map(|n| format!(" ({})", out::escape_str(n)))
+                .map(|n| format!(" ({n})"))
                 .unwrap_or_default();
-            format!("pid {}{name}: {}", e.pid, out::escape_str(&e.message))
+            format!("pid {}{name}: {}", e.pid, e.message)
         })
         .collect();
     if errors.len() > SHOWN {
         parts.push(format!("and {} more (see --json)", errors.len() - SHOWN));
     }
     let n = errors.len();
-    eprintln!(
-        "pipescope: could not inspect {n} process{}: {}",
+    crate::say(&format!(
+        "could not inspect {n} process{}: {}",
         if n == 1 { "" } else { "es" },
         parts.join("; ")
-    );
+    ));
 }
 
 #[cfg(test)]

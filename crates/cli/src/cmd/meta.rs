@@ -22,8 +22,11 @@ pub struct ManArgs {}
 /// Writes the completion script for one shell to stdout.
 pub fn completions(args: CompletionsArgs) -> anyhow::Result<()> {
     let mut cmd = Cli::command();
+    // clap_complete panics when its writer fails: generate into memory, then write.
+    let mut script = Vec::new();
+    clap_complete::generate(args.shell, &mut cmd, "pipescope", &mut script);
     let mut out = io::stdout().lock();
-    clap_complete::generate(args.shell, &mut cmd, "pipescope", &mut out);
+    out.write_all(&script)?;
     out.flush()?;
     Ok(())
 }

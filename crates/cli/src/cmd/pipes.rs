@@ -76,7 +76,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         };
         return super::named_pipes::run(None, args.json, color);
     }
-    let selectors: Vec<ProcessSelector> = args.process.iter().map(|s| selector(s)).collect();
+    let selectors: Vec<ProcessSelector> = args.process.iter().map(|s| s.as_str().into()).collect();
     let why = args.why.as_deref().map(parse_pid_fd).transpose()?;
     let snapshot = pipescope_core::scan(&ScanOptions {
         pipes_only: true,
@@ -101,7 +101,11 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let selected: Vec<Pid> = snapshot
         .processes
         .iter()
-        .filter(|p| selectors.iter().any(|s| matches(s, p.pid, &p.name)))
+        .filter(|p| {
+            selectors
+                .iter()
+                .any(|s| s.matches(p.pid, p.name.as_bytes()))
+        })
         .map(|p| p.pid)
         .collect();
     if !selectors.is_empty() && selected.is_empty() {
@@ -175,28 +179,6 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     }
     out.flush()?;
     Ok(())
-}
-
-fn selector(s: &str) -> ProcessSelector {
-    match s.parse::<Pid>() {
-        Ok(pid) => ProcessSelector::Pid(pid),
-        Err(_) => ProcessSelector::Name(s.to_string()),
-    }
-}
-
-fn matches(s: &ProcessSelector, pid: Pid, name: &str) -> bool {
-    match s {
-        ProcessSelector::Pid(p) => *p == pid,
-        // Windows image names match in any case, with or without `.exe`, as in `handles`.
-        ProcessSelector::Name(n) if cfg!(windows) => {
-            let stem = name.len().checked_sub(4).and_then(|i| {
-                let (stem, ext) = (name.get(..i)?, name.get(i..)?);
-                ext.eq_ignore_ascii_case(".exe").then_some(stem)
-            });
-            n.eq_ignore_ascii_case(name) || stem.is_some_and(|s| n.eq_ignore_ascii_case(s))
-        }
-        ProcessSelector::Name(n) => n == name,
-    }
 }
 
 /// Parses `PID:FD`.

@@ -21,14 +21,7 @@ pub struct Args {
 /// Runs `pipescope watch`.
 pub fn run(args: Args) -> anyhow::Result<()> {
     sample::supported()?;
-    let selectors: Vec<ProcessSelector> = args
-        .targets
-        .iter()
-        .map(|t| match t.parse() {
-            Ok(pid) => ProcessSelector::Pid(pid),
-            Err(_) => ProcessSelector::Name(t.clone()),
-        })
-        .collect();
+    let selectors: Vec<ProcessSelector> = args.targets.iter().map(|t| t.as_str().into()).collect();
     let sampler = Sampler::new(Target::Connected(selectors), Vec::new())?;
     let setup = Setup {
         verb: "watch",

@@ -769,21 +769,22 @@ pub struct LiveSample {
     pub kind: &'static str,
     /// Seconds since sampling started.
     pub t: f64,
-    /// Stages in pipeline order.
+    /// Stages in pipeline order (for `run`, one per stage of the pipeline's text).
     pub stages: Vec<LiveStage>,
-    /// Pipes in pipeline order (pipe `i` joins stage `i` to stage `i + 1`).
+    /// Pipes between stages, ordered by first writer then first reader (in a shell
+    /// pipeline, pipe `i` joins stage `i` to stage `i + 1`).
     pub pipes: Vec<LivePipe>,
 }
 
 /// A stage at one moment.
 #[derive(Debug, Serialize)]
 pub struct LiveStage {
-    /// Process id.
-    pub pid: u32,
+    /// Process id; `null` for a stage of `run`'s pipeline text not seen (yet).
+    pub pid: Option<u32>,
     /// What it runs.
     pub command: String,
     /// `run`, `read` (blocked reading a pipe), `write` (blocked writing a pipe), `wait`
-    /// (asleep for another reason), `stop` or `exit`.
+    /// (asleep for another reason), `stop`, `exit` or `unseen` (never seen).
     pub state: &'static str,
     /// Bytes read so far (all sources); `null` when hidden from us (another user's
     /// process, a non-dumpable one).
@@ -797,10 +798,14 @@ pub struct LiveStage {
 /// A pipe at one moment.
 #[derive(Debug, Serialize)]
 pub struct LivePipe {
-    /// Index of the stage writing it.
+    /// Index of the (first) stage writing it.
     pub writer: usize,
-    /// Index of the stage reading it.
+    /// Index of the (first) stage reading it.
     pub reader: usize,
+    /// Indexes of every stage writing it (a pipe may join any stages).
+    pub writers: Vec<usize>,
+    /// Indexes of every stage reading it.
+    pub readers: Vec<usize>,
     /// Bytes queued now; `null` when not measured (see `missing`).
     pub fill: Option<u64>,
     /// Capacity in bytes, when known.
@@ -835,8 +840,9 @@ pub struct LiveReport {
 pub struct ReportStage {
     /// What it runs.
     pub command: String,
-    /// Process id.
-    pub pid: u32,
+    /// Process id; `null` for a stage of `run`'s pipeline text never seen (it exited
+    /// before the first look).
+    pub pid: Option<u32>,
     /// Bytes read (all sources; for `watch`, since attaching); `null` when hidden from us.
     pub bytes_in: Option<u64>,
     /// Bytes written (all targets; for `watch`, since attaching); `null` likewise.
@@ -862,10 +868,14 @@ pub struct ReportStage {
 /// Totals of one pipe.
 #[derive(Debug, Serialize)]
 pub struct ReportPipe {
-    /// Index of the stage writing it.
+    /// Index of the (first) stage writing it.
     pub writer: usize,
-    /// Index of the stage reading it.
+    /// Index of the (first) stage reading it.
     pub reader: usize,
+    /// Indexes of every stage writing it.
+    pub writers: Vec<usize>,
+    /// Indexes of every stage reading it.
+    pub readers: Vec<usize>,
     /// Capacity in bytes, when known.
     pub capacity: Option<u64>,
     /// Average bytes queued over the measured samples; `null` if never measured.

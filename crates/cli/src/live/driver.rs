@@ -220,7 +220,9 @@ fn interrupt(child: &[u32], pipeline: &Pipeline) {
     #[cfg(unix)]
     {
         use rustix::process::{Pid, Signal, kill_process};
-        let pids = child.iter().chain(pipeline.stages.iter().map(|s| &s.pid));
+        let pids = child
+            .iter()
+            .chain(pipeline.stages.iter().filter_map(|s| s.pid.as_ref()));
         for &pid in pids {
             if let Some(p) = Pid::from_raw(pid as i32) {
                 let _ = kill_process(p, Signal::INT);

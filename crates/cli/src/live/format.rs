@@ -81,6 +81,7 @@ pub fn state_word(s: StageState) -> &'static str {
         StageState::Waiting => "sleeping (own)",
         StageState::Stopped => "stopped",
         StageState::Exited => "exited",
+        StageState::Unseen => "not seen",
     }
 }
 
@@ -115,7 +116,7 @@ mod tests {
     #[test]
     fn fill_and_shares() {
         let p = PipeSample {
-            ino: 1,
+            id: 1,
             fill: Ok(65536),
             capacity: Some(65536),
         };

@@ -47,8 +47,10 @@ fn sample(state: &State) -> wire::LiveSample {
             .map(|(i, p)| {
                 let ps = state.pipe_sample(i);
                 wire::LivePipe {
-                    writer: p.writer,
-                    reader: p.reader,
+                    writer: p.writer(),
+                    reader: p.reader(),
+                    writers: p.writers.clone(),
+                    readers: p.readers.clone(),
                     fill: ps.and_then(|s| s.fill.as_ref().ok().copied()),
                     capacity: ps.and_then(|s| s.capacity),
                     missing: ps.and_then(|s| s.fill.as_ref().err().map(ToString::to_string)),
@@ -87,8 +89,10 @@ fn report_object(state: &State, code: Option<i32>) -> wire::LiveReport {
             .pipes
             .iter()
             .map(|p| wire::ReportPipe {
-                writer: p.writer,
-                reader: p.reader,
+                writer: p.writer(),
+                reader: p.reader(),
+                writers: p.writers.clone(),
+                readers: p.readers.clone(),
                 capacity: p.capacity,
                 fill_avg: p.fill_avg,
                 fill_max: p.fill_max,

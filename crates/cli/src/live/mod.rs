@@ -8,7 +8,7 @@
 //!
 //! The [`driver`] samples on a thread of its own and folds every sample into the
 //! [`state`]; the views (`tui`, `plain`, `json`) only read the state, and write figures
-//! through the shared [`format`] module. Nothing below the driver knows about threads,
+//! through the shared [`format`](mod@format) module. Nothing below the driver knows about threads,
 //! signals or the child.
 
 pub mod driver;

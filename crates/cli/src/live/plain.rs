@@ -24,11 +24,11 @@ impl Plain {
         let pipes = state.last.iter().flat_map(|s| &s.pipes);
         for (ps, p) in pipes.zip(&state.pipeline.pipes) {
             let Err(why) = &ps.fill else { continue };
-            let note = (p.ino, why.to_string());
+            let note = (p.id, why.to_string());
             if *why == FillMissing::Gone || self.noted.contains(&note) {
                 continue;
             }
-            let (a, b) = (p.writer + 1, p.reader + 1);
+            let (a, b) = (p.writer() + 1, p.reader() + 1);
             writeln!(w, "pipe {a}→{b}: fill not measured: {why}")?;
             self.noted.push(note);
         }
@@ -58,6 +58,14 @@ fn line(state: &State) -> String {
             st.state.as_str(),
             known(st.rate_out)
         ));
+    }
+    // Pipes that do not join one stage to the next (back to an earlier stage, say).
+    for (k, p) in state.pipeline.pipes.iter().enumerate() {
+        if p.writers.iter().any(|&w| p.readers.contains(&(w + 1))) {
+            continue;
+        }
+        let f = fill(state.pipe_sample(k));
+        line.push_str(&format!("  ({}→{} {f})", p.writer() + 1, p.reader() + 1));
     }
     line
 }
@@ -102,7 +110,7 @@ pub fn report(
             w,
             "{:>2}{mark}{:>7}  {:<28} {:>7} {:>7} {:>8} {:>5.0}% {:>5} {:>5} {:>5} {:>5}",
             i + 1,
-            s.pid,
+            s.pid.map_or_else(|| "-".into(), |p| p.to_string()),
             command(&s.command, 28),
             known(s.bytes_in),
             known(s.bytes_out),
@@ -121,7 +129,7 @@ pub fn report(
             "pipe", "capacity", "avg fill", "peak fill", "full", "empty"
         )?;
         for p in &r.pipes {
-            let between = format!("{}→{}", p.writer + 1, p.reader + 1);
+            let between = format!("{}→{}", p.writer() + 1, p.reader() + 1);
             match (p.fill_avg, p.fill_max) {
                 (Some(avg), Some(max)) => writeln!(
                     w,

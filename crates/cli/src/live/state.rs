@@ -74,9 +74,13 @@ impl State {
         self.last.as_ref().map_or(0.0, |s| s.at.as_secs_f64())
     }
 
-    /// The index of the pipe that feeds stage `i`, if any.
+    /// The index of the pipe from stage `i - 1` that feeds stage `i`, if any.
     pub fn input_pipe(&self, i: usize) -> Option<usize> {
-        self.pipeline.pipes.iter().position(|p| p.reader == i)
+        let prev = i.checked_sub(1)?;
+        self.pipeline
+            .pipes
+            .iter()
+            .position(|p| p.readers.contains(&i) && p.writers.contains(&prev))
     }
 
     /// Pipe `k` at the latest sample.
@@ -112,11 +116,16 @@ pub mod example {
     /// empty pipes, and the last pipe's fill denied.
     pub fn state(n: usize) -> State {
         assert!(n >= 2);
-        let end = |ino, handle| {
+        let end = |pipe, handle| {
             Some(PipeEnd {
-                ino,
+                pipe,
                 handle,
-                read_only: handle == 0,
+                mode: if handle == 0 {
+                    pipescope_core::Mode::Read
+                } else {
+                    pipescope_core::Mode::Write
+                },
+                stderr: false,
             })
         };
         let procs: Vec<ProcEnds> = (0..n)
@@ -125,8 +134,13 @@ pub mod example {
                 ProcEnds {
                     pid: 10 + i as u32,
                     ppid: Some(1),
-                    input: if i == 0 { None } else { end(ino(i - 1), 0) },
-                    output: if i + 1 == n { None } else { end(ino(i), 1) },
+                    ends: [
+                        if i == 0 { None } else { end(ino(i - 1), 0) },
+                        if i + 1 == n { None } else { end(ino(i), 1) },
+                    ]
+                    .into_iter()
+                    .flatten()
+                    .collect(),
                     command: match i {
                         0 => "src".to_string(),
                         1 => "slow\x1b[2J".to_string(),
@@ -142,7 +156,8 @@ pub mod example {
                 at: Duration::from_millis(100 * k),
                 stages: (0..n)
                     .map(|i| StageSample {
-                        pid: 10 + i as u32,
+                        pid: Some(10 + i as u32),
+                        blocked_on: None,
                         state: match i {
                             0 => StageState::BlockedWrite,
                             1 => StageState::Waiting,
@@ -155,7 +170,7 @@ pub mod example {
                     .collect(),
                 pipes: (0..n - 1)
                     .map(|i| PipeSample {
-                        ino: 100 * (i as u64 + 1),
+                        id: 100 * (i as u64 + 1),
                         fill: match i {
                             0 => Ok(65536),
                             _ if i + 2 == n => Err(FillMissing::Denied("EPERM".into())),

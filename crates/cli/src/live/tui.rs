@@ -150,7 +150,7 @@ fn state_style(s: StageState) -> Style {
         StageState::Waiting => Style::new().fg(Color::Cyan),
         StageState::BlockedRead | StageState::BlockedWrite => Style::new().fg(Color::DarkGray),
         StageState::Stopped => Style::new().fg(Color::Yellow),
-        StageState::Exited => Style::new().fg(Color::DarkGray),
+        StageState::Exited | StageState::Unseen => Style::new().fg(Color::DarkGray),
     }
 }
 
@@ -261,7 +261,7 @@ fn render_totals(f: &mut ratatui::Frame<'_>, area: Rect, state: &State) {
     let rows = state.report.stages.iter().enumerate().map(|(i, s)| {
         let row = Row::new([
             (i + 1).to_string(),
-            s.pid.to_string(),
+            s.pid.map_or_else(|| "-".into(), |p| p.to_string()),
             known(s.bytes_in),
             known(s.bytes_out),
             format!("{}/s", known(s.throughput_out)),
@@ -323,7 +323,10 @@ fn render_stage(f: &mut ratatui::Frame<'_>, area: Rect, state: &State, i: usize,
     f.render_widget(block, area);
     let [text, spark] = Layout::vertical([Constraint::Length(6), Constraint::Min(1)]).areas(inner);
     let lines = vec![
-        Line::from(format!("pid {}", st.pid)),
+        Line::from(match st.pid {
+            Some(pid) => format!("pid {pid}"),
+            None => "pid -".to_string(),
+        }),
         Line::from(Span::styled(state_word(st.state), state_style(st.state))),
         Line::from(format!("out {}/s", known(st.rate_out))),
         Line::from(format!("cpu {:.0}%", st.cpu_percent)),

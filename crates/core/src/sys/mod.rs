@@ -1,4 +1,7 @@
 //! The one place a backend is chosen for this OS.
+//!
+//! Scanning: `scan` (and on Linux `LiveScan`), `create_pipe`, `object_types`.
+//! Live sampling: `SampleBackend`, a type implementing [`crate::sample::Backend`].
 
 #[cfg(target_os = "linux")]
 mod linux;
@@ -10,10 +13,21 @@ mod windows;
 #[cfg(windows)]
 pub(crate) use windows::*;
 
-#[cfg(not(any(target_os = "linux", windows)))]
+#[cfg(not(target_os = "linux"))]
 mod unsupported;
 #[cfg(not(any(target_os = "linux", windows)))]
-pub(crate) use unsupported::*;
+pub(crate) use unsupported::scan;
+
+/// Live process state and pipe fills for the wait-for graph: none yet off Linux.
+#[cfg(not(target_os = "linux"))]
+pub(crate) use unsupported::{Prober, partial_view};
+
+/// The live sampling backend of this OS.
+#[cfg(target_os = "linux")]
+pub(crate) use linux::sample::Sampler as SampleBackend;
+/// The live sampling backend of this OS: none yet.
+#[cfg(not(target_os = "linux"))]
+pub(crate) use unsupported::Sampler as SampleBackend;
 
 // The kernel pipe probe: its own switch, since it needs the `ebpf` feature and x86-64.
 #[cfg(all(target_os = "linux", target_arch = "x86_64", feature = "ebpf"))]

@@ -1,15 +1,50 @@
 //! Systems without a backend: every call says so.
 
-use crate::{Error, Result, ScanOptions, Snapshot};
+use crate::activity::{IoCounters, PipeFill, ProcessState};
+use crate::model::HandleRef;
+use crate::sample::FillMissing;
+use crate::sample::{Backend, Discovery, Pipe, PipeSample, Pipeline, Stage, StageSample, Target};
+use crate::{Error, Pid, Result};
 
-pub(crate) fn scan(_opts: &ScanOptions) -> Result<Snapshot> {
+/// Scanning handles, where no backend does it.
+#[cfg(not(windows))]
+pub(crate) fn scan(_opts: &crate::ScanOptions) -> Result<crate::Snapshot> {
     Err(Error::Unsupported("scanning handles"))
 }
 
-use crate::activity::{IoCounters, PipeFill, ProcessState};
-use crate::model::{HandleRef, Pid};
-use crate::sample::FillMissing;
+/// A sampling backend that cannot be made: [`Backend::new`] says sampling is not
+/// supported here, so no other method is ever called.
+#[derive(Debug)]
+pub(crate) enum Sampler {}
 
+impl Backend for Sampler {
+    fn new() -> Result<Self> {
+        Err(Error::Unsupported("live pipeline sampling"))
+    }
+
+    fn discover(&mut self, _target: &Target) -> Result<Discovery> {
+        match *self {}
+    }
+
+    fn track(&mut self, _pipeline: &Pipeline) {
+        match *self {}
+    }
+
+    fn stage(&mut self, _stage: &Stage, _pid: Pid) -> StageSample {
+        match *self {}
+    }
+
+    fn pipe(&mut self, _pipe: &Pipe) -> PipeSample {
+        match *self {}
+    }
+
+    fn exited(&self, _pid: Pid) -> bool {
+        match *self {}
+    }
+}
+
+/// No live process state here yet: every process is unknown and no pipe's fill is
+/// measured, so the wait-for graph draws no conclusion.
 #[derive(Debug, Default)]
 pub(crate) struct Prober;
 
@@ -36,6 +71,7 @@ impl Prober {
     }
 }
 
+/// Whether the scan cannot see the whole machine: not known here, so no.
 pub(crate) fn partial_view() -> bool {
     false
 }

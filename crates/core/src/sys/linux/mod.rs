@@ -362,11 +362,7 @@ impl Context {
 
     fn selected(&self, pid: Pid, comm: &[u8]) -> bool {
         let sel = &self.opts.processes;
-        sel.is_empty()
-            || sel.iter().any(|s| match s {
-                ProcessSelector::Pid(p) => *p == pid,
-                ProcessSelector::Name(n) => n.as_bytes() == comm,
-            })
+        sel.is_empty() || sel.iter().any(|s| s.matches(pid, comm))
     }
 
     fn process(&self, pid: Pid, explicit: bool, s: &mut Scratch) -> Outcome {
@@ -489,9 +485,17 @@ fn describe(
     link: &mut [u8],
     text: &mut Vec<u8>,
 ) -> rustix::io::Result<Option<Handle>> {
-    let n = rustix::fs::readlinkat_raw(fd_dir, name, &mut *link)?;
-    let target = &link[..n];
-    let parsed = parse::fd_link(target);
+    // An fd whose name cannot be read (a path longer than the kernel will return) costs
+    // its name only: its type, identity and mode come through the link itself.
+    let (target, unreadable) = match rustix::fs::readlinkat_raw(fd_dir, name, &mut *link) {
+        Ok(n) => (&link[..n], None),
+        Err(Errno::NOENT) => return Err(Errno::NOENT),
+        Err(e) => (&[][..], Some(e)),
+    };
+    let parsed = match unreadable {
+        None => parse::fd_link(target),
+        Some(_) => FdLink::Path(target),
+    };
     if opts.pipes_only {
         match parsed {
             FdLink::Pipe(_) | FdLink::Path(_) => {}
@@ -513,7 +517,15 @@ fn describe(
         pipe: None,
         flags: None,
         access: None,
-        details: None,
+        details: unreadable.map(|e| {
+            Box::new(HandleDetails {
+                name_unavailable: Some(format!(
+                    "the name could not be read: {}",
+                    message(&io::Error::from(e))
+                )),
+                ..HandleDetails::default()
+            })
+        }),
     };
     let mut fixed_mode = None;
     match parsed {
@@ -590,11 +602,13 @@ fn describe(
                         Some(ObjectId::Inode { ino, .. }) => Some(ino),
                         _ => None,
                     });
+                    let name_unavailable = h.details.take().and_then(|d| d.name_unavailable);
                     h.details = Some(Box::new(HandleDetails {
                         pos: info.pos,
                         mnt_id: info.mnt_id,
                         ino,
                         extra: info.extra,
+                        name_unavailable,
                         ..HandleDetails::default()
                     }));
                 } else {

@@ -1,6 +1,7 @@
-//! Linux pipeline sampler: finds stages in /proc, reads each stage's counters
-//! (`/proc/PID/io`, `stat`, `wchan`) and measures each pipe's fill with a duplicate of its
-//! read end (`pidfd_getfd`, then `FIONREAD` and `F_GETPIPE_SZ`) closed at once.
+//! Linux sampling backend: finds a pipeline's processes and the pipe ends they hold in
+//! /proc, reads each stage's counters (`/proc/PID/stat`, `io`, `wchan`, `syscall`) and
+//! measures each pipe's fill with a duplicate of its read end (`pidfd_getfd`, then
+//! `FIONREAD` and `F_GETPIPE_SZ`) closed at once. The text is parsed by [`crate::parse`].
 //!
 //! Only read-only ends are duplicated: a held write end would delay the reader's end of
 //! file. The duplicate lives for two syscalls and never reads, so no byte of the
@@ -12,13 +13,15 @@ use std::io;
 use std::os::fd::OwnedFd;
 use std::time::Duration;
 
-use rustix::fs::{OFlags, fcntl_getfl, fstat};
+use rustix::fs::{AtFlags, FileType, OFlags, StatxFlags, fcntl_getfl, fstat};
 use rustix::process::{Pid as RPid, PidfdFlags, PidfdGetfdFlags, pidfd_getfd, pidfd_open};
 
-use crate::model::{Pid, ProcessSelector};
+use super::mode_of_link;
+use crate::model::{Mode, Pid, ProcessSelector};
+use crate::parse::{self, FdLink, PipeWait};
 use crate::sample::{
-    FillMissing, Pipe, PipeEnd, PipeSample, Pipeline, ProcEnds, Sample, StageSample, StageState,
-    Target, connected, pipe_wait_from_wchan,
+    Backend, Discovery, FillMissing, Pipe, PipeEnd, PipeSample, Pipeline, ProcEnds, Stage,
+    StageSample, StageState, Target, connected,
 };
 use crate::{Error, Result};
 
@@ -27,12 +30,13 @@ use crate::{Error, Result};
 struct Tracked {
     /// Start time (clock ticks since boot) at first sight, to notice pid reuse.
     start: Option<u64>,
-    /// A pidfd, for duplicating this stage's read end; `Err` says why there is none.
+    /// A pidfd, for duplicating this stage's read ends; `Err` says why there is none.
     pidfd: std::result::Result<OwnedFd, FillMissing>,
     exited: bool,
     stat: Reread,
     io: Reread,
     wchan: Reread,
+    syscall: Reread,
 }
 
 /// A /proc file kept open and read again from offset 0 at each sample: procfs builds the
@@ -44,7 +48,7 @@ struct Reread {
 }
 
 impl Reread {
-    fn read<'b>(&mut self, path: impl FnOnce() -> String, buf: &'b mut [u8]) -> Option<&'b str> {
+    fn read<'b>(&mut self, path: impl FnOnce() -> String, buf: &'b mut [u8]) -> Option<&'b [u8]> {
         self.read_checked(path, buf).ok()
     }
 
@@ -53,15 +57,14 @@ impl Reread {
         &mut self,
         path: impl FnOnce() -> String,
         buf: &'b mut [u8],
-    ) -> io::Result<&'b str> {
+    ) -> io::Result<&'b [u8]> {
         use std::os::unix::fs::FileExt;
         let file = match &self.file {
             Some(f) => f,
             None => self.file.insert(fs::File::open(path())?),
         };
         match file.read_at(buf, 0) {
-            Ok(n) => std::str::from_utf8(&buf[..n])
-                .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e)),
+            Ok(n) => Ok(&buf[..n]),
             Err(e) => {
                 self.file = None;
                 Err(e)
@@ -70,6 +73,7 @@ impl Reread {
     }
 }
 
+/// The Linux [`Backend`].
 #[derive(Debug)]
 pub(crate) struct Sampler {
     tracked: HashMap<Pid, Tracked>,
@@ -86,10 +90,10 @@ pub(crate) struct Sampler {
     me: Pid,
 }
 
-impl Sampler {
-    pub(crate) fn new() -> Self {
+impl Backend for Sampler {
+    fn new() -> Result<Self> {
         let hz = rustix::param::clock_ticks_per_second().max(1);
-        Sampler {
+        Ok(Sampler {
             tracked: HashMap::new(),
             seen: HashMap::new(),
             members: BTreeSet::new(),
@@ -97,13 +101,10 @@ impl Sampler {
             known: HashMap::new(),
             tick: Duration::from_nanos(1_000_000_000 / hz),
             me: std::process::id(),
-        }
+        })
     }
 
-    /// The processes of the pipeline as they are now.
-    /// Also returns every pid alive now, so that stages no longer found can be told
-    /// from stages that exited.
-    pub(crate) fn discover(&mut self, target: &Target) -> Result<(Vec<ProcEnds>, BTreeSet<Pid>)> {
+    fn discover(&mut self, target: &Target) -> Result<Discovery> {
         // Parents do not change under a running pipeline: only new pids' stat is read.
         if let (Target::Children(root), true) = (target, self.seen.is_empty()) {
             // The shell's descendants were all forked after it, so (short of the pid
@@ -114,20 +115,126 @@ impl Sampler {
             }
         }
         let table = proc_table(&mut self.seen)?;
-        let alive: BTreeSet<Pid> = table
+        let mut alive: BTreeSet<Pid> = table
             .iter()
-            .filter(|(_, st)| !matches!(st.state, 'Z' | 'X' | 'x'))
+            .filter(|(_, st)| !matches!(st.state, b'Z' | b'X' | b'x'))
             .map(|(pid, _)| *pid)
             .collect();
-        let mut alive = alive;
         let procs = self.candidates(target, &table, &mut alive)?;
         if matches!(target, Target::Connected(_)) && !procs.is_empty() {
             self.members = procs.iter().map(|p| p.pid).collect();
         }
+        // The shell's stdin, stdout and stderr (not the pipes it is making for its
+        // stages, which it holds for a moment between forks).
+        let root = match target {
+            Target::Children(root) => proc_ends(*root, table.get(root).map(|s| s.ppid), None, true)
+                .map(|mut r| {
+                    r.ends.retain(|e| e.handle <= 2);
+                    r
+                }),
+            Target::Connected(_) => None,
+        };
         self.known = procs.iter().map(|p| (p.pid, p.clone())).collect();
-        Ok((procs, alive))
+        Ok(Discovery { procs, alive, root })
     }
 
+    fn track(&mut self, pipeline: &Pipeline) {
+        for pid in pipeline.stages.iter().filter_map(|s| s.pid) {
+            self.tracked.entry(pid).or_insert_with(|| {
+                let start = read_stat(pid).ok().map(|st| st.start);
+                let pidfd = RPid::from_raw(pid as i32)
+                    .ok_or(FillMissing::Gone)
+                    .and_then(|p| {
+                        pidfd_open(p, PidfdFlags::empty()).map_err(|e| missing(e.into()))
+                    });
+                Tracked {
+                    start,
+                    pidfd,
+                    exited: false,
+                    stat: Reread::default(),
+                    io: Reread::default(),
+                    wchan: Reread::default(),
+                    syscall: Reread::default(),
+                }
+            });
+        }
+    }
+
+    fn stage(&mut self, stage: &Stage, pid: Pid) -> StageSample {
+        let mut out = StageSample::bare(Some(pid), StageState::Exited);
+        let Some(t) = self.tracked.get_mut(&pid) else {
+            return out;
+        };
+        if t.exited {
+            return out;
+        }
+        let mut buf = [0u8; 1024];
+        let Some(st) = t
+            .stat
+            .read(|| format!("/proc/{pid}/stat"), &mut buf)
+            .and_then(parse::stat)
+            .map(|s| (s.state, s.utime, s.stime, s.start_ticks))
+        else {
+            t.exited = true;
+            return out;
+        };
+        let (state, utime, stime, start) = st;
+        if t.start.is_some_and(|s| s != start) {
+            t.exited = true;
+            return out;
+        }
+        // A zombie not yet reaped by its shell still shows its final counters.
+        out.cpu = Some(self.tick * (utime + stime) as u32);
+        if let Some(text) = t.io.read(|| format!("/proc/{pid}/io"), &mut buf) {
+            let io = parse::io_counters(text);
+            (out.bytes_in, out.bytes_out) = (io.rchar, io.wchar);
+        }
+        if matches!(state, b'Z' | b'X' | b'x') {
+            t.exited = true;
+            return out;
+        }
+        out.state = match state {
+            b'R' => StageState::Running,
+            b'T' | b't' => StageState::Stopped,
+            _ => {
+                let wchan = t.wchan.read(|| format!("/proc/{pid}/wchan"), &mut buf);
+                let wait = wchan
+                    .filter(|w| !w.is_empty() && *w != b"0")
+                    .map(parse::wchan_pipe_wait);
+                match wait {
+                    // Asleep for its own reasons: a timer, a disk, a child.
+                    Some(None) => StageState::Waiting,
+                    // In a pipe (or wchan hidden): the system call says on which fd.
+                    _ => {
+                        let call = t
+                            .syscall
+                            .read(|| format!("/proc/{pid}/syscall"), &mut buf)
+                            .and_then(parse::syscall);
+                        let (state, fd) = blocked(call, wait.flatten(), stage);
+                        out.blocked_on = fd;
+                        state
+                    }
+                }
+            }
+        };
+        out
+    }
+
+    fn pipe(&mut self, p: &Pipe) -> PipeSample {
+        let (fill, capacity) = self.fill_of(p);
+        PipeSample {
+            id: p.id,
+            fill,
+            capacity,
+        }
+    }
+
+    fn exited(&self, pid: Pid) -> bool {
+        self.tracked.get(&pid).is_none_or(|t| t.exited)
+    }
+}
+
+impl Sampler {
     /// The processes that may be stages. One found exiting (its command line and fds
     /// already gone) is left out, and taken out of `alive` too.
     fn candidates(
@@ -136,9 +243,9 @@ impl Sampler {
         table: &HashMap<Pid, Stat>,
         alive: &mut BTreeSet<Pid>,
     ) -> Result<Vec<ProcEnds>> {
-        let mut ends = |pid: Pid, ppid: Option<Pid>| {
-            let e = proc_ends(pid, ppid, self.known.get(&pid));
-            if e.is_none() {
+        let mut ends = |pid: Pid, ppid: Option<Pid>, always: bool| {
+            let e = proc_ends(pid, ppid, self.known.get(&pid), always);
+            if e.is_none() && always {
                 alive.remove(&pid);
             }
             e
@@ -162,13 +269,13 @@ impl Sampler {
                 kids.sort_unstable();
                 Ok(kids
                     .into_iter()
-                    .filter(|pid| !matches!(table.get(pid).map(|s| s.state), Some('Z' | 'X')))
-                    .filter_map(|pid| ends(pid, table.get(&pid).map(|s| s.ppid)))
+                    .filter(|pid| !matches!(table.get(pid).map(|s| s.state), Some(b'Z' | b'X')))
+                    .filter_map(|pid| ends(pid, table.get(&pid).map(|s| s.ppid), true))
                     .collect())
             }
-            // The first time, names are matched and every process's fds 0 and 1 are
-            // read; after that only the members found and their descendants (a stage
-            // that forks helpers), which keeps each refresh cheap.
+            // The first time, names are matched and every process's fds are read; after
+            // that only the members found and their descendants (a stage that forks
+            // helpers), which keeps each refresh cheap.
             Target::Connected(_) if !self.members.is_empty() => {
                 let mut pool: BTreeSet<Pid> = self.members.clone();
                 let mut frontier: Vec<Pid> = pool.iter().copied().collect();
@@ -183,23 +290,18 @@ impl Sampler {
                 let all: Vec<ProcEnds> = pool
                     .into_iter()
                     .filter(|pid| table.contains_key(pid))
-                    .filter_map(|pid| ends(pid, table.get(&pid).map(|s| s.ppid)))
+                    .filter_map(|pid| ends(pid, table.get(&pid).map(|s| s.ppid), true))
                     .collect();
                 Ok(connected(&all, &seeds))
             }
             Target::Connected(selectors) => {
                 let mut seeds = Vec::new();
                 for sel in selectors {
-                    let found: Vec<Pid> = match sel {
-                        ProcessSelector::Pid(p) => {
-                            table.contains_key(p).then_some(*p).into_iter().collect()
-                        }
-                        ProcessSelector::Name(n) => table
-                            .iter()
-                            .filter(|(pid, st)| st.comm == *n && **pid != self.me)
-                            .map(|(pid, _)| *pid)
-                            .collect(),
-                    };
+                    let found: Vec<Pid> = table
+                        .iter()
+                        .filter(|(pid, st)| **pid != self.me && sel.matches(**pid, &st.comm))
+                        .map(|(pid, _)| *pid)
+                        .collect();
                     if found.is_empty() && self.tracked.is_empty() {
                         return Err(Error::InvalidInput(match sel {
                             ProcessSelector::Pid(p) => format!("no process with pid {p}"),
@@ -211,56 +313,11 @@ impl Sampler {
                 let all: Vec<ProcEnds> = table
                     .iter()
                     .filter(|(pid, _)| **pid != self.me)
-                    .filter_map(|(&pid, st)| ends(pid, Some(st.ppid)))
-                    .filter(|p| seeds.contains(&p.pid) || p.input.is_some() || p.output.is_some())
+                    .filter_map(|(&pid, st)| ends(pid, Some(st.ppid), seeds.contains(&pid)))
                     .collect();
                 Ok(connected(&all, &seeds))
             }
         }
-    }
-
-    /// Starts following the stages of `pipeline` that are new.
-    pub(crate) fn track(&mut self, pipeline: &Pipeline) {
-        for s in &pipeline.stages {
-            self.tracked.entry(s.pid).or_insert_with(|| {
-                let start = read_stat(s.pid).ok().map(|st| st.start);
-                let pidfd = RPid::from_raw(s.pid as i32)
-                    .ok_or(FillMissing::Gone)
-                    .and_then(|p| {
-                        pidfd_open(p, PidfdFlags::empty()).map_err(|e| missing(e.into()))
-                    });
-                Tracked {
-                    start,
-                    pidfd,
-                    exited: false,
-                    stat: Reread::default(),
-                    io: Reread::default(),
-                    wchan: Reread::default(),
-                }
-            });
-        }
-    }
-
-    /// Reads every stage and pipe of `pipeline` once.
-    pub(crate) fn sample(&mut self, pipeline: &Pipeline, at: Duration) -> Sample {
-        let stages = pipeline
-            .stages
-            .iter()
-            .map(|s| self.sample_stage(s.pid, s.input.map(|e| e.handle)))
-            .collect();
-        let pipes = pipeline
-            .pipes
-            .iter()
-            .map(|p| {
-                let (fill, capacity) = self.fill_of(p);
-                PipeSample {
-                    ino: p.ino,
-                    fill,
-                    capacity,
-                }
-            })
-            .collect();
-        Sample { at, stages, pipes }
     }
 
     /// The fill and capacity of pipe `p`, or why the fill is not known. Checked in /proc
@@ -279,7 +336,7 @@ impl Sampler {
         };
         let info = self.fdinfo.entry((end.pid, end.handle)).or_default();
         let why = match read_end_now(info, end.pid, end.handle) {
-            Ok((ino, true)) if ino == p.ino => return measure(pidfd, end.handle, p.ino),
+            Ok((ino, true)) if ino == p.id => return measure(pidfd, end.handle, p.id),
             Ok(_) => FillMissing::Failed(format!(
                 "fd {} no longer holds the pipe's read end",
                 end.handle
@@ -293,60 +350,6 @@ impl Sampler {
             Err(e) => missing(e),
         };
         (Err(why), None)
-    }
-
-    fn sample_stage(&mut self, pid: Pid, input_fd: Option<u64>) -> StageSample {
-        let mut out = StageSample {
-            pid,
-            state: StageState::Exited,
-            bytes_in: None,
-            bytes_out: None,
-            cpu: None,
-        };
-        let Some(t) = self.tracked.get_mut(&pid) else {
-            return out;
-        };
-        if t.exited {
-            return out;
-        }
-        let mut buf = [0u8; 1024];
-        let Some(st) = t
-            .stat
-            .read(|| format!("/proc/{pid}/stat"), &mut buf)
-            .and_then(parse_stat)
-        else {
-            t.exited = true;
-            return out;
-        };
-        if t.start.is_some_and(|s| s != st.start) {
-            t.exited = true;
-            return out;
-        }
-        // A zombie not yet reaped by its shell still shows its final counters.
-        out.cpu = Some(self.tick * (st.utime + st.stime) as u32);
-        if let Some(text) = t.io.read(|| format!("/proc/{pid}/io"), &mut buf) {
-            (out.bytes_in, out.bytes_out) = parse_io(text);
-        }
-        if matches!(st.state, 'Z' | 'X' | 'x') {
-            t.exited = true;
-            return out;
-        }
-        out.state = match st.state {
-            'R' => StageState::Running,
-            'T' | 't' => StageState::Stopped,
-            _ => {
-                let wchan = t.wchan.read(|| format!("/proc/{pid}/wchan"), &mut buf);
-                wait_of(pid, wchan, input_fd).unwrap_or(StageState::Waiting)
-            }
-        };
-        out
-    }
-
-    pub(crate) fn all_exited(&self, pipeline: &Pipeline) -> bool {
-        pipeline
-            .stages
-            .iter()
-            .all(|s| self.tracked.get(&s.pid).is_none_or(|t| t.exited))
     }
 }
 
@@ -411,44 +414,49 @@ pub(crate) fn measure(
     (fill.map_err(|e| missing(e.into())), capacity)
 }
 
-/// Which way a sleeping stage waits: its wait channel, or (where `wchan` is hidden) the
-/// system call it sleeps in and on which fd.
-fn wait_of(pid: Pid, wchan: Option<&str>, input_fd: Option<u64>) -> Option<StageState> {
-    if let Some(w) = wchan.filter(|w| !w.is_empty() && *w != "0") {
-        return Some(pipe_wait_from_wchan(w).unwrap_or(StageState::Waiting));
-    }
-    let text = fs::read_to_string(format!("/proc/{pid}/syscall")).ok()?;
-    wait_from_syscall(&text, input_fd)
-}
-
-/// Parses `/proc/PID/syscall` ("NR arg0 …"): a read of the input fd is a blocked read, a
-/// write of fd 1 a blocked write (system call numbers of this architecture).
-fn wait_from_syscall(text: &str, input_fd: Option<u64>) -> Option<StageState> {
-    let mut f = text.split_whitespace();
-    let nr: u64 = f.next()?.parse().ok()?;
-    let fd = u64::from_str_radix(f.next()?.trim_start_matches("0x"), 16).ok()?;
+/// Which way a stage sleeping in a pipe (`wait`, from its wait channel; `None` when that
+/// is hidden) is blocked, and on which of its fds, from the system call it sleeps in: a
+/// read of one of its read ends is a blocked read, a write of one of its write ends a
+/// blocked write (system call numbers of this architecture).
+fn blocked(
+    call: Option<parse::Syscall>,
+    wait: Option<PipeWait>,
+    stage: &Stage,
+) -> (StageState, Option<u64>) {
     #[cfg(target_arch = "x86_64")]
     let (reads, writes) = ([0u64, 19], [1u64, 20]);
     #[cfg(target_arch = "aarch64")]
     let (reads, writes) = ([63u64, 65], [64u64, 66]);
     #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
     let (reads, writes): ([u64; 0], [u64; 0]) = ([], []);
-    if reads.contains(&nr) && Some(fd) == input_fd {
-        Some(StageState::BlockedRead)
-    } else if writes.contains(&nr) && fd == 1 {
-        Some(StageState::BlockedWrite)
-    } else {
-        Some(StageState::Waiting)
+    let holds =
+        |fd: u64, f: fn(&PipeEnd) -> bool| stage.ends.iter().any(|e| e.handle == fd && f(e));
+    let from_call = match call {
+        Some(parse::Syscall::Call { nr, args: [fd, ..] }) => {
+            if reads.contains(&nr) && holds(fd, PipeEnd::reads) {
+                Some((StageState::BlockedRead, Some(fd)))
+            } else if writes.contains(&nr) && holds(fd, PipeEnd::writes) {
+                Some((StageState::BlockedWrite, Some(fd)))
+            } else {
+                None
+            }
+        }
+        _ => None,
+    };
+    match (from_call, wait) {
+        (Some(found), _) => found,
+        (None, Some(PipeWait::Read)) => (StageState::BlockedRead, None),
+        (None, Some(PipeWait::Write)) => (StageState::BlockedWrite, None),
+        (None, None) => (StageState::Waiting, None),
     }
 }
 
+/// What discovery keeps of `/proc/PID/stat`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Stat {
-    comm: String,
-    state: char,
+    comm: Vec<u8>,
+    state: u8,
     ppid: Pid,
-    utime: u64,
-    stime: u64,
     start: u64,
 }
 
@@ -456,51 +464,24 @@ impl Stat {
     /// A stand-in for a process known not to matter (parent 0, never read).
     fn unrelated() -> Stat {
         Stat {
-            comm: String::new(),
-            state: '?',
+            comm: Vec::new(),
+            state: b'?',
             ppid: 0,
-            utime: 0,
-            stime: 0,
             start: 0,
         }
     }
 }
 
 fn read_stat(pid: Pid) -> io::Result<Stat> {
-    let text = fs::read_to_string(format!("/proc/{pid}/stat"))?;
-    parse_stat(&text).ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, "bad stat"))
-}
-
-/// Parses `/proc/PID/stat`; the name sits in parentheses and may hold anything.
-fn parse_stat(text: &str) -> Option<Stat> {
-    let open = text.find('(')?;
-    let close = text.rfind(')')?;
-    let comm = text.get(open + 1..close)?.to_string();
-    let f: Vec<&str> = text.get(close + 1..)?.split_whitespace().collect();
-    Some(Stat {
-        comm,
-        state: f.first()?.chars().next()?,
-        ppid: f.get(1)?.parse().ok()?,
-        utime: f.get(11)?.parse().ok()?,
-        stime: f.get(12)?.parse().ok()?,
-        start: f.get(19)?.parse().ok()?,
+    let text = fs::read(format!("/proc/{pid}/stat"))?;
+    let st =
+        parse::stat(&text).ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, "bad stat"))?;
+    Ok(Stat {
+        comm: st.comm.to_vec(),
+        state: st.state,
+        ppid: st.ppid,
+        start: st.start_ticks,
     })
-}
-
-/// `rchar` and `wchar` of `/proc/PID/io`.
-fn parse_io(text: &str) -> (Option<u64>, Option<u64>) {
-    let field = |key: &str| {
-        text.lines()
-            .find_map(|l| l.strip_prefix(key))
-            .and_then(|v| v.trim().parse().ok())
-    };
-    (field("rchar:"), field("wchar:"))
-}
-
-/// `N` from a `pipe:[N]` link.
-fn parse_pipe_link(link: &[u8]) -> Option<u64> {
-    let s = std::str::from_utf8(link).ok()?;
-    s.strip_prefix("pipe:[")?.strip_suffix(']')?.parse().ok()
 }
 
 /// What `pid`'s `handle` is now: its pipe inode and whether it is read-only, from its
@@ -509,59 +490,90 @@ fn read_end_now(info: &mut Reread, pid: Pid, handle: u64) -> io::Result<(u64, bo
     let bad = || io::Error::new(io::ErrorKind::InvalidData, "unreadable fdinfo");
     let mut buf = [0u8; 512];
     let text = info.read_checked(|| format!("/proc/{pid}/fdinfo/{handle}"), &mut buf)?;
-    let read_only = fdinfo_read_only(text).ok_or_else(bad)?;
-    let ino = match fdinfo_ino(text) {
+    let fdinfo = parse::fdinfo(text);
+    let read_only = fdinfo.flags.ok_or_else(bad)? & 0o3 == 0;
+    let ino = match fdinfo.ino {
         Some(ino) => ino,
-        None => pipe_end(pid, handle).ok_or_else(bad)?.ino,
+        None => {
+            let link = fs::read_link(format!("/proc/{pid}/fd/{handle}"))?;
+            use std::os::unix::ffi::OsStrExt;
+            match parse::fd_link(link.as_os_str().as_bytes()) {
+                FdLink::Pipe(ino) => ino,
+                _ => return Err(bad()),
+            }
+        }
     };
     Ok((ino, read_only))
 }
 
-/// The `ino:` line of fdinfo.
-fn fdinfo_ino(text: &str) -> Option<u64> {
-    text.lines()
-        .find_map(|l| l.strip_prefix("ino:"))?
-        .trim()
-        .parse()
-        .ok()
-}
-
-/// The access mode bits of fdinfo's octal `flags:` line.
-fn fdinfo_read_only(text: &str) -> Option<bool> {
-    let flags = text.lines().find_map(|l| l.strip_prefix("flags:"))?.trim();
-    let v = u32::from_str_radix(flags, 8).ok()?;
-    Some(v & 0o3 == 0)
-}
-
-fn pipe_end(pid: Pid, fd: u64) -> Option<PipeEnd> {
-    pipe_end_checked(pid, fd).ok().flatten()
-}
-
-/// [`pipe_end`], with `Err` when the fd may not be looked at (permission denied).
-fn pipe_end_checked(pid: Pid, fd: u64) -> std::result::Result<Option<PipeEnd>, ()> {
+/// Every pipe end (anonymous pipe or FIFO) `pid` holds, in fd order.
+fn pipe_ends(pid: Pid) -> io::Result<Vec<PipeEnd>> {
     use std::os::unix::ffi::OsStrExt;
-    let link = match fs::read_link(format!("/proc/{pid}/fd/{fd}")) {
-        Ok(l) => l,
-        Err(e) if e.kind() == io::ErrorKind::PermissionDenied => return Err(()),
-        Err(_) => return Ok(None),
-    };
-    let Some(ino) = parse_pipe_link(link.as_os_str().as_bytes()) else {
-        return Ok(None);
-    };
-    let read_only = fs::read_to_string(format!("/proc/{pid}/fdinfo/{fd}"))
-        .ok()
-        .and_then(|t| fdinfo_read_only(&t))
-        .unwrap_or(false);
-    Ok(Some(PipeEnd {
-        ino,
-        handle: fd,
-        read_only,
-    }))
+    let dir = format!("/proc/{pid}/fd");
+    let mut ends = Vec::new();
+    for entry in fs::read_dir(&dir)? {
+        let Ok(entry) = entry else { continue };
+        let name = entry.file_name();
+        let Some(fd) = parse::decimal(name.as_bytes()) else {
+            continue;
+        };
+        let Ok(link) = fs::read_link(entry.path()) else {
+            continue; // closed since the listing
+        };
+        let pipe = match parse::fd_link(link.as_os_str().as_bytes()) {
+            FdLink::Pipe(ino) => ino,
+            // A FIFO: through the magic link, cached attributes only (no path walk).
+            FdLink::Path(_) => match rustix::fs::statx(
+                rustix::fs::CWD,
+                entry.path(),
+                AtFlags::STATX_DONT_SYNC,
+                StatxFlags::TYPE | StatxFlags::INO,
+            ) {
+                Ok(st) if FileType::from_raw_mode(st.stx_mode.into()) == FileType::Fifo => {
+                    st.stx_ino
+                }
+                _ => continue,
+            },
+            _ => continue,
+        };
+        // procfs gives the link itself the owner's read and write bits of the open mode.
+        let mode = rustix::fs::statx(
+            rustix::fs::CWD,
+            entry.path(),
+            AtFlags::SYMLINK_NOFOLLOW,
+            StatxFlags::MODE,
+        )
+        .map_or(Mode::Unknown, |st| mode_of_link(st.stx_mode.into()));
+        ends.push(PipeEnd {
+            pipe,
+            handle: fd,
+            mode,
+            stderr: fd == 2,
+        });
+    }
+    ends.sort_by_key(|e| e.handle);
+    Ok(ends)
 }
 
-/// `pid` as discovery sees it. Ends that may no longer be looked at are taken from what
-/// was `known` of it before.
-fn proc_ends(pid: Pid, ppid: Option<Pid>, known: Option<&ProcEnds>) -> Option<ProcEnds> {
+/// `pid` as discovery sees it, or `None` when it holds no pipe end and is not wanted
+/// `always`, or is exiting. Ends that may no longer be looked at are taken from what was
+/// `known` of it before.
+fn proc_ends(
+    pid: Pid,
+    ppid: Option<Pid>,
+    known: Option<&ProcEnds>,
+    always: bool,
+) -> Option<ProcEnds> {
+    let ends = match pipe_ends(pid) {
+        Ok(ends) => ends,
+        Err(e) if e.kind() == io::ErrorKind::PermissionDenied => {
+            known.map(|k| k.ends.clone()).unwrap_or_default()
+        }
+        Err(_) => return None,
+    };
+    if ends.is_empty() && !always {
+        return None;
+    }
     // An empty command line: a kernel thread, or a process already exiting (its memory
     // and fds are being torn down) — no stage either way.
     let cmdline = fs::read(format!("/proc/{pid}/cmdline")).ok()?;
@@ -574,13 +586,11 @@ fn proc_ends(pid: Pid, ppid: Option<Pid>, known: Option<&ProcEnds>) -> Option<Pr
     if command.is_empty() {
         return None;
     }
-    let end = |fd: u64, before: Option<PipeEnd>| pipe_end_checked(pid, fd).unwrap_or(before);
     Some(ProcEnds {
         pid,
         ppid,
-        input: end(0, known.and_then(|k| k.input)),
-        output: end(1, known.and_then(|k| k.output)),
         command,
+        ends,
     })
 }
 
@@ -589,7 +599,10 @@ fn list_pids() -> Result<Vec<Pid>> {
     let dir = fs::read_dir("/proc").map_err(|e| Error::io("reading /proc", None, None, e))?;
     Ok(dir
         .flatten()
-        .filter_map(|e| e.file_name().to_str()?.parse::<Pid>().ok())
+        .filter_map(|e| {
+            use std::os::unix::ffi::OsStrExt;
+            Pid::try_from(parse::decimal(e.file_name().as_bytes())?).ok()
+        })
         .collect())
 }
 
@@ -617,81 +630,66 @@ fn proc_table(cache: &mut HashMap<Pid, Stat>) -> Result<HashMap<Pid, Stat>> {
 mod tests {
     use super::*;
 
-    #[test]
-    fn stat_with_spaces_and_parens_in_the_name() {
-        let t = "4242 (a) b (c)) S 17 4242 4242 0 -1 4194304 120 0 0 0 7 3 0 0 20 0 1 0 \
-                 98765 2301952 160 18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 17 1 0 0";
-        let s = parse_stat(t).unwrap();
-        assert_eq!(s.comm, "a) b (c)");
-        assert_eq!(
-            (s.state, s.ppid, s.utime, s.stime, s.start),
-            ('S', 17, 7, 3, 98765)
-        );
-    }
-
-    proptest::proptest! {
-        /// The /proc parsers take any text without panicking.
-        #[test]
-        fn parsers_take_any_text(text in "\\PC{0,200}") {
-            let _ = parse_stat(&text);
-            let _ = parse_io(&text);
-            let _ = parse_pipe_link(text.as_bytes());
-            let _ = fdinfo_read_only(&text);
-            let _ = fdinfo_ino(&text);
-            let _ = wait_from_syscall(&text, Some(0));
-        }
-
-        /// A stat line round-trips whatever the process's name holds.
-        #[test]
-        fn stat_names_with_anything(name in "\\PC{0,16}", utime in 0u64..1 << 40) {
-            let line = format!("7 ({name}) S 1 7 7 0 -1 0 0 0 0 0 {utime} 3 0 0 20 0 1 0 555 0 0");
-            let st = parse_stat(&line).unwrap();
-            proptest::prop_assert_eq!(st.comm, name);
-            proptest::prop_assert_eq!((st.utime, st.stime, st.start), (utime, 3, 555));
+    fn stage(ends: &[(u64, Mode)]) -> Stage {
+        Stage {
+            pid: Some(1),
+            command: String::new(),
+            ends: ends
+                .iter()
+                .map(|&(handle, mode)| PipeEnd {
+                    pipe: 100 + handle,
+                    handle,
+                    mode,
+                    stderr: handle == 2,
+                })
+                .collect(),
         }
     }
 
     #[test]
-    fn io_counters() {
-        let t = "rchar: 6976\nwchar: 65536\nsyscr: 10\nsyscw: 8\nread_bytes: 40960\n";
-        assert_eq!(parse_io(t), (Some(6976), Some(65536)));
-        assert_eq!(parse_io(""), (None, None));
-    }
-
-    #[test]
-    fn pipe_links_and_fdinfo_modes() {
-        assert_eq!(parse_pipe_link(b"pipe:[8844]"), Some(8844));
-        assert_eq!(parse_pipe_link(b"socket:[8844]"), None);
-        assert_eq!(parse_pipe_link(b"/tmp/pipe:[1]"), None);
-        assert_eq!(
-            fdinfo_read_only("pos:\t0\nflags:\t02000000\nmnt_id:\t15\n"),
-            Some(true)
-        );
-        assert_eq!(fdinfo_read_only("pos:\t0\nflags:\t01\n"), Some(false));
-        assert_eq!(fdinfo_read_only("pos:\t0\nflags:\t02\n"), Some(false));
-        assert_eq!(
-            fdinfo_ino("pos:\t0\nflags:\t00\nmnt_id:\t15\nino:\t8844\n"),
-            Some(8844)
-        );
-        assert_eq!(fdinfo_ino("pos:\t0\nflags:\t00\n"), None);
-    }
-
-    #[test]
-    fn syscall_fallback() {
-        let read0 = "0 0x0 0x7ffd 0x1000 0x0 0x0 0x0 0x7ffd 0x7f00";
-        let write1 = "1 0x1 0x7ffd 0x1000 0x0 0x0 0x0 0x7ffd 0x7f00";
+    fn the_system_call_names_the_fd_and_the_wait_channel_the_way() {
+        let s = stage(&[(0, Mode::Read), (1, Mode::Write), (5, Mode::Write)]);
+        let call = |nr, fd| {
+            Some(parse::Syscall::Call {
+                nr,
+                args: [fd, 0, 0, 0, 0, 0],
+            })
+        };
         if cfg!(target_arch = "x86_64") {
             assert_eq!(
-                wait_from_syscall(read0, Some(0)),
-                Some(StageState::BlockedRead)
+                blocked(call(0, 0), Some(PipeWait::Read), &s),
+                (StageState::BlockedRead, Some(0))
             );
             assert_eq!(
-                wait_from_syscall(write1, Some(0)),
-                Some(StageState::BlockedWrite)
+                blocked(call(1, 5), Some(PipeWait::Write), &s),
+                (StageState::BlockedWrite, Some(5))
             );
-            assert_eq!(wait_from_syscall(read0, None), Some(StageState::Waiting));
+            // A read of an fd that is no pipe end of the stage: the channel decides.
+            assert_eq!(
+                blocked(call(0, 9), Some(PipeWait::Read), &s),
+                (StageState::BlockedRead, None)
+            );
+            // wchan hidden, a read of fd 9 (no pipe): busy on its own.
+            assert_eq!(blocked(call(0, 9), None, &s), (StageState::Waiting, None));
         }
-        assert_eq!(wait_from_syscall("running", Some(0)), None);
+        assert_eq!(
+            blocked(None, Some(PipeWait::Write), &s),
+            (StageState::BlockedWrite, None)
+        );
+        assert_eq!(blocked(None, None, &s), (StageState::Waiting, None));
+    }
+
+    #[test]
+    fn finds_every_pipe_end_of_a_process_with_its_mode() {
+        let (r, w) = rustix::pipe::pipe().unwrap();
+        let ino = fstat(&r).unwrap().st_ino;
+        let ends = pipe_ends(std::process::id()).unwrap();
+        use std::os::fd::AsRawFd;
+        let find = |fd: i32| ends.iter().find(|e| e.handle == fd as u64).copied();
+        let re = find(r.as_raw_fd()).unwrap();
+        let we = find(w.as_raw_fd()).unwrap();
+        assert_eq!((re.pipe, re.mode, re.stderr), (ino, Mode::Read, false));
+        assert_eq!((we.pipe, we.mode), (ino, Mode::Write));
     }
 
     #[test]

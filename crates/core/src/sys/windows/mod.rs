@@ -9,12 +9,10 @@ mod guard;
 mod named;
 mod pipe;
 mod scan;
-mod state;
 
 pub(crate) use named::named_pipes;
 pub(crate) use pipe::create_pipe;
 pub(crate) use scan::scan;
-pub(crate) use state::{Prober, partial_view};
 
 use crate::{Error, LiveObjectType, Result};
 

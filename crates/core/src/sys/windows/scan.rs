@@ -274,17 +274,7 @@ pub(crate) fn pipe_lines(p: &PipeLocalInfo) -> Vec<(String, String)> {
 }
 
 fn selected(sel: &[ProcessSelector], pid: Pid, name: &str) -> bool {
-    sel.is_empty()
-        || sel.iter().any(|s| match s {
-            ProcessSelector::Pid(p) => *p == pid,
-            ProcessSelector::Name(n) => {
-                let stem = name.len().checked_sub(4).and_then(|i| {
-                    let (stem, ext) = (name.get(..i)?, name.get(i..)?);
-                    ext.eq_ignore_ascii_case(".exe").then_some(stem)
-                });
-                n.eq_ignore_ascii_case(name) || stem.is_some_and(|s| n.eq_ignore_ascii_case(s))
-            }
-        })
+    sel.is_empty() || sel.iter().any(|s| s.matches(pid, name.as_bytes()))
 }
 
 fn message(e: &io::Error) -> String {

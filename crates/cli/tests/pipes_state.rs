@@ -381,7 +381,7 @@ p.wait()
 
 /// Two FIFOs, two processes: each reads the FIFO only the other writes.
 const FIFO_LOOP: &str = r#"
-import os, sys
+import os, sys, time
 d, mode = sys.argv[1], sys.argv[2]
 a, b = os.path.join(d, "a"), os.path.join(d, "b")
 os.mkfifo(a); os.mkfifo(b)
@@ -396,13 +396,14 @@ if child == 0:
     r, w = side(b, a)
     if mode == "write":
         while True: os.write(w, b"y" * 65536)
-    os.read(r, 1)
+    # Until the other side has opened its write end, a read sees end-of-file at once.
+    while not os.read(r, 1): time.sleep(0.01)
     os._exit(0)
 r, w = side(a, b)
 print(os.getpid(), child, r, w, flush=True)
 if mode == "write":
     while True: os.write(w, b"x" * 65536)
-os.read(r, 1)
+while not os.read(r, 1): time.sleep(0.01)
 "#;
 
 fn fifo_loop(mode: &str) -> (Group, tempfile::TempDir, Vec<u32>) {

@@ -8,6 +8,7 @@
 #![deny(unsafe_code)]
 
 pub mod activity;
+pub mod buffering;
 pub mod diagnose;
 pub mod error;
 pub mod flow;

@@ -109,6 +109,19 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         .map(|p| p.pid)
         .collect();
     if !selectors.is_empty() && selected.is_empty() {
+        // Denied is not absent: a selected process the scan could not read says so.
+        let denied = snapshot.errors.iter().find(|e| {
+            let name = e.process.as_deref().unwrap_or("");
+            selectors.iter().any(|s| s.matches(e.pid, name.as_bytes()))
+        });
+        if let Some(e) = denied {
+            let name = e
+                .process
+                .as_deref()
+                .map(|n| format!(" ({n})"))
+                .unwrap_or_default();
+            bail!("cannot inspect pid {}{name}: {}", e.pid, e.message);
+        }
         bail!("no process matches {}", args.process.join(", "));
     }
     let wanted = |p: &Pipe| selectors.is_empty() || selected.iter().any(|&pid| p.held_by(pid));

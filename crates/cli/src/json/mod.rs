@@ -920,6 +920,54 @@ pub struct TopSample {
     pub waiting: Vec<TopEnd>,
     /// Pipe calls the probe could not count in the interval (its tables were full).
     pub dropped: u64,
+    /// Findings standing now (probe only): `buffering`.
+    pub findings: Vec<BufferingJson>,
+}
+
+/// The `buffering` finding (`top`, `run`, `watch`): a process that keeps reading its
+/// input pipe but holds its output in a buffer.
+#[derive(Debug, Serialize)]
+pub struct BufferingJson {
+    /// Always `buffering`.
+    pub kind: &'static str,
+    /// The process.
+    pub pid: u32,
+    /// Its short name.
+    pub name: String,
+    /// The pipe it reads (`pipe:[INO]`).
+    pub input: String,
+    /// The pipe it holds back (`pipe:[INO]`).
+    pub output: String,
+    /// The size of its earlier write bursts (its buffer), bytes.
+    pub burst: u64,
+    /// Bytes read since it last wrote.
+    pub read_since_write: u64,
+    /// Milliseconds since it last wrote, while reading.
+    pub quiet_ms: f64,
+    /// One sentence for a person, with the cures.
+    pub message: String,
+    /// The usual cures.
+    pub cures: &'static [&'static str],
+}
+
+impl BufferingJson {
+    /// The wire form of a finding.
+    pub fn new(b: &pipescope_core::buffering::Buffering) -> Self {
+        let id =
+            |o: &ObjectId| pipescope_core::flow::pipe_id(o, pipescope_core::PipeKind::Anonymous);
+        BufferingJson {
+            kind: "buffering",
+            pid: b.pid,
+            name: b.name.clone(),
+            input: id(&b.input),
+            output: id(&b.output),
+            burst: b.burst,
+            read_since_write: b.read_since_write,
+            quiet_ms: b.quiet.as_secs_f64() * 1e3,
+            message: b.message.clone(),
+            cures: &pipescope_core::buffering::CURES,
+        }
+    }
 }
 
 /// A pipe in `top`.
@@ -979,14 +1027,6 @@ impl TopSample {
     ) -> TopSample {
         use pipescope_core::flow::{EndTraffic, FlowSource, PipeTraffic};
         let secs = t.elapsed.as_secs_f64().max(1e-3);
-        let id_of = |pipe: &ObjectId, kind| match (pipe, kind) {
-            (ObjectId::Inode { ino, .. }, pipescope_core::PipeKind::Anonymous) => {
-                format!("pipe:[{ino}]")
-            }
-            (ObjectId::Inode { dev, ino }, _) => format!("fifo:[{dev}:{ino}]"),
-            (ObjectId::Address(a), _) => format!("pipe@{a:#x}"),
-            (ObjectId::Name(n), _) => n.clone(),
-        };
         let end = |e: &EndTraffic, id: String| TopEnd {
             pid: e.pid,
             name: e.name.clone(),
@@ -1024,16 +1064,10 @@ impl TopSample {
                 .waiting
                 .iter()
                 .take(limit)
-                .map(|e| {
-                    let kind = t
-                        .pipes
-                        .iter()
-                        .find(|p| p.pipe == e.pipe)
-                        .map_or(pipescope_core::PipeKind::Anonymous, |p| p.kind);
-                    end(e, id_of(&e.pipe, kind))
-                })
+                .map(|e| end(e, e.pipe_id()))
                 .collect(),
             dropped: t.dropped,
+            findings: t.buffering.iter().map(BufferingJson::new).collect(),
         }
     }
 }

@@ -103,6 +103,7 @@ pub fn drive(
             Event::Input(Input::Resize) => {
                 let _ = view.show(&state);
             }
+            Event::Input(Input::Key(_)) => {}
             Event::Exited(st) => {
                 status = Some(st.context("waiting for the pipeline")?);
                 break;

@@ -16,7 +16,7 @@ pub mod format;
 mod json;
 mod plain;
 pub mod state;
-mod tui;
+pub mod tui;
 
 use std::io;
 use std::time::Duration;

@@ -486,10 +486,11 @@ fn describe(
     text: &mut Vec<u8>,
 ) -> rustix::io::Result<Option<Handle>> {
     // An fd whose name cannot be read (a path longer than the kernel will return) costs
-    // its name only: its type, identity and mode come through the link itself.
+    // its name only: its type, identity and mode come through the link itself. Being
+    // denied is the process's answer, not the fd's: that fails the process.
     let (target, unreadable) = match rustix::fs::readlinkat_raw(fd_dir, name, &mut *link) {
         Ok(n) => (&link[..n], None),
-        Err(Errno::NOENT) => return Err(Errno::NOENT),
+        Err(e @ (Errno::NOENT | Errno::ACCESS | Errno::PERM | Errno::SRCH)) => return Err(e),
         Err(e) => (&[][..], Some(e)),
     };
     let parsed = match unreadable {

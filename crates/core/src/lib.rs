@@ -13,6 +13,7 @@ pub mod diagnose;
 pub mod error;
 pub mod flow;
 pub mod graph;
+pub mod launch;
 pub mod model;
 pub mod named_pipe;
 pub mod parse;

@@ -24,6 +24,7 @@ mod io_counters;
 mod pipe;
 mod pipe_ends;
 mod shared;
+mod state;
 mod users;
 
 use std::collections::{BTreeMap, HashMap};
@@ -49,6 +50,7 @@ use crate::{Error, ErrorKind, Result};
 
 pub(crate) use io_counters::io_counters;
 pub(crate) use pipe::create_pipe;
+pub(crate) use state::{Prober, partial_view};
 pub(crate) use users::user_known;
 
 /// Scans the processes `opts` selects, all at once.

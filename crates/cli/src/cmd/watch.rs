@@ -43,8 +43,10 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let selectors: Vec<ProcessSelector> = args.targets.iter().map(|t| t.as_str().into()).collect();
     let signals = Signals::catch().context("catching signals")?;
     let mode = args.view.mode(false);
-    let (probe, source_note) = live::attach_probe(&args.view, mode);
+    // The stages are found first: one that hides its ends soon after it starts (made
+    // non-dumpable) is still found.
     let mut sampler = Sampler::new(Target::Connected(selectors), Vec::new())?;
+    let (probe, source_note) = live::attach_probe(&args.view, mode);
     if let Some(p) = probe {
         sampler.use_probe(p);
     }

@@ -330,13 +330,9 @@ fn render(f: &mut ratatui::Frame<'_>, state: &State, wanted: Option<usize>) -> u
         )),
         Span::styled(
             format!(
-                "   {:.1}s  every {}ms  {}",
+                "   {:.1}s  every {}ms",
                 state.elapsed(),
-                state.setup.interval.as_millis(),
-                match state.setup.source {
-                    pipescope_core::flow::FlowSource::Probe => "exact (eBPF)",
-                    pipescope_core::flow::FlowSource::Sampling => "estimates",
-                }
+                state.setup.interval.as_millis()
             ),
             Style::new().fg(Color::DarkGray),
         ),
@@ -351,6 +347,13 @@ fn render(f: &mut ratatui::Frame<'_>, state: &State, wanted: Option<usize>) -> u
             Style::new().fg(Color::Yellow),
         ));
     }
+    title.push(Span::styled(
+        match state.setup.source {
+            pipescope_core::flow::FlowSource::Probe => "   exact (eBPF)",
+            pipescope_core::flow::FlowSource::Sampling => "   estimates",
+        },
+        Style::new().fg(Color::DarkGray),
+    ));
     f.render_widget(Paragraph::new(Line::from(title)), head);
 
     if n == 0 {

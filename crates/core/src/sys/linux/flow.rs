@@ -106,6 +106,19 @@ impl Probe {
                 "the eBPF probe without kernel BTF (/sys/kernel/btf/vmlinux)",
             ));
         }
+        // Checked first: without the privilege, loading would parse the kernel's BTF
+        // (a few hundred milliseconds) only to be refused.
+        if !privileged() {
+            return Err(Error::io(
+                "loading the eBPF pipe probe",
+                None,
+                None,
+                io::Error::new(
+                    io::ErrorKind::PermissionDenied,
+                    "needs root, or CAP_BPF and CAP_PERFMON",
+                ),
+            ));
+        }
         let mut ebpf = EbpfLoader::new()
             .load(OBJECT)
             .map_err(|e| fail("loading the eBPF pipe probe", &e))?;
@@ -257,6 +270,26 @@ fn end_flow(key: &EndKey, v: &EndCounters) -> EndFlow {
         write: dir(1),
         last_call: Duration::from_nanos(v.last_ns),
     }
+}
+
+/// Whether this process may load and attach the probe: CAP_BPF and CAP_PERFMON, or
+/// CAP_SYS_ADMIN, in its effective set. When the set cannot be read, it tries.
+fn privileged() -> bool {
+    const CAP_SYS_ADMIN: u32 = 21;
+    const CAP_PERFMON: u32 = 38;
+    const CAP_BPF: u32 = 39;
+    let Some(eff) = std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("CapEff:"))
+                .and_then(|v| u64::from_str_radix(v.trim(), 16).ok())
+        })
+    else {
+        return true;
+    };
+    let has = |cap: u32| eff & (1u64 << cap) != 0;
+    has(CAP_SYS_ADMIN) || (has(CAP_BPF) && has(CAP_PERFMON))
 }
 
 /// `bpf_ktime_get_ns()`'s clock: CLOCK_MONOTONIC.

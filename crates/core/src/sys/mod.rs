@@ -13,7 +13,7 @@ mod windows;
 #[cfg(windows)]
 pub(crate) use windows::*;
 
-#[cfg(not(target_os = "linux"))]
+#[cfg(not(any(target_os = "linux", windows)))]
 mod unsupported;
 #[cfg(not(any(target_os = "linux", windows)))]
 pub(crate) use unsupported::scan;
@@ -22,8 +22,11 @@ pub(crate) use unsupported::scan;
 #[cfg(target_os = "linux")]
 pub(crate) use linux::sample::Sampler as SampleBackend;
 /// The live sampling backend of this OS: none yet.
-#[cfg(not(target_os = "linux"))]
+#[cfg(not(any(target_os = "linux", windows)))]
 pub(crate) use unsupported::Sampler as SampleBackend;
+/// The live sampling backend of this OS.
+#[cfg(windows)]
+pub(crate) use windows::sample::Sampler as SampleBackend;
 
 // The kernel pipe probe: its own switch, since it needs the `ebpf` feature and x86-64.
 #[cfg(all(target_os = "linux", target_arch = "x86_64", feature = "ebpf"))]

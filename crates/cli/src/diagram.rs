@@ -222,6 +222,7 @@ mod tests {
             pid,
             ppid: Some(1),
             name: name.into(),
+            name_bytes: None,
             user: None,
             uid: None,
             start_time_ms: None,
@@ -251,6 +252,7 @@ mod tests {
             &snap,
             &GraphOptions {
                 stdout_handle: Some(1),
+                partial_view: false,
             },
         );
         let pipes: Vec<&Pipe> = g.pipes.iter().collect();

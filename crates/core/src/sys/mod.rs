@@ -18,6 +18,10 @@ mod unsupported;
 #[cfg(not(any(target_os = "linux", windows)))]
 pub(crate) use unsupported::scan;
 
+/// Live process state and pipe fills for the wait-for graph: none yet off Linux.
+#[cfg(not(target_os = "linux"))]
+pub(crate) use unsupported::{Prober, partial_view};
+
 /// The live sampling backend of this OS.
 #[cfg(target_os = "linux")]
 pub(crate) use linux::sample::Sampler as SampleBackend;
@@ -34,6 +38,12 @@ pub(crate) use linux::flow;
 #[cfg(not(all(target_os = "linux", target_arch = "x86_64", feature = "ebpf")))]
 #[path = "flow_unsupported.rs"]
 pub(crate) mod flow;
+
+/// Whether a user name is known: not told on this system.
+#[cfg(not(target_os = "linux"))]
+pub(crate) fn user_known(_user: &str) -> Option<bool> {
+    None
+}
 
 /// A process's I/O counters (read, written), where the OS keeps them.
 #[cfg(not(target_os = "linux"))]

@@ -41,13 +41,10 @@ impl Default for GraphOptions {
 }
 
 /// How a handle is named in messages, in the words of this OS: `fd 4` on Unix, `handle
-/// 0x38` on Windows.
+/// 0x38` on Windows (the number as [`crate::handle_value`] writes it).
 pub fn handle_label(handle: u64) -> String {
-    if cfg!(windows) {
-        format!("handle {handle:#x}")
-    } else {
-        format!("fd {handle}")
-    }
+    let word = if cfg!(windows) { "handle" } else { "fd" };
+    format!("{word} {}", crate::handle_value(handle))
 }
 
 /// One end of a pipe: a handle held by a process.

@@ -556,9 +556,7 @@ impl<'a> PipeGraph<'a> {
 
 /// The `scm_fds` count of a socket handle, when it is above zero.
 fn in_flight_count(h: &Handle) -> Option<u64> {
-    let d = h.details.as_ref()?;
-    let (_, v) = d.extra.iter().find(|(k, _)| k == "scm_fds")?;
-    v.trim().parse::<u64>().ok().filter(|&n| n > 0)
+    h.details.as_ref()?.scm_fds.filter(|&n| n > 0)
 }
 
 /// Numbers the groups of ends that share one open file description (1, 2, … in end
@@ -679,7 +677,7 @@ mod tests {
             flags: None,
             access: None,
             details: Some(Box::new(HandleDetails {
-                extra: vec![("scm_fds".into(), scm_fds.to_string())],
+                scm_fds: Some(scm_fds),
                 ..HandleDetails::default()
             })),
         }

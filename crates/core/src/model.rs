@@ -180,6 +180,9 @@ pub struct HandleDetails {
     pub nonpaged_quota: Option<u32>,
     /// Windows: handle attributes (`inherit`, `protect-from-close`, `audit`).
     pub attributes: Vec<&'static str>,
+    /// Linux, a UNIX socket: how many descriptors are in flight in it (sent with
+    /// `SCM_RIGHTS`, not yet received; fdinfo `scm_fds:`), when read.
+    pub scm_fds: Option<u64>,
     /// Why the handle's name could not be read, when it could not (Windows: a name query
     /// that did not answer in time, as on a synchronous pipe with a read pending). A
     /// handle whose name is unavailable always has details, even without `long`.

@@ -614,6 +614,7 @@ fn describe(
                         mnt_id: info.mnt_id,
                         ino,
                         extra: info.extra,
+                        scm_fds: in_flight::scm_fds(text),
                         name_unavailable,
                         ..HandleDetails::default()
                     }));

@@ -832,6 +832,9 @@ pub struct LiveReport {
     /// `run`: the pipeline's exit status (128 + N when killed by signal N); `null` for
     /// `watch` or when detached before the end.
     pub exit_status: Option<i32>,
+    /// The signal sent to pipescope that ended the watching (`watch`) or that pipescope
+    /// passed on to the pipeline (`run`), as `"SIGTERM"`; `null` when none was.
+    pub signal: Option<String>,
     /// Stages in pipeline order.
     pub stages: Vec<ReportStage>,
     /// Pipes in pipeline order.

@@ -117,6 +117,8 @@ pub(crate) struct Sampler {
     guard: HangGuard,
     capacity: HashMap<u64, u64>,
     me: Pid,
+    /// Our own image name, to know other pipescopes by.
+    my_name: String,
 }
 
 impl Backend for Sampler {
@@ -132,6 +134,10 @@ impl Backend for Sampler {
             guard: HangGuard::new(PEEK_TIMEOUT),
             capacity: HashMap::new(),
             me: ffi::current_pid(),
+            my_name: std::env::current_exe()
+                .ok()
+                .and_then(|p| Some(p.file_name()?.to_string_lossy().into_owned()))
+                .unwrap_or_default(),
         })
     }
 
@@ -380,10 +386,14 @@ impl Sampler {
                     .unwrap_or_default()
             };
             let stderr = std.get(2).copied();
+            // Another pipescope holds a stage's end for the instant of a look (a name
+            // query, a fill measurement): only its standard handles are its own.
+            let only_std = p.pid != self.me && self.my_name.eq_ignore_ascii_case(&p.name);
             let ends: Vec<PipeEnd> = p
                 .handles
                 .iter()
                 .filter(|h| h.pipe.is_some())
+                .filter(|h| !only_std || std.contains(&h.handle))
                 .filter_map(|h| {
                     Some(PipeEnd {
                         pipe: pipe_id(h.object.as_ref()?),

@@ -31,8 +31,12 @@ pub struct ProcessJson<'a> {
     /// Parent process id.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ppid: Option<u32>,
-    /// Short name (Linux `comm`).
+    /// Short name (Linux `comm`); invalid UTF-8 replaced by U+FFFD (then `name_b64` has
+    /// the exact bytes).
     pub name: &'a str,
+    /// The exact bytes of the name in standard base64, only when it is not valid UTF-8.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name_b64: Option<String>,
     /// Owner's user name (the number when it has none).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub user: Option<&'a str>,
@@ -53,6 +57,7 @@ impl<'a> ProcessJson<'a> {
             pid: p.pid,
             ppid: p.ppid,
             name: &p.name,
+            name_b64: p.name_bytes.as_deref().map(out::base64),
             user: p.user.as_deref(),
             uid: p.uid,
             start_time_ms: p.start_time_ms,
@@ -774,6 +779,8 @@ pub struct LiveSample {
     /// Pipes between stages, ordered by first writer then first reader (in a shell
     /// pipeline, pipe `i` joins stage `i` to stage `i + 1`).
     pub pipes: Vec<LivePipe>,
+    /// Findings standing now (with the probe only): `buffering`.
+    pub findings: Vec<BufferingJson>,
 }
 
 /// A stage at one moment.
@@ -786,10 +793,12 @@ pub struct LiveStage {
     /// `run`, `read` (blocked reading a pipe), `write` (blocked writing a pipe), `wait`
     /// (asleep for another reason), `stop`, `exit` or `unseen` (never seen).
     pub state: &'static str,
-    /// Bytes read so far (all sources); `null` when hidden from us (another user's
-    /// process, a non-dumpable one).
+    /// Bytes read so far: with the probe (`source: probe` in the report), from the
+    /// stage's pipe ends only, exact; when sampling, from all sources. `null` when hidden
+    /// from us (another user's process, a non-dumpable one).
     pub bytes_in: Option<u64>,
-    /// Bytes written so far (all targets); `null` likewise.
+    /// Bytes written so far: to the stage's pipe ends only with the probe, to all
+    /// targets when sampling; `null` likewise.
     pub bytes_out: Option<u64>,
     /// Bytes written per second over the last interval; `null` likewise.
     pub rate_out: Option<u64>,
@@ -827,12 +836,22 @@ pub struct LiveReport {
     /// `run`: the pipeline's exit status (128 + N when killed by signal N); `null` for
     /// `watch` or when detached before the end.
     pub exit_status: Option<i32>,
+    /// The signal sent to pipescope that ended the watching (`watch`) or that pipescope
+    /// passed on to the pipeline (`run`), as `"SIGTERM"`; `null` when none was.
+    pub signal: Option<String>,
     /// Stages in pipeline order.
     pub stages: Vec<ReportStage>,
     /// Pipes in pipeline order.
     pub pipes: Vec<ReportPipe>,
     /// Which stage holds the pipeline back.
     pub bottleneck: Bottleneck,
+    /// `probe`: bytes counted on each stage's pipe ends and blocked shares measured by
+    /// the eBPF probe (exact); `sampling`: `/proc` counters and sampled states
+    /// (estimates).
+    pub source: &'static str,
+    /// Why the probe was not used, when it was not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source_note: Option<String>,
 }
 
 /// Totals of one stage.
@@ -1173,6 +1192,7 @@ mod tests {
             pid: 7,
             ppid: Some(1),
             name: "cat".into(),
+            name_bytes: None,
             user: Some("root".into()),
             uid: Some(0),
             start_time_ms: None,

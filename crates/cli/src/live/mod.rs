@@ -21,13 +21,18 @@ pub mod tui;
 use std::io;
 use std::time::Duration;
 
-pub use driver::{Supervised, drive, exit_code, interrupt_flag};
+use pipescope_core::flow::FlowProbe;
+
+#[cfg(windows)]
+pub use driver::Supervised;
+pub use driver::{Signals, drive, spawn, wait_unobserved};
 pub use state::{Mode, Setup};
 
 /// Options shared by `run` and `watch`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct ViewArgs {
-    /// How often to sample: `100ms`, `0.5s`, `1s` (at least 10ms).
+    /// How often to sample: `100ms`, `0.5s`, `2s` (from 10ms to 3600s; a bare number is
+    /// milliseconds).
     #[arg(long, short = 'i', default_value = "100ms", value_parser = parse_interval)]
     pub interval: Duration,
     /// One line per interval instead of the terminal UI (the default without a terminal).
@@ -36,9 +41,40 @@ pub struct ViewArgs {
     /// One JSON object per interval, then a final report object (on stderr).
     #[arg(long)]
     pub json: bool,
+    /// Estimate by sampling even where the eBPF probe could give exact figures.
+    #[arg(long)]
+    pub no_probe: bool,
 }
 
+/// The eBPF probe for exact figures, attached now (before the pipeline starts, for
+/// `run`), or `None` with why not: the note goes on stderr as one line except in JSON
+/// mode, where the report's `source_note` carries it.
+pub fn attach_probe(args: &ViewArgs, mode: Mode) -> (Option<FlowProbe>, Option<String>) {
+    if args.no_probe {
+        return (None, Some("--no-probe".into()));
+    }
+    match FlowProbe::attach() {
+        Ok(p) => (Some(p), None),
+        Err(e) => {
+            let why =
+                pipescope_core::flow::unavailable().map_or_else(|| e.to_string(), str::to_string);
+            if mode != Mode::Json {
+                eprintln!(
+                    "pipescope: byte counts and blocked shares are estimates from sampling \
+                     (no eBPF probe: {why})"
+                );
+            }
+            (None, Some(why))
+        }
+    }
+}
+
+/// The longest interval accepted: long enough for any use, short enough that no clock
+/// arithmetic on it can overflow.
+const MAX_INTERVAL: Duration = Duration::from_secs(3600);
+
 /// Parses an interval: a number with `ms`, `s` or `us`; a bare number is milliseconds.
+/// Accepts 10ms to 3600s; anything else is an error that says so.
 pub fn parse_interval(text: &str) -> Result<Duration, String> {
     let t = text.trim();
     let (num, scale) = if let Some(n) = t.strip_suffix("ms") {
@@ -57,7 +93,11 @@ pub fn parse_interval(text: &str) -> Result<Duration, String> {
     if !v.is_finite() || v < 0.0 {
         return Err(format!("`{text}` is not an interval (try 100ms or 1s)"));
     }
-    let d = Duration::from_secs_f64(v * scale);
+    let secs = v * scale;
+    if secs > MAX_INTERVAL.as_secs_f64() {
+        return Err(format!("interval `{text}` is above the maximum of 3600s"));
+    }
+    let d = Duration::from_secs_f64(secs);
     if d < Duration::from_millis(10) {
         return Err(format!("interval `{text}` is below the minimum of 10ms"));
     }
@@ -96,5 +136,23 @@ mod tests {
         assert!(parse_interval("5ms").unwrap_err().contains("minimum"));
         assert!(parse_interval("fast").is_err());
         assert!(parse_interval("-1s").is_err());
+        assert_eq!(
+            parse_interval("1h"),
+            Err("`1h` is not an interval (try 100ms or 1s)".into())
+        );
+        assert_eq!(parse_interval("3600s"), Ok(MAX_INTERVAL));
+        for huge in [
+            "1e20s",
+            "18446744073709551616s",
+            "1.8e19s",
+            "3600.001s",
+            "1e300",
+        ] {
+            let e = parse_interval(huge).unwrap_err();
+            assert!(e.contains("maximum of 3600s"), "{huge}: {e}");
+        }
+        for bad in ["inf", "NaN", "infs", "", "ms", "1e-400s"] {
+            assert!(parse_interval(bad).is_err(), "{bad}");
+        }
     }
 }

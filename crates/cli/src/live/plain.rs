@@ -4,6 +4,7 @@
 
 use std::io::{self, Write};
 
+use pipescope_core::flow::FlowSource;
 use pipescope_core::sample::FillMissing;
 
 use super::format::{command, escaped, fill, known, pct, size};
@@ -14,6 +15,8 @@ use super::state::State;
 pub struct Plain {
     /// Pipes whose missing fill was explained, as (inode, reason).
     noted: Vec<(u64, String)>,
+    /// Stages whose `buffering` finding was shown.
+    buffering: std::collections::BTreeSet<u32>,
 }
 
 impl Plain {
@@ -33,6 +36,11 @@ impl Plain {
             self.noted.push(note);
         }
         writeln!(w, "{}", line(state))?;
+        for b in state.last.iter().flat_map(|s| &s.buffering) {
+            if self.buffering.insert(b.pid) {
+                writeln!(w, "buffering: {}", escaped(&b.message))?;
+            }
+        }
         w.flush()
     }
 }
@@ -72,7 +80,7 @@ fn line(state: &State) -> String {
 
 /// The final report: a table per stage and per pipe, then the verdict. `code` is the
 /// pipeline's exit status as a shell gives it, when it ended while we watched; `signal`
-/// the signal that ended the watching, if one did.
+/// the signal that ended the watching (`watch`) or was passed on to the pipeline (`run`).
 pub fn report(
     w: &mut impl Write,
     state: &State,
@@ -84,8 +92,10 @@ pub fn report(
         Some(c) => format!(", exit status {c}"),
         None => String::new(),
     };
-    if let Some(sig) = signal {
-        end.push_str(&format!(", stopped by {sig}"));
+    match (signal, state.setup.verb) {
+        (Some(sig), "run") => end.push_str(&format!(" ({sig} passed on to the pipeline)")),
+        (Some(sig), _) => end.push_str(&format!(", stopped by {sig}")),
+        (None, _) => {}
     }
     writeln!(
         w,
@@ -94,6 +104,18 @@ pub fn report(
         escaped(&state.setup.command),
         state.elapsed(),
         state.setup.interval.as_millis()
+    )?;
+    writeln!(
+        w,
+        "{}",
+        match state.setup.source {
+            FlowSource::Probe => {
+                "figures: exact (eBPF probe: bytes on each stage's pipe ends, blocked time measured)"
+            }
+            FlowSource::Sampling => {
+                "figures: estimates (sampling: all of a stage's I/O, blocked shares from states)"
+            }
+        }
     )?;
     writeln!(
         w,
@@ -191,7 +213,7 @@ mod tests {
             "{text}"
         );
         assert!(
-            first.ends_with("exit status 143, stopped by SIGTERM"),
+            first.ends_with("exit status 143 (SIGTERM passed on to the pipeline)"),
             "{text}"
         );
         assert!(text.contains(" 2*     11  slow\\x1b[2J"), "{text}");

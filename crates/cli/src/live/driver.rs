@@ -409,10 +409,11 @@ const SIGINT: i32 = signal_hook::consts::SIGINT;
 const SIGINT: i32 = 2;
 
 /// Passes signal `sig`, sent to pipescope, on to the pipeline: to its whole process group
-/// when it has one of its own; otherwise to the processes started (`started`: the shell)
-/// and every stage. In the latter case the pipeline shares our process group, so SIGINT
-/// and SIGQUIT typed at the terminal reached it already: those two are passed on only
-/// when the terminal could not have sent them (`raw`: the UI holds it in raw mode).
+/// when it has one of its own; otherwise to the processes started (`started`: the shell),
+/// every process descended from them (a stage's own children too) and every stage found.
+/// In the latter case the pipeline shares our process group, so SIGINT and SIGQUIT typed
+/// at the terminal reached it already: those two are passed on only when the terminal
+/// could not have sent them (`raw`: the UI holds it in raw mode).
 fn pass_on(sig: i32, group: Option<&(Vec<u32>, Option<u32>)>, pipeline: &Pipeline, raw: bool) {
     #[cfg(unix)]
     {
@@ -429,11 +430,17 @@ fn pass_on(sig: i32, group: Option<&(Vec<u32>, Option<u32>)>, pipeline: &Pipelin
         if (sig == SIGINT || sig == SIGQUIT) && !raw {
             return;
         }
-        let stages = pipeline.stages.iter().filter_map(|s| s.pid);
-        for pid in started.iter().copied().chain(stages) {
-            if let Some(pid) = Pid::from_raw(pid as i32) {
-                let _ = kill_process(pid, signal);
-            }
+        // The tree as it stands, taken before any of it is signalled (a shell that dies
+        // first would leave its children to init, out of the tree).
+        let mut pids: Vec<u32> = started.clone();
+        for &p in started {
+            pids.extend(pipescope_core::sample::descendants(p).unwrap_or_default());
+        }
+        pids.extend(pipeline.stages.iter().filter_map(|s| s.pid));
+        pids.sort_unstable();
+        pids.dedup();
+        for pid in pids.into_iter().filter_map(|p| Pid::from_raw(p as i32)) {
+            let _ = kill_process(pid, signal);
         }
     }
     #[cfg(not(unix))]

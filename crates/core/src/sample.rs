@@ -264,7 +264,7 @@ pub fn descendants(root: Pid) -> Result<Vec<Pid>> {
     #[cfg(not(target_os = "linux"))]
     {
         let _ = root;
-        Err(Error::Unsupported("listing a process's descendants"))
+        Err(crate::Error::Unsupported("listing a process's descendants"))
     }
 }
 

@@ -3,7 +3,7 @@
 //! catch and the user's keys; the main thread folds samples into the [`State`] and hands
 //! it to a view, then prints the final report.
 //!
-//! The terminal UI is drawn at most once per 50 ms and only when something changed: a
+//! The terminal UI is drawn at most 5 times a second and only when something changed: a
 //! backlog of samples is folded in at once, so the view never falls behind the pipeline
 //! and ends as soon as the pipeline does.
 
@@ -22,7 +22,7 @@ use super::state::{Mode, Setup, State};
 use super::tui::{Input, Tui};
 
 /// The terminal UI is redrawn at most this often, however short the interval.
-const FRAME: Duration = Duration::from_millis(50);
+const FRAME: Duration = Duration::from_millis(200);
 
 /// What happened over the run.
 #[derive(Debug)]

@@ -63,6 +63,12 @@ fn sample(state: &State) -> wire::LiveSample {
                 }
             })
             .collect(),
+        findings: state
+            .last
+            .iter()
+            .flat_map(|s| &s.buffering)
+            .map(wire::BufferingJson::new)
+            .collect(),
     }
 }
 
@@ -113,6 +119,8 @@ fn report_object(state: &State, code: Option<i32>, signal: Option<&str>) -> wire
             stage: r.bottleneck.stage,
             reason: r.bottleneck.reason.clone(),
         },
+        source: state.setup.source.as_str(),
+        source_note: state.setup.source_note.clone(),
     }
 }
 

@@ -347,6 +347,13 @@ fn render(f: &mut ratatui::Frame<'_>, state: &State, wanted: Option<usize>) -> u
             Style::new().fg(Color::Yellow),
         ));
     }
+    title.push(Span::styled(
+        match state.setup.source {
+            pipescope_core::flow::FlowSource::Probe => "   exact (eBPF)",
+            pipescope_core::flow::FlowSource::Sampling => "   estimates",
+        },
+        Style::new().fg(Color::DarkGray),
+    ));
     f.render_widget(Paragraph::new(Line::from(title)), head);
 
     if n == 0 {
@@ -375,14 +382,26 @@ fn render(f: &mut ratatui::Frame<'_>, state: &State, wanted: Option<usize>) -> u
 
     let bottleneck = state.report.bottleneck.stage.is_some();
     f.render_widget(
-        Paragraph::new(escaped(&state.report.bottleneck.reason))
-            .wrap(Wrap { trim: true })
-            .style(if bottleneck {
-                Style::new().fg(Color::Red).add_modifier(Modifier::BOLD)
-            } else {
-                Style::new()
-            })
-            .block(Block::new().borders(Borders::TOP).title(" bottleneck ")),
+        Paragraph::new({
+            let mut text = escaped(&state.report.bottleneck.reason);
+            // A stage holding its output in a buffer explains a stalled pipeline first.
+            for b in state.last.iter().flat_map(|s| &s.buffering).take(1) {
+                text = format!(
+                    "{} [{}] is buffering its output: try stdbuf -oL, --line-buffered, python \
+                     -u. {text}",
+                    escaped(&b.name),
+                    b.pid
+                );
+            }
+            text
+        })
+        .wrap(Wrap { trim: true })
+        .style(if bottleneck {
+            Style::new().fg(Color::Red).add_modifier(Modifier::BOLD)
+        } else {
+            Style::new()
+        })
+        .block(Block::new().borders(Borders::TOP).title(" bottleneck ")),
         verdict,
     );
     let mut keys = if state.setup.verb == "run" {

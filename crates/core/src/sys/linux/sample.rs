@@ -426,12 +426,8 @@ fn blocked(
     wait: Option<PipeWait>,
     stage: &Stage,
 ) -> (StageState, Option<u64>) {
-    #[cfg(target_arch = "x86_64")]
-    let (reads, writes) = ([0u64, 19], [1u64, 20]);
-    #[cfg(target_arch = "aarch64")]
-    let (reads, writes) = ([63u64, 65], [64u64, 66]);
-    #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
-    let (reads, writes): ([u64; 0], [u64; 0]) = ([], []);
+    let reads = [libc::SYS_read as u64, libc::SYS_readv as u64];
+    let writes = [libc::SYS_write as u64, libc::SYS_writev as u64];
     let holds =
         |fd: u64, f: fn(&PipeEnd) -> bool| stage.ends.iter().any(|e| e.handle == fd && f(e));
     let from_call = match call {
@@ -675,23 +671,25 @@ mod tests {
                 args: [fd, 0, 0, 0, 0, 0],
             })
         };
-        if cfg!(target_arch = "x86_64") {
-            assert_eq!(
-                blocked(call(0, 0), Some(PipeWait::Read), &s),
-                (StageState::BlockedRead, Some(0))
-            );
-            assert_eq!(
-                blocked(call(1, 5), Some(PipeWait::Write), &s),
-                (StageState::BlockedWrite, Some(5))
-            );
-            // A read of an fd that is no pipe end of the stage: the channel decides.
-            assert_eq!(
-                blocked(call(0, 9), Some(PipeWait::Read), &s),
-                (StageState::BlockedRead, None)
-            );
-            // wchan hidden, a read of fd 9 (no pipe): busy on its own.
-            assert_eq!(blocked(call(0, 9), None, &s), (StageState::Waiting, None));
-        }
+        let (read, write) = (libc::SYS_read as u64, libc::SYS_write as u64);
+        assert_eq!(
+            blocked(call(read, 0), Some(PipeWait::Read), &s),
+            (StageState::BlockedRead, Some(0))
+        );
+        assert_eq!(
+            blocked(call(write, 5), Some(PipeWait::Write), &s),
+            (StageState::BlockedWrite, Some(5))
+        );
+        // A read of an fd that is no pipe end of the stage: the channel decides.
+        assert_eq!(
+            blocked(call(read, 9), Some(PipeWait::Read), &s),
+            (StageState::BlockedRead, None)
+        );
+        // wchan hidden, a read of fd 9 (no pipe): busy on its own.
+        assert_eq!(
+            blocked(call(read, 9), None, &s),
+            (StageState::Waiting, None)
+        );
         assert_eq!(
             blocked(None, Some(PipeWait::Write), &s),
             (StageState::BlockedWrite, None)

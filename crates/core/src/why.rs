@@ -10,7 +10,7 @@
 use crate::activity::{Activity, EndState, PipeFill};
 use crate::graph::{Finding, Pipe, PipeEnd, PipeGraph, handle_label};
 use crate::model::{HandleRef, Mode, Pid};
-use crate::waitfor::{Diagnosis, fill_text};
+use crate::waitfor::{Diagnosis, exit_or_close, fill_text};
 use crate::{Error, Result};
 
 use crate::diagnose::LiveState;
@@ -398,9 +398,13 @@ fn message(w: &Why) -> String {
             let n = holders.len();
             s.push_str(&format!(
                 " It sees end-of-file only when every write end is closed: end-of-file \
-                 needs {} to exit or close {}{}.",
-                names(holders),
-                handles_text(holders),
+                 needs {}{}.",
+                exit_or_close(
+                    &holders
+                        .iter()
+                        .map(|(p, h)| (format!("{} {}", p.pid, p.name), h.clone()))
+                        .collect::<Vec<_>>()
+                ),
                 if n == 1 && holders[0].0.pid == w.process.pid {
                     " (it holds a write end itself)"
                 } else {

@@ -83,6 +83,10 @@ pub fn drive(
     let mut status = None;
     let mut failure = None;
     loop {
+        // Samples may come faster than the timeout below: look at the flag every time.
+        if interrupted.load(Ordering::Relaxed) && watching {
+            break;
+        }
         let ev = match rx.recv_timeout(Duration::from_millis(100)) {
             Ok(ev) => ev,
             Err(RecvTimeoutError::Timeout) => {

@@ -157,7 +157,7 @@ pub mod example {
                 stages: (0..n)
                     .map(|i| StageSample {
                         pid: Some(10 + i as u32),
-                        blocked_on: None,
+                        activity: pipescope_core::waitfor::Activity::Unknown,
                         state: match i {
                             0 => StageState::BlockedWrite,
                             1 => StageState::Waiting,

@@ -18,7 +18,7 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Gauge, Paragraph, Row, Sparkline, Table, Wrap};
 
-use pipescope_core::sample::{StageReport, StageState};
+use pipescope_core::sample::{StageReport, StageState, VerdictKind};
 
 use super::format::{command, escaped, fill, known, pct, state_word};
 use super::state::State;
@@ -216,7 +216,8 @@ fn render(f: &mut ratatui::Frame<'_>, state: &State) {
 
     render_totals(f, table, state);
 
-    let bottleneck = state.report.bottleneck.stage.is_some();
+    let v = &state.report.bottleneck;
+    let bottleneck = v.stage.is_some() || !v.findings.is_empty();
     f.render_widget(
         Paragraph::new(escaped(&state.report.bottleneck.reason))
             .wrap(Wrap { trim: true })
@@ -225,7 +226,17 @@ fn render(f: &mut ratatui::Frame<'_>, state: &State) {
             } else {
                 Style::new()
             })
-            .block(Block::new().borders(Borders::TOP).title(" bottleneck ")),
+            .block(
+                Block::new()
+                    .borders(Borders::TOP)
+                    .title(if v.findings.is_empty() {
+                        " bottleneck "
+                    } else if v.kind == VerdictKind::Deadlock {
+                        " deadlock "
+                    } else {
+                        " stuck "
+                    }),
+            ),
         verdict,
     );
     let keys = if state.setup.verb == "run" {

@@ -91,6 +91,10 @@ pub struct Pipe {
     /// The read end a sampler may duplicate to measure the fill: a read-only end held
     /// by one of the readers; `None` when they hold none.
     pub read_end: Option<HandleRef>,
+    /// Whether processes that are not stages hold ends of it too (a helper folded into
+    /// its stage, a subshell wrapping stages): what they do is not sampled, so no
+    /// finding may rest on who holds this pipe.
+    pub others: bool,
 }
 
 impl Pipe {
@@ -197,6 +201,9 @@ impl Pipeline {
             };
         }
         let mut pipes = join(&stages);
+        for p in &mut pipes {
+            p.others = self.pipes.iter().any(|q| q.id == p.id && q.others);
+        }
         infer_unseen_ends(&stages, outer, &mut pipes);
         pipes.sort_by_key(|p| (p.writer(), p.reader(), p.id));
         *self = Pipeline { stages, pipes };
@@ -293,6 +300,13 @@ pub fn assemble(procs: &[ProcEnds]) -> Pipeline {
     let order = order(&stages);
     let stages: Vec<Stage> = order.into_iter().map(|i| stages[i].clone()).collect();
     let mut pipes = join(&stages);
+    let stage_pids: BTreeSet<Pid> = stages.iter().filter_map(|s| s.pid).collect();
+    for p in &mut pipes {
+        p.others = procs
+            .iter()
+            .filter(|q| !stage_pids.contains(&q.pid))
+            .any(|q| q.ends.iter().any(|e| e.pipe == p.id));
+    }
     pipes.sort_by_key(|p| (p.writer(), p.reader(), p.id));
     Pipeline { stages, pipes }
 }
@@ -325,6 +339,7 @@ fn join(stages: &[Stage]) -> Vec<Pipe> {
                 writers: w.into_iter().collect(),
                 read_end: read_end(stages, &readers, id),
                 readers,
+                others: false,
             })
         })
         .collect()
@@ -360,6 +375,8 @@ fn infer_unseen_ends(stages: &[Stage], outer: &BTreeSet<u64>, pipes: &mut Vec<Pi
             writers: vec![writer],
             readers: vec![reader],
             read_end: read_end(stages, &[reader], id),
+            // An unseen stage held it: what it does is not known.
+            others: true,
         });
     };
     for (j, s) in stages.iter().enumerate() {

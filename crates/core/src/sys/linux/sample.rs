@@ -23,6 +23,7 @@ use crate::sample::{
     Backend, Discovery, FillMissing, Pipe, PipeEnd, PipeSample, Pipeline, ProcEnds, Stage,
     StageSample, StageState, Target, connected,
 };
+use crate::waitfor::Activity;
 use crate::{Error, Result};
 
 /// What we keep per stage between samples.
@@ -193,26 +194,32 @@ impl Backend for Sampler {
             t.exited = true;
             return out;
         }
-        out.state = match state {
-            b'R' => StageState::Running,
-            b'T' | b't' => StageState::Stopped,
+        (out.state, out.activity) = match state {
+            b'R' => (StageState::Running, Activity::Running),
+            b'T' | b't' => (StageState::Stopped, Activity::Stopped),
             _ => {
-                let wchan = t.wchan.read(|| format!("/proc/{pid}/wchan"), &mut buf);
-                let wait = wchan
+                let mut wchan = t
+                    .wchan
+                    .read(|| format!("/proc/{pid}/wchan"), &mut buf)
                     .filter(|w| !w.is_empty() && *w != b"0")
-                    .map(parse::wchan_pipe_wait);
-                match wait {
-                    // Asleep for its own reasons: a timer, a disk, a child.
-                    Some(None) => StageState::Waiting,
+                    .map(|w| String::from_utf8_lossy(w.trim_ascii()).into_owned());
+                if wchan.as_deref() == Some("do_wait") {
+                    // A wait for a child: the system call says which.
+                    wchan = None;
+                }
+                let wait = wchan
+                    .as_deref()
+                    .map(|w| parse::wchan_pipe_wait(w.as_bytes()));
+                match (wait, wchan) {
+                    // Asleep for its own reasons: a timer, a disk.
+                    (Some(None), reason) => (StageState::Waiting, Activity::Sleeping { reason }),
                     // In a pipe (or wchan hidden): the system call says on which fd.
                     _ => {
                         let call = t
                             .syscall
                             .read(|| format!("/proc/{pid}/syscall"), &mut buf)
                             .and_then(parse::syscall);
-                        let (state, fd) = blocked(call, wait.flatten(), stage);
-                        out.blocked_on = fd;
-                        state
+                        blocked(call, wait.flatten(), stage)
                     }
                 }
             }
@@ -263,7 +270,19 @@ impl Sampler {
                         }
                     }
                 }
-                if kids.is_empty() && table.contains_key(root) {
+                // The shell is a stage itself once it has replaced itself with the one
+                // command (`sh -c 'python3 x.py'`), whose children are then helpers.
+                let shell = || {
+                    let argv = fs::read(format!("/proc/{root}/cmdline")).unwrap_or_default();
+                    let mut words = argv.split(|&b| b == 0);
+                    let sh = words.next().is_some_and(|w| {
+                        w.rsplit(|&b| b == b'/')
+                            .next()
+                            .is_some_and(|n| n.ends_with(b"sh"))
+                    });
+                    sh && words.next() == Some(b"-c")
+                };
+                if table.contains_key(root) && (kids.is_empty() || !shell()) {
                     kids.push(*root);
                 }
                 kids.sort_unstable();
@@ -414,40 +433,70 @@ fn measure(
     (fill.map_err(|e| missing(e.into())), capacity)
 }
 
-/// Which way a stage sleeping in a pipe (`wait`, from its wait channel; `None` when that
-/// is hidden) is blocked, and on which of its fds, from the system call it sleeps in: a
-/// read of one of its read ends is a blocked read, a write of one of its write ends a
-/// blocked write (system call numbers of this architecture).
+/// What a sleeping stage waits for, from the system call it sleeps in and its wait
+/// channel (`wait`: which way it waits in a pipe; `None` when it names no pipe or is
+/// hidden): a read of one of its read ends is a blocked read of that fd, a write of one
+/// of its write ends a blocked write, `wait4`/`waitid` a wait for a child (system call
+/// numbers of this architecture).
 fn blocked(
     call: Option<parse::Syscall>,
     wait: Option<PipeWait>,
     stage: &Stage,
-) -> (StageState, Option<u64>) {
+) -> (StageState, Activity) {
     #[cfg(target_arch = "x86_64")]
-    let (reads, writes) = ([0u64, 19], [1u64, 20]);
+    let (reads, writes, wait4, waitid) = ([0u64, 19], [1u64, 20], 61u64, 247u64);
     #[cfg(target_arch = "aarch64")]
-    let (reads, writes) = ([63u64, 65], [64u64, 66]);
+    let (reads, writes, wait4, waitid) = ([63u64, 65], [64u64, 66], 260u64, 95u64);
     #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
-    let (reads, writes): ([u64; 0], [u64; 0]) = ([], []);
+    let (reads, writes, wait4, waitid): ([u64; 0], [u64; 0], u64, u64) =
+        ([], [], u64::MAX, u64::MAX);
     let holds =
         |fd: u64, f: fn(&PipeEnd) -> bool| stage.ends.iter().any(|e| e.handle == fd && f(e));
-    let from_call = match call {
-        Some(parse::Syscall::Call { nr, args: [fd, ..] }) => {
-            if reads.contains(&nr) && holds(fd, PipeEnd::reads) {
-                Some((StageState::BlockedRead, Some(fd)))
-            } else if writes.contains(&nr) && holds(fd, PipeEnd::writes) {
-                Some((StageState::BlockedWrite, Some(fd)))
-            } else {
-                None
-            }
+    // A pid argument: positive names one child; -1, 0 or below, any (of a group).
+    let child = |arg: u64| Pid::try_from(arg as i64).ok().filter(|&p| p > 0);
+    match (call, wait) {
+        (Some(parse::Syscall::Call { nr, args }), _)
+            if reads.contains(&nr) && holds(args[0], PipeEnd::reads) =>
+        {
+            (
+                StageState::BlockedRead,
+                Activity::Reading {
+                    handle: Some(args[0]),
+                },
+            )
         }
-        _ => None,
-    };
-    match (from_call, wait) {
-        (Some(found), _) => found,
-        (None, Some(PipeWait::Read)) => (StageState::BlockedRead, None),
-        (None, Some(PipeWait::Write)) => (StageState::BlockedWrite, None),
-        (None, None) => (StageState::Waiting, None),
+        (Some(parse::Syscall::Call { nr, args }), _)
+            if writes.contains(&nr) && holds(args[0], PipeEnd::writes) =>
+        {
+            (
+                StageState::BlockedWrite,
+                Activity::Writing {
+                    handle: Some(args[0]),
+                },
+            )
+        }
+        (Some(parse::Syscall::Call { nr, args }), None) if nr == wait4 => (
+            StageState::Waiting,
+            Activity::WaitingForChild {
+                child: child(args[0]),
+            },
+        ),
+        // waitid(P_PID = 1, pid, …)
+        (Some(parse::Syscall::Call { nr, args }), None) if nr == waitid => (
+            StageState::Waiting,
+            Activity::WaitingForChild {
+                child: if args[0] == 1 { child(args[1]) } else { None },
+            },
+        ),
+        (_, Some(PipeWait::Read)) => (StageState::BlockedRead, Activity::Reading { handle: None }),
+        (_, Some(PipeWait::Write)) => {
+            (StageState::BlockedWrite, Activity::Writing { handle: None })
+        }
+        (Some(parse::Syscall::Call { .. } | parse::Syscall::NotInSyscall), None) => {
+            (StageState::Waiting, Activity::Sleeping { reason: None })
+        }
+        (Some(parse::Syscall::Running), None) => (StageState::Running, Activity::Running),
+        (None, None) => (StageState::Waiting, Activity::Unknown),
     }
 }
 
@@ -655,28 +704,45 @@ mod tests {
                 args: [fd, 0, 0, 0, 0, 0],
             })
         };
+        let reading = |h| Activity::Reading { handle: h };
+        let writing = |h| Activity::Writing { handle: h };
         if cfg!(target_arch = "x86_64") {
             assert_eq!(
                 blocked(call(0, 0), Some(PipeWait::Read), &s),
-                (StageState::BlockedRead, Some(0))
+                (StageState::BlockedRead, reading(Some(0)))
             );
             assert_eq!(
                 blocked(call(1, 5), Some(PipeWait::Write), &s),
-                (StageState::BlockedWrite, Some(5))
+                (StageState::BlockedWrite, writing(Some(5)))
             );
             // A read of an fd that is no pipe end of the stage: the channel decides.
             assert_eq!(
                 blocked(call(0, 9), Some(PipeWait::Read), &s),
-                (StageState::BlockedRead, None)
+                (StageState::BlockedRead, reading(None))
             );
             // wchan hidden, a read of fd 9 (no pipe): busy on its own.
-            assert_eq!(blocked(call(0, 9), None, &s), (StageState::Waiting, None));
+            assert_eq!(
+                blocked(call(0, 9), None, &s),
+                (StageState::Waiting, Activity::Sleeping { reason: None })
+            );
+            // wait4(1234, …) and wait4(-1, …)
+            assert_eq!(
+                blocked(call(61, 1234), None, &s).1,
+                Activity::WaitingForChild { child: Some(1234) }
+            );
+            assert_eq!(
+                blocked(call(61, u64::MAX), None, &s).1,
+                Activity::WaitingForChild { child: None }
+            );
         }
         assert_eq!(
             blocked(None, Some(PipeWait::Write), &s),
-            (StageState::BlockedWrite, None)
+            (StageState::BlockedWrite, writing(None))
         );
-        assert_eq!(blocked(None, None, &s), (StageState::Waiting, None));
+        assert_eq!(
+            blocked(None, None, &s),
+            (StageState::Waiting, Activity::Unknown)
+        );
     }
 
     #[test]

@@ -251,6 +251,7 @@ mod tests {
             &snap,
             &GraphOptions {
                 stdout_handle: Some(1),
+                partial_view: false,
             },
         );
         let pipes: Vec<&Pipe> = g.pipes.iter().collect();

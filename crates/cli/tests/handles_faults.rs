@@ -107,3 +107,25 @@ fn processes_exiting_mid_scan_are_counted_not_fatal() {
     churn.wait().unwrap();
     assert!(vanished > 0, "no process vanished in {scans} scans");
 }
+
+/// Denied is not absent: `pipes -p` of a process the scan may not read says so, by pid
+/// and by name, instead of "no process matches".
+#[test]
+fn pipes_of_a_process_that_may_not_be_read_says_permission_denied() {
+    let mut child = Command::new("sleep").arg("30").spawn().unwrap();
+    common::wait_for_exec(child.id(), "sleep");
+    let target = if is_root() { child.id() } else { 1 };
+    let dir = tempfile::tempdir().unwrap();
+    let by_pid = pipescope_as_nobody(&dir)
+        .args(["pipes", "-p", &target.to_string()])
+        .output()
+        .unwrap();
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let line = common::one_error_line(&by_pid, 2);
+    assert!(
+        line.starts_with(&format!("pipescope: cannot inspect pid {target}")),
+        "{line}"
+    );
+    assert!(line.ends_with("permission denied"), "{line}");
+}

@@ -231,7 +231,19 @@ fn shell_pipeline_shows_both_pipes_with_the_right_ends() {
     assert_eq!(left[0]["writers"][0]["process"], "sleep");
     assert_eq!(left[0]["readers"][0]["process"], "cat");
 
-    // The table says the same, writer ──▶ reader.
+    // The table says the same, writer ──▶ reader, with what each holder does with its
+    // end once the stages have settled (cat blocked reading its empty input).
+    until("cat to block reading and the sleeps to sleep", || {
+        let doc = pipes_json(&["-p", &cat.to_string()]);
+        let left = pipes_with_end(&doc, cat, 0)[0].clone();
+        let right = pipes_with_end(&doc, cat, 1)[0].clone();
+        (left["readers"][0]["state"] == "reading"
+            && left["writers"][0]["state"] == "idle"
+            && right["readers"][0]["state"] == "idle"
+            && left["fill"] == 0
+            && left["capacity"].as_u64().is_some_and(|c| c >= 4096))
+        .then_some(())
+    });
     let out = pipescope()
         .args(["pipes", "-p", &cat.to_string(), "--color", "never"])
         .output()
@@ -239,11 +251,21 @@ fn shell_pipeline_shows_both_pipes_with_the_right_ends() {
     assert!(out.status.success());
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(
-        text.contains(&format!("{first} sleep (fd 1, w) ──▶ {cat} cat (fd 0, r)")),
+        text.contains(&format!(
+            "{first} sleep (fd 1, w, idle) ──▶ {cat} cat (fd 0, r, reading)"
+        )),
         "{text}"
     );
     assert!(
-        text.contains(&format!("{cat} cat (fd 1, w) ──▶ {last} sleep (fd 0, r)")),
+        text.contains(&format!(
+            "{cat} cat (fd 1, w, idle) ──▶ {last} sleep (fd 0, r, idle)"
+        )),
+        "{text}"
+    );
+    // Idle stages where they should be: no finding, and the fill in the title.
+    assert!(text.contains("[0/"), "{text}");
+    assert!(
+        !text.contains("deadlock") && !text.contains("orphan"),
         "{text}"
     );
 }
@@ -313,7 +335,7 @@ time.sleep(60)
 }
 
 #[test]
-fn why_rejects_what_is_not_a_read_end() {
+fn why_rejects_what_is_not_a_pipe_end() {
     let (_group, nums) = python(
         r#"
 import os, time
@@ -323,9 +345,15 @@ time.sleep(60)
 "#,
     );
     let (pid, w) = (nums[0], nums[2]);
+    // A write end is explained too: what its writer would wait for.
+    let why = pipes_json(&["--why", &format!("{pid}:{w}")]);
+    assert_eq!(why["side"], "write", "{why}");
+    assert_eq!(why["need"]["kind"], "room", "{why}");
+    assert_eq!(why["need"]["processes"][0]["pid"].as_u64(), Some(pid));
     for (arg, msg) in [
         ("nonsense".to_string(), "PID:FD"),
-        (format!("{pid}:{w}"), "write end"),
+        // fd 0 is /dev/null.
+        (format!("{pid}:0"), "not an end of a pipe"),
         (format!("{pid}:999"), "not an end of a pipe"),
         // Above the largest pid Linux allows (2^22).
         ("4194305:0".to_string(), "no process 4194305"),

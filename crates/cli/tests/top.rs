@@ -300,3 +300,84 @@ fn the_probe_is_gone_after_sigkill() {
 fn the_probe_is_gone_after_the_count_runs_out() {
     detaches_on("count");
 }
+
+/// Runs `SOURCE | FILTER | cat > /dev/null` for a few seconds under `top --json -p`
+/// (the filter's pid) and returns the `buffering` findings about the filter.
+fn buffering_findings(filter: &str) -> Vec<serde_json::Value> {
+    // About 1 MB/s of lines, 3 of which in every 10 KB match: a 4 KiB buffer fills in
+    // about 2 s, long enough for a quiet second between bursts.
+    let source = "perl -e '$|=1; while (1) { print \"x\" x 99, \"\\n\" for 1..100; \
+                  print \"match\\n\" for 1..3; select(undef, undef, undef, 0.01) }'";
+    let mut shell = Command::new("sh")
+        .arg("-c")
+        .arg(format!("{source} | {filter} | cat > /dev/null"))
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let name = filter.split_whitespace().next().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let pid = loop {
+        let out = Command::new("pgrep")
+            .args(["-P", &shell.id().to_string(), "-x", name])
+            .output()
+            .unwrap();
+        if let Some(p) = String::from_utf8_lossy(&out.stdout)
+            .split_whitespace()
+            .next()
+        {
+            break p.to_string();
+        }
+        assert!(Instant::now() < deadline, "{name} did not start");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let out = pipescope()
+        .args(["top", "--json", "-i", "250ms", "-n", "24", "-p", &pid])
+        .output()
+        .unwrap();
+    let _ = Command::new("pkill")
+        .args(["-P", &shell.id().to_string()])
+        .status();
+    let _ = shell.kill();
+    let _ = shell.wait();
+    assert!(out.status.success());
+    json_lines(&out.stdout)
+        .iter()
+        .flat_map(|l| l["findings"].as_array().unwrap().clone())
+        .filter(|f| f["pid"] == pid.parse::<u64>().unwrap())
+        .collect()
+}
+
+#[test]
+fn a_block_buffered_grep_is_a_buffering_finding() {
+    if !is_root() || !probe_built() {
+        eprintln!("skipped: needs root and the probe");
+        return;
+    }
+    let found = buffering_findings("grep match");
+    assert!(
+        !found.is_empty(),
+        "grep with stdout on a pipe buffers 4 KiB"
+    );
+    let f = &found[0];
+    assert_eq!(f["kind"], "buffering");
+    assert_eq!(f["name"], "grep");
+    assert_eq!(f["burst"], 4096, "{f}");
+    assert!(f["read_since_write"].as_u64().unwrap() > 0, "{f}");
+    assert!(
+        f["message"].as_str().unwrap().contains("--line-buffered"),
+        "{f}"
+    );
+}
+
+#[test]
+fn a_line_buffered_grep_and_a_sort_are_not() {
+    if !is_root() || !probe_built() {
+        eprintln!("skipped: needs root and the probe");
+        return;
+    }
+    assert_eq!(
+        buffering_findings("grep --line-buffered match"),
+        Vec::<serde_json::Value>::new()
+    );
+    assert_eq!(buffering_findings("sort"), Vec::<serde_json::Value>::new());
+}

@@ -15,6 +15,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use crate::buffering::{Buffering, BufferingWatch};
 use crate::{ObjectId, Pid, PipeKind, ProcessSelector, Result, sys};
 
 /// What went through one end in one direction.
@@ -62,7 +63,8 @@ pub struct EndFlow {
     pub pipe: ObjectId,
     /// Anonymous pipe or FIFO.
     pub kind: PipeKind,
-    /// The short name of the thread that made the end's first call.
+    /// The process's short name (of the thread that made the end's first call, when the
+    /// process is gone).
     pub comm: String,
     /// Reads from the pipe through this end.
     pub read: DirFlow,
@@ -229,6 +231,8 @@ pub struct EndTraffic {
     pub handle: u64,
     /// The pipe.
     pub pipe: ObjectId,
+    /// Anonymous pipe or FIFO.
+    pub kind: PipeKind,
     /// Whether this end writes into the pipe (else it reads from it).
     pub writes: bool,
     /// Bytes moved through this end ([`FlowSource::Probe`]); with
@@ -258,15 +262,28 @@ pub struct PipeTraffic {
     pub readers: Vec<EndTraffic>,
 }
 
+/// A pipe's text id, as [`crate::graph::Pipe::id`] gives it: `pipe:[8844]` for an
+/// anonymous pipe, `fifo:[DEV:INO]` for a FIFO.
+pub fn pipe_id(pipe: &ObjectId, kind: PipeKind) -> String {
+    match (pipe, kind) {
+        (ObjectId::Inode { ino, .. }, PipeKind::Anonymous) => format!("pipe:[{ino}]"),
+        (ObjectId::Inode { dev, ino }, _) => format!("fifo:[{dev}:{ino}]"),
+        (ObjectId::Address(a), _) => format!("pipe@{a:#x}"),
+        (ObjectId::Name(n), _) => n.clone(),
+    }
+}
+
+impl EndTraffic {
+    /// Its pipe's text id (see [`pipe_id`]).
+    pub fn pipe_id(&self) -> String {
+        pipe_id(&self.pipe, self.kind)
+    }
+}
+
 impl PipeTraffic {
-    /// A text id, as [`crate::graph::Pipe::id`] gives: `pipe:[8844]` or `fifo:[DEV:INO]`.
+    /// Its text id (see [`pipe_id`]).
     pub fn id(&self) -> String {
-        match (&self.pipe, self.kind) {
-            (ObjectId::Inode { ino, .. }, PipeKind::Anonymous) => format!("pipe:[{ino}]"),
-            (ObjectId::Inode { dev, ino }, _) => format!("fifo:[{dev}:{ino}]"),
-            (ObjectId::Address(a), _) => format!("pipe@{a:#x}"),
-            (ObjectId::Name(n), _) => n.clone(),
-        }
+        pipe_id(&self.pipe, self.kind)
     }
 
     /// What went through, the larger of written and read.
@@ -307,6 +324,9 @@ pub struct Traffic {
     pub waiting: Vec<EndTraffic>,
     /// Calls the probe could not count in the interval (its tables were full).
     pub dropped: u64,
+    /// Processes holding their output in a buffer (probe only; see
+    /// [`crate::buffering`]).
+    pub buffering: Vec<Buffering>,
 }
 
 impl Traffic {
@@ -319,6 +339,7 @@ impl Traffic {
                 name: e.comm.clone(),
                 handle: e.handle,
                 pipe: e.pipe.clone(),
+                kind: e.kind,
                 writes,
                 bytes: d.bytes,
                 calls: Some(d.calls),
@@ -360,6 +381,7 @@ impl Traffic {
             pipes,
             waiting,
             dropped: delta.dropped,
+            buffering: Vec::new(),
         }
     }
 
@@ -375,6 +397,12 @@ impl Traffic {
         self.pipes
             .retain(|p| p.writers.iter().chain(&p.readers).any(held));
         self.waiting.retain(held);
+        self.buffering.retain(|b| {
+            selectors.iter().any(|s| match s {
+                ProcessSelector::Pid(p) => *p == b.pid,
+                ProcessSelector::Name(n) => *n == b.name,
+            })
+        });
     }
 }
 
@@ -388,7 +416,7 @@ pub struct TrafficMonitor {
 
 #[derive(Debug)]
 enum Source {
-    Probe(Box<FlowProbe>, FlowReading),
+    Probe(Box<FlowProbe>, FlowReading, BufferingWatch),
     /// The I/O counters of each holder at the last interval.
     Sampling(BTreeMap<Pid, (u64, u64)>),
 }
@@ -403,7 +431,10 @@ impl TrafficMonitor {
                 let first = p.read()?;
                 Ok((p, first))
             }) {
-                Ok((p, first)) => (Source::Probe(Box::new(p), first), None),
+                Ok((p, first)) => (
+                    Source::Probe(Box::new(p), first, BufferingWatch::new()),
+                    None,
+                ),
                 Err(e) => (Source::Sampling(BTreeMap::new()), Some(e)),
             }
         } else {
@@ -434,11 +465,13 @@ impl TrafficMonitor {
         let elapsed = now - self.last;
         self.last = now;
         match &mut self.source {
-            Source::Probe(probe, last) => {
+            Source::Probe(probe, last, watch) => {
                 let reading = probe.read()?;
                 let delta = reading.delta(last);
                 *last = reading;
-                Ok(Traffic::from_delta(&delta, elapsed))
+                let mut traffic = Traffic::from_delta(&delta, elapsed);
+                traffic.buffering = watch.add(&delta, elapsed);
+                Ok(traffic)
             }
             Source::Sampling(counters) => sampled(counters, elapsed),
         }
@@ -475,6 +508,7 @@ fn sampled(counters: &mut BTreeMap<Pid, (u64, u64)>, elapsed: Duration) -> Resul
                 name: graph.process_name(e.pid).to_string(),
                 handle: e.handle,
                 pipe: p.object.clone(),
+                kind: p.kind,
                 writes,
                 // A process's reads are charged to the pipe at its standard input, its
                 // writes to the one at its standard output: other ends are mostly
@@ -515,6 +549,7 @@ fn sampled(counters: &mut BTreeMap<Pid, (u64, u64)>, elapsed: Duration) -> Resul
         pipes,
         waiting: Vec::new(),
         dropped: 0,
+        buffering: Vec::new(),
     })
 }
 

@@ -24,12 +24,18 @@ pub struct GraphOptions {
     /// (fd 1 on Linux). A process holding a pipe's write end there is its intended
     /// writer; other holders of write ends are reported as `extra-writer`.
     pub stdout_handle: Option<u64>,
+    /// The scan cannot see the whole machine (it runs in a nested pid namespace): a pipe
+    /// that seems to have lost a side may have it outside, which a `hidden-holder`
+    /// finding then says.
+    pub partial_view: bool,
 }
 
 impl Default for GraphOptions {
+    /// This system's conventions, and whether this process sees the whole machine.
     fn default() -> Self {
         GraphOptions {
             stdout_handle: if cfg!(unix) { Some(1) } else { None },
+            partial_view: crate::sys::partial_view(),
         }
     }
 }
@@ -466,6 +472,16 @@ impl<'a> PipeGraph<'a> {
                     message,
                 });
             }
+            if opts.partial_view {
+                out.push(Finding {
+                    kind: FindingKind::HiddenHolder,
+                    pid: None,
+                    handle: None,
+                    message: "this scan runs inside a pid namespace and cannot see the \
+                              processes outside it: the missing end may be held there"
+                        .to_string(),
+                });
+            }
         }
         out
     }
@@ -627,6 +643,7 @@ mod tests {
     /// The snapshots below are Linux-style: stdout is fd 1.
     const OPTS: GraphOptions = GraphOptions {
         stdout_handle: Some(1),
+        partial_view: false,
     };
 
     fn pipe_end(fd: u64, ino: u64, mode: Mode) -> Handle {
@@ -997,6 +1014,30 @@ mod tests {
             ]
         );
         assert!(g.pipes[0].findings[1].message.contains("1 init"));
+    }
+
+    #[test]
+    fn a_partial_view_makes_a_lost_side_a_hidden_holder() {
+        let s = snap(vec![proc_(11, 1, "r", vec![pipe_end(0, 100, Mode::Read)])]);
+        let opts = GraphOptions {
+            partial_view: true,
+            ..OPTS
+        };
+        let g = PipeGraph::build(&s, &opts);
+        assert_eq!(
+            kinds(&g.pipes[0]),
+            vec![
+                (FindingKind::NoWriter, None, None),
+                (FindingKind::HiddenHolder, None, None)
+            ]
+        );
+        assert!(g.pipes[0].findings[1].message.contains("pid namespace"));
+        // A pipe with both sides seen needs no such note.
+        let s = snap(vec![
+            proc_(11, 1, "r", vec![pipe_end(0, 100, Mode::Read)]),
+            proc_(12, 1, "w", vec![pipe_end(1, 100, Mode::Write)]),
+        ]);
+        assert!(PipeGraph::build(&s, &opts).pipes[0].findings.is_empty());
     }
 
     #[test]

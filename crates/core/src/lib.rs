@@ -7,9 +7,13 @@
 #![deny(missing_docs)]
 #![deny(unsafe_code)]
 
+pub mod activity;
+pub mod buffering;
+pub mod diagnose;
 pub mod error;
 pub mod flow;
 pub mod graph;
+pub mod launch;
 pub mod model;
 pub mod named_pipe;
 pub mod parse;
@@ -17,6 +21,7 @@ mod parse_windows;
 pub mod sample;
 mod sys;
 pub mod waitfor;
+pub mod why;
 
 pub use error::{Error, ErrorKind, Result};
 pub use model::*;

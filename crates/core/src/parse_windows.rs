@@ -399,6 +399,128 @@ pub(crate) fn pipe_directory(buf: &[u8], len: usize) -> Result<Vec<PipeDirEntry>
     }
 }
 
+// --- SYSTEM_PROCESS_INFORMATION (threads' states) ---------------------------------------
+
+/// Offsets inside `SYSTEM_PROCESS_INFORMATION` (SystemProcessInformation, 64-bit).
+pub(crate) mod proc_info {
+    pub(crate) const NEXT: usize = 0;
+    pub(crate) const THREADS: usize = 4;
+    pub(crate) const PID: usize = 80;
+    pub(crate) const PPID: usize = 88;
+    /// Its size: the `SYSTEM_THREAD_INFORMATION` array follows.
+    pub(crate) const SIZE: usize = 256;
+}
+
+/// Offsets inside `SYSTEM_THREAD_INFORMATION`.
+pub(crate) mod thread_info {
+    pub(crate) const STATE: usize = 68;
+    pub(crate) const WAIT_REASON: usize = 72;
+    pub(crate) const SIZE: usize = 80;
+}
+
+#[cfg_attr(windows, allow(dead_code))] // for the Windows sampler, landing next
+/// One thread's scheduling state (`KTHREAD_STATE`) and, when waiting, why
+/// (`KWAIT_REASON`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct ThreadState {
+    pub(crate) state: u32,
+    pub(crate) wait_reason: u32,
+}
+
+#[cfg_attr(windows, allow(dead_code))] // for the Windows sampler, landing next
+/// A process and its threads, from SystemProcessInformation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ProcessThreads {
+    pub(crate) pid: u32,
+    pub(crate) ppid: u32,
+    pub(crate) threads: Vec<ThreadState>,
+}
+
+#[cfg_attr(windows, allow(dead_code))] // for the Windows sampler, landing next
+/// Parses a SystemProcessInformation buffer: processes chained by `NextEntryOffset`,
+/// each followed by its `SYSTEM_THREAD_INFORMATION` array.
+pub(crate) fn process_threads(buf: &[u8]) -> Result<Vec<ProcessThreads>> {
+    let mut out = Vec::new();
+    let mut at = 0usize;
+    loop {
+        let short = ParseError("process entry cut short");
+        let next = u32_at(buf, at + proc_info::NEXT).ok_or(short.clone())?;
+        let count = u32_at(buf, at + proc_info::THREADS).ok_or(short.clone())? as usize;
+        let pid = u64_at(buf, at + proc_info::PID).ok_or(short.clone())?;
+        let ppid = u64_at(buf, at + proc_info::PPID).ok_or(short)?;
+        let first = at + proc_info::SIZE;
+        let end = count
+            .checked_mul(thread_info::SIZE)
+            .and_then(|n| n.checked_add(first))
+            .filter(|&e| e <= buf.len())
+            .ok_or(ParseError("thread list runs past the buffer"))?;
+        let threads = buf[first..end]
+            .chunks_exact(thread_info::SIZE)
+            .map(|t| ThreadState {
+                state: u32_at(t, thread_info::STATE).unwrap_or(0),
+                wait_reason: u32_at(t, thread_info::WAIT_REASON).unwrap_or(0),
+            })
+            .collect();
+        out.push(ProcessThreads {
+            pid: pid as u32,
+            ppid: ppid as u32,
+            threads,
+        });
+        if next == 0 {
+            return Ok(out);
+        }
+        at = at
+            .checked_add(next as usize)
+            .filter(|&a| a < buf.len())
+            .ok_or(ParseError("process entry points past the buffer"))?;
+    }
+}
+
+#[cfg_attr(windows, allow(dead_code))] // for the Windows sampler, landing next
+/// What a process's threads say it is doing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Activity {
+    /// A thread runs or is ready to (Ready, Running, Standby, DeferredReady).
+    Running,
+    /// Every thread waits, not all of them suspended: on I/O, a timer, an object. A
+    /// wait reason does not say which pipe, nor which way.
+    Waiting,
+    /// Every thread is suspended.
+    Suspended,
+    /// The states say nothing (Wine leaves every thread `Initialized`).
+    Unknown,
+}
+
+#[cfg_attr(windows, allow(dead_code))] // for the Windows sampler, landing next
+/// Classifies a process from its threads' states and wait reasons.
+pub(crate) fn activity(threads: &[ThreadState]) -> Activity {
+    const READY: u32 = 1;
+    const RUNNING: u32 = 2;
+    const STANDBY: u32 = 3;
+    const WAITING: u32 = 5;
+    const DEFERRED_READY: u32 = 7;
+    const SUSPENDED: u32 = 5;
+    const WR_SUSPENDED: u32 = 12;
+    if threads
+        .iter()
+        .any(|t| matches!(t.state, READY | RUNNING | STANDBY | DEFERRED_READY))
+    {
+        return Activity::Running;
+    }
+    let waiting: Vec<&ThreadState> = threads.iter().filter(|t| t.state == WAITING).collect();
+    if waiting.is_empty() {
+        return Activity::Unknown;
+    }
+    if waiting
+        .iter()
+        .all(|t| matches!(t.wait_reason, SUSPENDED | WR_SUSPENDED))
+    {
+        Activity::Suspended
+    } else {
+        Activity::Waiting
+    }
+}
+
 // --- What a File handle is -------------------------------------------------------------
 
 /// The named-pipe file system's device, as object names start.
@@ -691,6 +813,75 @@ mod tests {
         assert!(pipe_directory(&b, b.len() + 1).is_err());
     }
 
+    #[test]
+    fn wine_process_information_parses_and_says_nothing_of_states() {
+        // Captured under Wine 8 (NtQuerySystemInformation(SystemProcessInformation)).
+        let b = include_bytes!("testdata/wine8-system-process-information.bin");
+        let procs = process_threads(b).unwrap();
+        let ids: Vec<(u32, u32, usize)> = procs
+            .iter()
+            .map(|p| (p.pid, p.ppid, p.threads.len()))
+            .collect();
+        assert_eq!(
+            ids,
+            [
+                (32, 0, 1),
+                (48, 40, 1),
+                (56, 40, 11),
+                (64, 48, 2),
+                (76, 56, 6),
+                (116, 56, 8),
+                (172, 56, 4),
+                (196, 56, 3),
+                (220, 56, 4)
+            ]
+        );
+        // Wine leaves every thread Initialized with no wait reason.
+        assert!(
+            procs
+                .iter()
+                .all(|p| activity(&p.threads) == Activity::Unknown)
+        );
+    }
+
+    #[test]
+    fn process_information_with_thread_states() {
+        // Two processes as Windows writes them: one with a running thread, one whose
+        // only thread waits (Executive: a synchronous pipe read), plus a suspended one.
+        let entry = |pid: u64, states: &[(u32, u32)]| {
+            let mut b = vec![0u8; proc_info::SIZE + states.len() * thread_info::SIZE];
+            put_u32(&mut b, proc_info::THREADS, states.len() as u32);
+            put_u64(&mut b, proc_info::PID, pid);
+            put_u64(&mut b, proc_info::PPID, 4);
+            for (i, (st, why)) in states.iter().enumerate() {
+                let t = proc_info::SIZE + i * thread_info::SIZE;
+                put_u32(&mut b, t + thread_info::STATE, *st);
+                put_u32(&mut b, t + thread_info::WAIT_REASON, *why);
+            }
+            b
+        };
+        let mut b = entry(100, &[(5, 6), (2, 0)]);
+        let second = b.len();
+        put_u32(&mut b, 0, second as u32);
+        b.extend(entry(200, &[(5, 0)]));
+        let third = b.len();
+        put_u32(&mut b, second, (third - second) as u32);
+        b.extend(entry(300, &[(5, 5), (5, 12)]));
+        let p = process_threads(&b).unwrap();
+        let got: Vec<(u32, Activity)> = p.iter().map(|p| (p.pid, activity(&p.threads))).collect();
+        assert_eq!(
+            got,
+            [
+                (100, Activity::Running),
+                (200, Activity::Waiting),
+                (300, Activity::Suspended)
+            ]
+        );
+        // A thread count past the buffer is refused.
+        put_u32(&mut b, third + proc_info::THREADS, 9);
+        assert!(process_threads(&b).is_err());
+    }
+
     proptest::proptest! {
         /// The parsers read what the OS wrote, which they must never trust: any bytes
         /// give a value or an error, never a panic or a read outside the buffer.
@@ -702,6 +893,7 @@ mod tests {
             let _ = basic_info(&buf);
             let _ = pipe_local(&buf);
             let _ = pipe_directory(&buf, buf.len());
+            let _ = process_threads(&buf);
         }
 
         /// A handle table that claims more rows than it holds is refused, whatever it

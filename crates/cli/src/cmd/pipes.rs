@@ -1,11 +1,17 @@
-//! `pipescope pipes`: every pipe on the machine with both ends and what is wrong with it;
-//! `--why PID:FD` explains why one read end sees no end-of-file.
+//! `pipescope pipes`: every pipe on the machine with both ends, what each holder is doing
+//! with its end, how full each pipe is, and what is wrong; `--why PID:FD` explains what
+//! one end waits for. The reasoning is the library's (`graph`, `diagnose`, `why`); this
+//! module renders it.
 
 use std::io::{self, Write};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, bail};
-use pipescope_core::graph::{GraphOptions, Pipe, PipeEnd, PipeGraph};
+use pipescope_core::activity::{Activity, PipeFill, ProcessState};
+use pipescope_core::diagnose::{self, LiveState, ObserveOptions};
+use pipescope_core::graph::{GraphOptions, Pipe, PipeEnd, PipeGraph, handle_label};
+use pipescope_core::waitfor::{Diagnosis, WaitOn};
+use pipescope_core::why::{self, Need, Origin, Side, Why};
 use pipescope_core::{Pid, PipeKind, ProcessSelector, ScanOptions, Snapshot};
 
 use crate::diagram;
@@ -23,8 +29,9 @@ pub struct Args {
     /// Also show self-pipes (every end in one process), folded by default.
     #[arg(short, long)]
     pub all: bool,
-    /// Why does this read end see no end-of-file? Lists every write-end holder with its
-    /// fd, shared open file descriptions, parent chain and running time.
+    /// What does this end wait for? For a read end: every process holding a write end
+    /// (its state, parents, how it got the end) and what end-of-file needs; for a write
+    /// end, the readers. Handles are decimal, or hex with 0x.
     #[arg(long, value_name = "PID:FD")]
     pub why: Option<String>,
     /// Windows named pipes (`\\.\pipe\NAME`) instead, as PipeList lists them: name,
@@ -85,7 +92,10 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     };
     let mut out = io::BufWriter::new(stdout.lock());
     if let Some((pid, fd)) = why {
-        return why_run(&graph, pid, fd, &args, color, &mut out);
+        let live = diagnose::observe(&graph, &ObserveOptions::default());
+        let why = why::explain(&graph, &live, pid, fd)
+            .map_err(|e| anyhow::anyhow!("--why {pid}:{fd}: {e}"))?;
+        return why_run(&graph, &live, &why, &args, color, &mut out);
     }
 
     let selected: Vec<Pid> = snapshot
@@ -99,20 +109,49 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         .map(|p| p.pid)
         .collect();
     if !selectors.is_empty() && selected.is_empty() {
+        // Denied is not absent: a selected process the scan could not read says so.
+        let denied = snapshot.errors.iter().find(|e| {
+            let name = e.process.as_deref().unwrap_or("");
+            selectors.iter().any(|s| s.matches(e.pid, name.as_bytes()))
+        });
+        if let Some(e) = denied {
+            let name = e
+                .process
+                .as_deref()
+                .map(|n| format!(" ({n})"))
+                .unwrap_or_default();
+            bail!("cannot inspect pid {}{name}: {}", e.pid, e.message);
+        }
         bail!("no process matches {}", args.process.join(", "));
     }
     let wanted = |p: &Pipe| selectors.is_empty() || selected.iter().any(|&pid| p.held_by(pid));
-    let in_scope: Vec<&Pipe> = graph.pipes.iter().filter(|p| wanted(p)).collect();
-    let shown: Vec<&Pipe> = in_scope
+    let in_scope: Vec<usize> = (0..graph.pipes.len())
+        .filter(|&i| wanted(&graph.pipes[i]))
+        .collect();
+    let shown: Vec<usize> = in_scope
         .iter()
         .copied()
-        .filter(|p| args.all || !p.is_self_pipe())
+        .filter(|&i| args.all || !graph.pipes[i].is_self_pipe())
         .collect();
     let folded = in_scope.len() - shown.len();
+    // Self-pipes join no two processes: look at them only when they are shown.
+    let live = diagnose::observe(
+        &graph,
+        &ObserveOptions {
+            pipes: args.all.then(|| (0..graph.pipes.len()).collect()),
+            ..ObserveOptions::default()
+        },
+    );
+    // The diagnoses concerning a pipe shown, each once.
+    let diagnoses: Vec<&Diagnosis> = live
+        .findings
+        .iter()
+        .filter(|d| shown.iter().any(|&i| d.concerns(i)))
+        .collect();
 
     if args.json {
         let doc = json::PipesOutput {
-            pipes: shown.iter().map(|p| pipe_json(&graph, p)).collect(),
+            pipes: shown.iter().map(|&i| pipe_json(&graph, &live, i)).collect(),
             folded,
             in_flight: in_flight_json(&graph),
             unpaired: graph
@@ -125,15 +164,31 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                 })
                 .collect(),
             errors: errors_json(&snapshot),
+            diagnoses: diagnoses
+                .iter()
+                .map(|d| diagnosis_json(&graph, &live, d))
+                .collect(),
+            looks: live.looks,
         };
         serde_json::to_writer(&mut out, &doc).map_err(io::Error::from)?;
         writeln!(out)?;
-    } else if args.dot {
-        diagram::dot(&graph, &shown, &mut out)?;
-    } else if args.mermaid {
-        diagram::mermaid(&graph, &shown, &mut out)?;
+    } else if args.dot || args.mermaid {
+        let pipes: Vec<&Pipe> = shown.iter().map(|&i| &graph.pipes[i]).collect();
+        if args.dot {
+            diagram::dot(&graph, &pipes, &mut out)?;
+        } else {
+            diagram::mermaid(&graph, &pipes, &mut out)?;
+        }
     } else {
-        table(&graph, &shown, folded, color, &mut out)?;
+        table(
+            &graph,
+            &live,
+            &shown,
+            diagnoses.len(),
+            folded,
+            color,
+            &mut out,
+        )?;
     }
     out.flush()?;
     Ok(())
@@ -157,17 +212,81 @@ fn handle_number(s: &str) -> Option<u64> {
 
 // --- JSON ---------------------------------------------------------------------------------
 
-fn end_json(g: &PipeGraph<'_>, e: &PipeEnd) -> json::EndJson {
+fn activity_json(state: Option<&ProcessState>) -> json::ActivityJson {
+    let unknown = Activity::Unknown;
+    let activity = state.map_or(&unknown, |s| &s.activity);
+    let (handle, child, reason) = match activity {
+        Activity::Reading { handle } | Activity::Writing { handle } => (*handle, None, None),
+        Activity::WaitingForChild { child } => (None, *child, None),
+        Activity::Sleeping { reason } => (None, None, reason.clone()),
+        _ => (None, None, None),
+    };
+    json::ActivityJson {
+        state: activity.word(),
+        handle,
+        child,
+        syscall: state.and_then(|s| s.syscall),
+        reason,
+        orphaned: state.is_some_and(|s| s.orphaned),
+    }
+}
+
+fn end_json(g: &PipeGraph<'_>, live: &LiveState, e: &PipeEnd) -> json::EndJson {
+    let state = live.processes.get(&e.pid);
     json::EndJson {
         pid: e.pid,
         process: g.process_name(e.pid).to_string(),
         handle: e.handle,
         mode: e.mode.as_str(),
         description: e.description,
+        state: state.map(|_| live.end_state(e).as_str()),
+        activity: state.map(|s| activity_json(Some(s))),
     }
 }
 
-fn pipe_json(g: &PipeGraph<'_>, p: &Pipe) -> json::PipeJson {
+fn fill_parts(fill: Option<&PipeFill>) -> (Option<u64>, Option<u64>, Option<String>) {
+    match fill {
+        Some(f) => (
+            f.fill.as_ref().ok().copied(),
+            f.capacity,
+            f.fill.as_ref().err().map(|e| e.to_string()),
+        ),
+        None => (None, None, None),
+    }
+}
+
+fn pipe_json(g: &PipeGraph<'_>, live: &LiveState, index: usize) -> json::PipeJson {
+    let p = &g.pipes[index];
+    let (fill, capacity, missing) = fill_parts(live.fill(index));
+    let mut findings: Vec<json::FindingJson> = p
+        .findings
+        .iter()
+        .map(|f| json::FindingJson {
+            kind: f.kind.as_str(),
+            pid: f.pid,
+            handle: f.handle,
+            message: f.message.clone(),
+        })
+        .collect();
+    // The wait-for graph's findings, in short: the process blocked on this pipe.
+    findings.extend(live.findings_for(index).map(|d| {
+        let here = d
+            .waits
+            .iter()
+            .chain(&d.behind)
+            .find(|w| w.on.pipe() == Some(index))
+            .or(d.waits.first());
+        let handle = here.and_then(|w| match w.on {
+            WaitOn::Read { handle, .. } | WaitOn::Write { handle, .. } => Some(handle),
+            WaitOn::Child { .. } => None,
+        });
+        json::FindingJson {
+            kind: d.kind.as_str(),
+            pid: here.map(|w| w.pid),
+            handle,
+            message: d.message.clone(),
+        }
+    }));
     json::PipeJson {
         id: p.id(),
         inode: p.inode(),
@@ -177,19 +296,57 @@ fn pipe_json(g: &PipeGraph<'_>, p: &Pipe) -> json::PipeJson {
             && std::str::from_utf8(p.name.as_bytes()).is_err())
         .then(|| crate::out::base64(p.name.as_bytes())),
         self_pipe: p.is_self_pipe(),
-        readers: p.readers.iter().map(|e| end_json(g, e)).collect(),
-        writers: p.writers.iter().map(|e| end_json(g, e)).collect(),
-        unknown: p.unknown.iter().map(|e| end_json(g, e)).collect(),
-        findings: p
-            .findings
+        readers: p.readers.iter().map(|e| end_json(g, live, e)).collect(),
+        writers: p.writers.iter().map(|e| end_json(g, live, e)).collect(),
+        unknown: p.unknown.iter().map(|e| end_json(g, live, e)).collect(),
+        fill,
+        capacity,
+        missing,
+        findings,
+    }
+}
+
+fn diagnosis_json(g: &PipeGraph<'_>, live: &LiveState, d: &Diagnosis) -> json::DiagnosisJson {
+    let wait = |w: &pipescope_core::waitfor::Wait| {
+        let (on, handle, pipe, child) = match w.on {
+            WaitOn::Read { handle, pipe } => ("read", Some(handle), Some(pipe), None),
+            WaitOn::Write { handle, pipe } => ("write", Some(handle), Some(pipe), None),
+            WaitOn::Child { child } => ("child", None, None, Some(child)),
+        };
+        json::WaitJson {
+            pid: w.pid,
+            process: g.process_name(w.pid).to_string(),
+            on,
+            handle,
+            pipe: pipe.map(|i| g.pipes[i].id()),
+            child,
+            waits_for: w.waits_for.clone(),
+        }
+    };
+    json::DiagnosisJson {
+        kind: d.kind.as_str(),
+        waits: d.waits.iter().map(wait).collect(),
+        behind: d.behind.iter().map(wait).collect(),
+        holders: d
+            .holders
             .iter()
-            .map(|f| json::FindingJson {
-                kind: f.kind.as_str(),
-                pid: f.pid,
-                handle: f.handle,
-                message: f.message.clone(),
+            .map(|h| json::DiagnosisHolderJson {
+                pid: h.pid,
+                process: g.process_name(h.pid).to_string(),
+                handles: h.handles.clone(),
+                activity: activity_json(live.processes.get(&h.pid)),
             })
             .collect(),
+        pipes: d
+            .pipes
+            .iter()
+            .map(|p| json::PipeFillJson {
+                id: p.id.clone(),
+                fill: p.fill,
+                capacity: p.capacity,
+            })
+            .collect(),
+        message: d.message.clone(),
     }
 }
 
@@ -215,23 +372,28 @@ const RED: &str = "\x1b[31m";
 const BOLD: &str = "\x1b[1m";
 const RESET: &str = "\x1b[0m";
 
-fn end_text(g: &PipeGraph<'_>, e: &PipeEnd) -> String {
+fn end_text(g: &PipeGraph<'_>, live: &LiveState, e: &PipeEnd) -> String {
     let shared = e.description.map(|d| format!(", ={d}")).unwrap_or_default();
+    let state = if live.processes.contains_key(&e.pid) {
+        format!(", {}", live.end_state(e))
+    } else {
+        String::new()
+    };
     format!(
-        "{} {} ({}, {}{shared})",
+        "{} {} ({}, {}{shared}{state})",
         e.pid,
         escape(g.process_name(e.pid)),
-        pipescope_core::graph::handle_label(e.handle),
+        handle_label(e.handle),
         e.mode
     )
 }
 
-fn ends_text(g: &PipeGraph<'_>, ends: &[PipeEnd], none: &str) -> String {
+fn ends_text(g: &PipeGraph<'_>, live: &LiveState, ends: &[PipeEnd], none: &str) -> String {
     if ends.is_empty() {
         return none.to_string();
     }
     ends.iter()
-        .map(|e| end_text(g, e))
+        .map(|e| end_text(g, live, e))
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -248,9 +410,32 @@ fn pipe_title(p: &Pipe) -> String {
     }
 }
 
+/// A byte count in short: `512`, `4K`, `64K`, `1M` (binary units, rounded down).
+fn size(n: u64) -> String {
+    match n {
+        0..1024 => n.to_string(),
+        1024..1_048_576 => format!("{}K", n / 1024),
+        _ => format!("{}M", n / 1_048_576),
+    }
+}
+
+/// `[0/64K]`, `[?/64K]`, or nothing when the pipe was not looked at.
+fn fill_label(fill: Option<&PipeFill>) -> String {
+    match fill {
+        None => String::new(),
+        Some(f) => format!(
+            " [{}/{}]",
+            f.fill.as_ref().map_or("?".to_string(), |&n| size(n)),
+            f.capacity.map_or("?".to_string(), size)
+        ),
+    }
+}
+
 fn table(
     g: &PipeGraph<'_>,
-    pipes: &[&Pipe],
+    live: &LiveState,
+    pipes: &[usize],
+    diagnoses: usize,
     folded: usize,
     color: bool,
     out: &mut impl Write,
@@ -260,9 +445,10 @@ fn table(
     } else {
         ("", "", "")
     };
-    let mut findings = 0;
+    let mut findings = diagnoses;
     let mut shared = false;
-    for p in pipes {
+    for &i in pipes {
+        let p = &g.pipes[i];
         // Read-write ends show once, on the writing side.
         let readers: Vec<PipeEnd> = p
             .readers
@@ -271,13 +457,20 @@ fn table(
             .cloned()
             .collect();
         let title = pipe_title(p);
-        let mark = if p.findings.is_empty() { "" } else { red };
+        let stuck: Vec<&Diagnosis> = live.findings_for(i).collect();
+        let mark = if p.findings.is_empty() && stuck.is_empty() {
+            ""
+        } else {
+            red
+        };
         writeln!(
             out,
-            "{mark}{bold}{title}{reset}  {} ──▶ {}",
-            ends_text(g, &p.writers, "(no writer)"),
+            "{mark}{bold}{title}{reset}{}  {} ──▶ {}",
+            fill_label(live.fill(i)),
+            ends_text(g, live, &p.writers, "(no writer)"),
             ends_text(
                 g,
+                live,
                 &readers,
                 if p.readers.is_empty() {
                     "(no reader)"
@@ -287,11 +480,18 @@ fn table(
             ),
         )?;
         if !p.unknown.is_empty() {
-            writeln!(out, "    mode unknown: {}", ends_text(g, &p.unknown, ""))?;
+            writeln!(
+                out,
+                "    mode unknown: {}",
+                ends_text(g, live, &p.unknown, "")
+            )?;
         }
         for f in &p.findings {
             findings += 1;
             writeln!(out, "    {red}{}{reset}: {}", f.kind, escape(&f.message))?;
+        }
+        for d in stuck {
+            writeln!(out, "    {red}{}{reset}: {}", d.kind, escape(&d.message))?;
         }
         shared |= p.ends().any(|e| e.description.is_some());
     }
@@ -375,70 +575,99 @@ fn duration(secs: u64) -> String {
     }
 }
 
+fn origin_json(o: &Origin) -> json::OriginJson {
+    let (kind, other) = match o {
+        Origin::Inherited { from, handle } => ("inherited", Some((from, *handle))),
+        Origin::Shares { with, handle } => ("shares", Some((with, *handle))),
+        Origin::Alone => ("alone", None),
+        Origin::Unknown => ("unknown", None),
+    };
+    json::OriginJson {
+        kind,
+        pid: other.map(|(p, _)| p.pid),
+        process: other.map(|(p, _)| p.name.clone()),
+        handle: other.map(|(_, h)| h),
+    }
+}
+
 fn why_run(
     g: &PipeGraph<'_>,
-    pid: Pid,
-    fd: u64,
+    live: &LiveState,
+    why: &Why,
     args: &Args,
     color: bool,
     out: &mut impl Write,
 ) -> anyhow::Result<()> {
-    let Some(pipe) = g.pipe_of(pid, fd) else {
-        if let Some(e) = g.snapshot().errors.iter().find(|e| e.pid == pid) {
-            bail!(
-                "--why {pid}:{fd}: process {pid} could not be inspected: {}",
-                e.message
-            );
-        }
-        if g.process(pid).is_none() {
-            bail!("--why {pid}:{fd}: no process {pid}");
-        }
-        bail!("--why {pid}:{fd}: fd {fd} of process {pid} is not an end of a pipe");
-    };
-    let Some(end) = pipe.readers.iter().find(|e| e.pid == pid && e.handle == fd) else {
-        bail!(
-            "--why {pid}:{fd}: fd {fd} of process {pid} is a write end of {}; --why takes a \
-             read end",
-            pipe.id()
-        );
-    };
     let now = now_ms();
-    let holders: Vec<json::HolderJson> = pipe
-        .writers
-        .iter()
-        .map(|w| {
-            let started = g.process(w.pid).and_then(|p| p.start_time_ms);
-            json::HolderJson {
-                pid: w.pid,
-                process: g.process_name(w.pid).to_string(),
-                handle: w.handle,
-                mode: w.mode.as_str(),
-                shared_with: shared_refs(pipe, w),
-                extra: pipe.findings.iter().any(|f| {
-                    f.kind == pipescope_core::graph::FindingKind::ExtraWriter
-                        && f.pid == Some(w.pid)
-                        && f.handle == Some(w.handle)
-                }),
-                parents: g
-                    .ancestors(w.pid)
+    let pipe = &g.pipes[why.pipe];
+    if args.json {
+        let holders = why
+            .others
+            .iter()
+            .map(|o| json::HolderJson {
+                pid: o.process.pid,
+                process: o.process.name.clone(),
+                handle: o.handles[0].0,
+                handles: o.handles.iter().map(|h| h.0).collect(),
+                mode: o.handles[0].1.as_str(),
+                state: o.state.as_str(),
+                activity: activity_json(live.processes.get(&o.process.pid)),
+                origin: origin_json(&o.origin),
+                shared_with: o
+                    .shared_with
+                    .iter()
+                    .map(|r| json::HandleRefJson {
+                        pid: r.pid,
+                        handle: r.handle,
+                    })
+                    .collect(),
+                extra: o.extra_writer,
+                parents: o
+                    .ancestry
                     .iter()
                     .map(|p| json::ProcessRefJson {
                         pid: p.pid,
                         process: p.name.clone(),
                     })
                     .collect(),
-                started_ms: started,
-                running_s: started.map(|s| now.saturating_sub(s) / 1000),
-            }
-        })
-        .collect();
-    if args.json {
+                started_ms: o.started_ms,
+                running_s: o.started_ms.map(|s| now.saturating_sub(s) / 1000),
+            })
+            .collect();
+        let (kind, list) = match &why.need {
+            Need::EndOfFile { holders } => ("end-of-file", holders.as_slice()),
+            Need::Drained => ("drained", &[][..]),
+            Need::Room { readers } => ("room", readers.as_slice()),
+            Need::Broken => ("broken", &[][..]),
+        };
         let doc = json::WhyOutput {
-            end: end_json(g, end),
-            pipe: pipe_json(g, pipe),
+            end: end_json(g, live, &why.end),
+            side: match why.side {
+                Side::Read => "read",
+                Side::Write => "write",
+            },
+            pipe: pipe_json(g, live, why.pipe),
             holders,
+            need: json::NeedJson {
+                kind,
+                processes: list
+                    .iter()
+                    .map(|(p, handles)| json::NeedProcessJson {
+                        pid: p.pid,
+                        process: p.name.clone(),
+                        handles: handles.clone(),
+                    })
+                    .collect(),
+            },
+            diagnoses: why
+                .diagnoses
+                .iter()
+                .map(|d| diagnosis_json(g, live, d))
+                .collect(),
             in_flight: in_flight_json(g),
             errors: errors_json(g.snapshot()),
+            partial_view: why.partial_view,
+            message: why.message.clone(),
         };
         serde_json::to_writer(&mut *out, &doc).map_err(io::Error::from)?;
         writeln!(out)?;
@@ -446,98 +675,103 @@ fn why_run(
         return Ok(());
     }
     let (red, reset) = if color { (RED, RESET) } else { ("", "") };
-    let who = format!(
-        "{pid} {} ({})",
-        escape(g.process_name(pid)),
-        pipescope_core::graph::handle_label(fd)
-    );
-    let title = pipe_title(pipe);
-    match holders.len() {
-        0 => writeln!(
-            out,
-            "{who} reads {title}. No process holds a write end, so it sees end-of-file \
-             once the pipe is drained."
-        )?,
-        n => writeln!(
-            out,
-            "{who} reads {title}. It sees end-of-file only after every write end is \
-             closed; {n} {} open:",
-            if n == 1 { "is" } else { "are" }
-        )?,
-    }
-    for h in &holders {
-        let (a, b) = if h.extra { (red, reset) } else { ("", "") };
-        let running = h
-            .running_s
-            .map(|s| format!(", running for {}", duration(s)))
-            .unwrap_or_default();
+    writeln!(out, "{}", escape(&why.message))?;
+    if !why.others.is_empty() {
         writeln!(
             out,
-            "  {a}{} {} {} ({}){b}{running}{}",
-            h.pid,
-            escape(&h.process),
-            pipescope_core::graph::handle_label(h.handle),
-            h.mode,
-            if h.extra { "  ← extra writer" } else { "" }
+            "{}:",
+            match why.side {
+                Side::Read => "Write ends",
+                Side::Write => "Read ends",
+            }
         )?;
-        if !h.shared_with.is_empty() {
-            let list: Vec<String> = h
-                .shared_with
-                .iter()
-                .map(|r| {
-                    format!(
-                        "{} {} {}",
-                        r.pid,
-                        escape(g.process_name(r.pid)),
-                        pipescope_core::graph::handle_label(r.handle)
-                    )
-                })
-                .collect();
-            writeln!(
-                out,
-                "      same open file description as {}",
-                list.join(", ")
-            )?;
+    }
+    for o in &why.others {
+        let (a, b) = if o.extra_writer {
+            (red, reset)
+        } else {
+            ("", "")
+        };
+        let running = o
+            .started_ms
+            .map(|s| format!(", running for {}", duration(now.saturating_sub(s) / 1000)))
+            .unwrap_or_default();
+        let fds: Vec<String> = o
+            .handles
+            .iter()
+            .map(|(h, m)| format!("{} ({m})", handle_label(*h)))
+            .collect();
+        writeln!(
+            out,
+            "  {a}{} {} {}{b}: {}{running}{}",
+            o.process.pid,
+            escape(&o.process.name),
+            fds.join(", "),
+            escape(&o.activity.describe()),
+            if o.extra_writer {
+                "  ← extra writer"
+            } else {
+                ""
+            }
+        )?;
+        let got = match &o.origin {
+            Origin::Inherited { from, handle } => Some(format!(
+                "inherited: same open file description as {} {} {}",
+                from.pid,
+                escape(&from.name),
+                handle_label(*handle)
+            )),
+            Origin::Shares { with, handle } => Some(format!(
+                "same open file description as {} {} {}",
+                with.pid,
+                escape(&with.name),
+                handle_label(*handle)
+            )),
+            Origin::Alone if o.orphaned => Some(
+                "no other process holds this open file description; its parent has gone \
+                 (it was reparented), so it got the end from a process that has since \
+                 exited"
+                    .to_string(),
+            ),
+            Origin::Alone => Some("no other process holds this open file description".to_string()),
+            Origin::Unknown => None,
+        };
+        if let Some(got) = got {
+            writeln!(out, "      {got}")?;
         }
-        let mut chain = vec![format!("{} {}", h.pid, escape(&h.process))];
+        let mut chain = vec![format!("{} {}", o.process.pid, escape(&o.process.name))];
         chain.extend(
-            h.parents
+            o.ancestry
                 .iter()
-                .map(|p| format!("{} {}", p.pid, escape(&p.process))),
+                .map(|p| format!("{} {}", p.pid, escape(&p.name))),
         );
-        writeln!(out, "      parents: {}", chain.join(" ← "))?;
+        writeln!(
+            out,
+            "      parents: {}{}",
+            chain.join(" ← "),
+            if o.orphaned {
+                "  (orphaned: its parent has gone)"
+            } else {
+                ""
+            }
+        )?;
     }
     for f in &pipe.findings {
         writeln!(out, "  {red}{}{reset}: {}", f.kind, escape(&f.message))?;
     }
-    if !g.in_flight.is_empty() && !pipe.has(pipescope_core::graph::FindingKind::HiddenHolder) {
-        let n: u64 = g.in_flight.iter().map(|f| f.count).sum();
+    for d in &why.diagnoses {
+        writeln!(out, "  {red}{}{reset}: {}", d.kind, escape(&d.message))?;
+    }
+    if why.in_flight > 0 && !pipe.has(pipescope_core::graph::FindingKind::HiddenHolder) {
         writeln!(
             out,
-            "  note: {n} descriptor{} in flight in UNIX sockets could also be write ends of \
-             this pipe",
-            if n == 1 { " is" } else { "s are" }
+            "  note: {} descriptor{} in flight in UNIX sockets could also be ends of this pipe",
+            why.in_flight,
+            if why.in_flight == 1 { " is" } else { "s are" }
         )?;
     }
     out.flush()?;
     Ok(())
-}
-
-/// The other ends of `pipe` (and handles elsewhere) sharing `e`'s open file description.
-fn shared_refs(pipe: &Pipe, e: &PipeEnd) -> Vec<json::HandleRefJson> {
-    let mut refs: Vec<(Pid, u64)> = e.shared_with.iter().map(|r| (r.pid, r.handle)).collect();
-    if let Some(d) = e.description {
-        refs.extend(
-            pipe.ends()
-                .filter(|o| o.description == Some(d) && (o.pid, o.handle) != (e.pid, e.handle))
-                .map(|o| (o.pid, o.handle)),
-        );
-    }
-    refs.sort_unstable();
-    refs.dedup();
-    refs.into_iter()
-        .map(|(pid, handle)| json::HandleRefJson { pid, handle })
-        .collect()
 }
 
 #[cfg(test)]

@@ -9,6 +9,9 @@ use anyhow::Context as _;
 use pipescope_core::sample::{self, Sampler, Target, split_pipeline};
 
 use crate::Exit;
+
+#[cfg(windows)]
+mod windows;
 use crate::live::{self, Setup, ViewArgs};
 
 /// Arguments of `pipescope run`.
@@ -32,6 +35,15 @@ pub struct Args {
 
 /// Runs `pipescope run`.
 pub fn run(args: Args) -> anyhow::Result<()> {
+    #[cfg(windows)]
+    return windows::run(args);
+    #[cfg(not(windows))]
+    run_sh(args)
+}
+
+/// `run` where there is `sh`: the shell starts the stages, pipescope follows its children.
+#[cfg_attr(windows, allow(dead_code))]
+fn run_sh(args: Args) -> anyhow::Result<()> {
     sample::supported()?;
     let text = args.pipeline.join(" ");
     if text.trim().is_empty() {
@@ -64,7 +76,12 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         mode,
         from_zero: true,
     };
-    let outcome = live::drive(sampler, setup, Some(child), interrupted)?;
+    let outcome = live::drive(
+        sampler,
+        setup,
+        Some(live::Supervised::from(child)),
+        interrupted,
+    )?;
     match outcome.status {
         Some(st) => status(live::exit_code(st)),
         None => Ok(()),

@@ -3,10 +3,15 @@
 //! the kernel probe when it attaches (root or CAP_BPF + CAP_PERFMON), else estimates from
 //! sampling, said so in one line.
 
-use std::io::{self, Write};
-use std::sync::Arc;
+use std::io::{self, IsTerminal, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, mpsc};
 use std::time::{Duration, Instant};
+
+use ratatui::layout::{Constraint, Layout};
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::Line;
+use ratatui::widgets::{Block, Borders, Paragraph, Row, Table};
 
 use pipescope_core::ProcessSelector;
 use pipescope_core::flow::{EndTraffic, FlowSource, PipeTraffic, Traffic, TrafficMonitor};
@@ -14,6 +19,7 @@ use pipescope_core::flow::{EndTraffic, FlowSource, PipeTraffic, Traffic, Traffic
 use crate::json;
 use crate::live::format::size;
 use crate::live::parse_interval;
+use crate::live::tui::{Input, Tui};
 use crate::out::escape_str as escape;
 
 /// Arguments of `pipescope top`.
@@ -47,7 +53,8 @@ pub struct Args {
     /// Estimate from sampling even where the probe could attach.
     #[arg(long)]
     pub no_probe: bool,
-    /// One block of lines per refresh (the default without a terminal).
+    /// One block of lines per refresh instead of the terminal UI (the default without a
+    /// terminal).
     #[arg(long, conflicts_with = "json")]
     pub plain: bool,
     /// One JSON object per refresh, on stdout.
@@ -67,6 +74,24 @@ pub enum Sort {
 }
 
 impl Sort {
+    /// The next order, for the `s` key.
+    pub fn next(self) -> Sort {
+        match self {
+            Sort::Bytes => Sort::Wait,
+            Sort::Wait => Sort::Calls,
+            Sort::Calls => Sort::Bytes,
+        }
+    }
+
+    /// Its name, as `--sort` takes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Sort::Bytes => "bytes",
+            Sort::Wait => "wait",
+            Sort::Calls => "calls",
+        }
+    }
+
     /// Orders `pipes` by this key, busiest first.
     pub fn apply(self, pipes: &mut [PipeTraffic]) {
         match self {
@@ -100,27 +125,65 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         );
     }
     let stop = stop_flag();
+    let (keys_tx, keys) = mpsc::channel();
+    let mut tui =
+        if !args.plain && !args.json && io::stdout().is_terminal() && io::stderr().is_terminal() {
+            Some(Tui::start(move |i| keys_tx.send(i).is_ok())?)
+        } else {
+            None
+        };
     let started = Instant::now();
     let mut out = io::stdout().lock();
     let mut shown = 0u64;
+    let mut sort = args.sort;
+    let mut last: Option<Traffic> = None;
+    let mut due = Instant::now() + args.interval;
     while args.count.is_none_or(|n| shown < n) {
-        if sleep_unless(&stop, args.interval) {
+        if stop.load(Ordering::Relaxed) {
             break;
         }
+        // Keys (TUI) between refreshes; SIGINT/SIGTERM checked every 50 ms.
+        let now = Instant::now();
+        if now < due {
+            match keys.recv_timeout((due - now).min(Duration::from_millis(50))) {
+                Ok(Input::Quit | Input::Interrupt) => break,
+                Ok(Input::Key('s')) => {
+                    sort = sort.next();
+                    if let (Some(t), Some(traffic)) = (tui.as_mut(), last.as_mut()) {
+                        sort.apply(&mut traffic.pipes);
+                        t.draw_with(|f| render(f, traffic, sort, started.elapsed()))?;
+                    }
+                }
+                Ok(Input::Resize) => {
+                    if let (Some(t), Some(traffic)) = (tui.as_mut(), last.as_ref()) {
+                        t.draw_with(|f| render(f, traffic, sort, started.elapsed()))?;
+                    }
+                }
+                Ok(Input::Key(_)) | Err(_) => {}
+            }
+            continue;
+        }
+        due += args.interval;
         let mut traffic = monitor.interval()?;
         if !selectors.is_empty() {
             traffic.retain(&selectors);
         }
-        args.sort.apply(&mut traffic.pipes);
+        sort.apply(&mut traffic.pipes);
         let at = started.elapsed();
-        if args.json {
+        if let Some(t) = tui.as_mut() {
+            t.draw_with(|f| render(f, &traffic, sort, at))?;
+        } else if args.json {
             serde_json::to_writer(&mut out, &json::TopSample::new(&traffic, at, args.limit))?;
             writeln!(out)?;
         } else {
             write_plain(&mut out, &traffic, at, args.limit)?;
         }
         out.flush()?;
+        last = Some(traffic);
         shown += 1;
+    }
+    if let Some(mut t) = tui.take() {
+        t.finish();
     }
     Ok(())
 }
@@ -134,21 +197,6 @@ fn stop_flag() -> Arc<AtomicBool> {
         let _ = signal_hook::flag::register(sig, flag.clone());
     }
     flag
-}
-
-/// Sleeps `d`, waking early when `stop` is raised; returns whether it was.
-fn sleep_unless(stop: &AtomicBool, d: Duration) -> bool {
-    let end = Instant::now() + d;
-    loop {
-        if stop.load(Ordering::Relaxed) {
-            return true;
-        }
-        let now = Instant::now();
-        if now >= end {
-            return false;
-        }
-        std::thread::sleep((end - now).min(Duration::from_millis(50)));
-    }
 }
 
 /// `1.2M/s` for `bytes` over `elapsed`.
@@ -221,6 +269,9 @@ fn write_plain(out: &mut impl Write, t: &Traffic, at: Duration, limit: usize) ->
             ends_text(&p.readers),
         )?;
     }
+    for b in &t.buffering {
+        writeln!(out, "  buffering: {}", escape(&b.message))?;
+    }
     if !t.waiting.is_empty() {
         let waits: Vec<String> = t
             .waiting
@@ -238,4 +289,116 @@ fn write_plain(out: &mut impl Write, t: &Traffic, at: Duration, limit: usize) ->
         writeln!(out, "  longest waits: {}", waits.join("; "))?;
     }
     Ok(())
+}
+
+/// The terminal UI: a header, the busiest pipes, the longest waits. Keys: `s` changes
+/// the order, `q` quits.
+fn render(f: &mut ratatui::Frame<'_>, t: &Traffic, sort: Sort, at: Duration) {
+    let area = f.area();
+    let findings = t.buffering.len().min(3) as u16;
+    let [head, pipes, waits] = Layout::vertical([
+        Constraint::Length(2 + findings),
+        Constraint::Min(5),
+        Constraint::Length(9),
+    ])
+    .areas(area);
+    let source = match t.source {
+        FlowSource::Probe => "kernel probe: exact bytes and waits",
+        FlowSource::Sampling => "SAMPLING: estimates (each holder's total I/O), no waits",
+    };
+    let moving = t.pipes.iter().filter(|p| p.bytes() > 0).count();
+    let mut header = vec![
+        Line::styled(
+            format!(
+                "pipescope top  {:.0}s  {moving} pipe(s) moving data  [{source}]",
+                at.as_secs_f64()
+            ),
+            Style::new().add_modifier(Modifier::BOLD),
+        ),
+        Line::styled(
+            format!(
+                "sorted by {} (s: change)  q: quit{}",
+                sort.as_str(),
+                if t.dropped > 0 {
+                    format!("  {} call(s) not counted", t.dropped)
+                } else {
+                    String::new()
+                }
+            ),
+            Style::new().fg(Color::DarkGray),
+        ),
+    ];
+    for b in t.buffering.iter().take(3) {
+        header.push(Line::styled(
+            format!(
+                "buffering: {}[{}] reads but holds its output ({} B bursts): try stdbuf -oL, \
+                 --line-buffered, python -u",
+                escape(&b.name),
+                b.pid,
+                b.burst
+            ),
+            Style::new().fg(Color::Yellow),
+        ));
+    }
+    f.render_widget(Paragraph::new(header), head);
+
+    let rows = t.pipes.iter().map(|p| {
+        let longest = p
+            .writers
+            .iter()
+            .chain(&p.readers)
+            .filter(|e| e.wait.is_some_and(|w| !w.is_zero()))
+            .max_by_key(|e| e.wait);
+        Row::new(vec![
+            p.id(),
+            rate(p.bytes(), t.elapsed),
+            ends_text(&p.writers),
+            ends_text(&p.readers),
+            longest
+                .and_then(|e| Some(format!("{} {}", end_text(e), wait_share(e, t.elapsed)?)))
+                .unwrap_or_default(),
+        ])
+    });
+    let table = Table::new(
+        rows,
+        [
+            Constraint::Length(22),
+            Constraint::Length(10),
+            Constraint::Percentage(25),
+            Constraint::Percentage(25),
+            Constraint::Fill(1),
+        ],
+    )
+    .header(
+        Row::new(["PIPE", "RATE", "WRITERS", "READERS", "LONGEST WAIT"])
+            .style(Style::new().add_modifier(Modifier::BOLD)),
+    )
+    .block(Block::new().borders(Borders::TOP).title(" busiest pipes "));
+    f.render_widget(table, pipes);
+
+    let rows = t.waiting.iter().map(|e| {
+        Row::new(vec![
+            end_text(e),
+            if e.writes { "writing" } else { "reading" }.to_string(),
+            wait_share(e, t.elapsed).unwrap_or_default(),
+            e.calls.map(|c| c.to_string()).unwrap_or_default(),
+            e.pipe_id(),
+        ])
+    });
+    let table = Table::new(
+        rows,
+        [
+            Constraint::Length(30),
+            Constraint::Length(8),
+            Constraint::Length(6),
+            Constraint::Length(9),
+            Constraint::Fill(1),
+        ],
+    )
+    .header(
+        Row::new(["END", "WAITING", "SHARE", "CALLS", "PIPE"])
+            .style(Style::new().add_modifier(Modifier::BOLD)),
+    )
+    .block(Block::new().borders(Borders::TOP).title(" longest waits "));
+    f.render_widget(table, waits);
 }

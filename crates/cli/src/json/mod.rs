@@ -472,6 +472,13 @@ pub struct PipesOutput<'a> {
     pub unpaired: Vec<HandleRefJson>,
     /// Processes the scan could not inspect.
     pub errors: Vec<ErrorJson<'a>>,
+    /// The findings of the wait-for graph (deadlocks, orphan writers, stopped readers
+    /// and writers), each with its evidence; each also appears, in short, among the
+    /// `findings` of every pipe it concerns.
+    pub diagnoses: Vec<DiagnosisJson>,
+    /// How many looks at the live state were taken: 1, or 2 when a finding needed
+    /// confirming (the second at least 100 ms after the first).
+    pub looks: u32,
 }
 
 /// One pipe.
@@ -497,6 +504,13 @@ pub struct PipeJson {
     /// Ends whose mode the scan could not tell (absent when there are none).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub unknown: Vec<EndJson>,
+    /// Bytes queued in the pipe, measured without reading them; `null` when unknown.
+    pub fill: Option<u64>,
+    /// Bytes the pipe can hold; `null` when unknown.
+    pub capacity: Option<u64>,
+    /// Why `fill` is `null` (absent when it was measured).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub missing: Option<String>,
     /// What is wrong with the pipe.
     pub findings: Vec<FindingJson>,
 }
@@ -515,12 +529,107 @@ pub struct EndJson {
     /// Ends of this pipe with the same number share one open file description; `null`
     /// when this end shares it with no other end seen.
     pub description: Option<u32>,
+    /// What the holder is doing with this end: `reading` or `writing` (blocked on it),
+    /// `running`, `idle`, `waiting-for-child`, `stopped`, `zombie` or `unknown`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub state: Option<&'static str>,
+    /// What the holder process is doing, in detail.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub activity: Option<ActivityJson>,
+}
+
+/// What a process is doing.
+#[derive(Debug, Serialize)]
+pub struct ActivityJson {
+    /// `running`, `reading`, `writing`, `waiting-for-child`, `idle`, `stopped`, `zombie`
+    /// or `unknown`.
+    pub state: &'static str,
+    /// The handle it is blocked reading or writing, when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub handle: Option<u64>,
+    /// The child it waits for, when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub child: Option<u32>,
+    /// The system call it sleeps in, when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub syscall: Option<&'static str>,
+    /// Why it is idle: the system call or kernel wait channel, when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// Its parent has gone: it was reparented out of the session it started in.
+    pub orphaned: bool,
+}
+
+/// A finding of the wait-for graph, with its evidence.
+#[derive(Debug, Serialize)]
+pub struct DiagnosisJson {
+    /// `deadlock`, `orphan-writer`, `stopped-reader` or `stopped-writer`.
+    pub kind: &'static str,
+    /// The blocked processes; for a deadlock, the cycle in order (each waits on the
+    /// next, the last on the first).
+    pub waits: Vec<WaitJson>,
+    /// Deadlock: other processes stuck behind the cycle.
+    pub behind: Vec<WaitJson>,
+    /// The processes to blame (the orphaned writers; the stopped processes).
+    pub holders: Vec<DiagnosisHolderJson>,
+    /// The pipes concerned, with their fill.
+    pub pipes: Vec<PipeFillJson>,
+    /// One paragraph for a person.
+    pub message: String,
+}
+
+/// A blocked process and what it waits on.
+#[derive(Debug, Serialize)]
+pub struct WaitJson {
+    /// The process.
+    pub pid: u32,
+    /// Its name.
+    pub process: String,
+    /// `read` (an empty pipe), `write` (a full pipe) or `child` (a child's exit).
+    pub on: &'static str,
+    /// The handle read or written.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub handle: Option<u64>,
+    /// The pipe's id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pipe: Option<String>,
+    /// The child waited for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub child: Option<u32>,
+    /// The processes that could release it.
+    pub waits_for: Vec<u32>,
+}
+
+/// A process a diagnosis blames.
+#[derive(Debug, Serialize)]
+pub struct DiagnosisHolderJson {
+    /// The process.
+    pub pid: u32,
+    /// Its name.
+    pub process: String,
+    /// Its handles on the pipe.
+    pub handles: Vec<u64>,
+    /// What it was doing.
+    pub activity: ActivityJson,
+}
+
+/// A pipe's id and fill, as evidence.
+#[derive(Debug, Serialize)]
+pub struct PipeFillJson {
+    /// `pipe:[INODE]` or `fifo:[DEV:INODE]`.
+    pub id: String,
+    /// Bytes queued, when measured.
+    pub fill: Option<u64>,
+    /// Capacity, when known.
+    pub capacity: Option<u64>,
 }
 
 /// A finding about one pipe.
 #[derive(Debug, Serialize)]
 pub struct FindingJson {
-    /// `extra-writer`, `no-reader`, `no-writer` or `hidden-holder`.
+    /// `extra-writer`, `no-reader`, `no-writer`, `hidden-holder`, or one of the
+    /// wait-for graph's (`deadlock`, `orphan-writer`, `stopped-reader`,
+    /// `stopped-writer`, detailed in `diagnoses`).
     pub kind: &'static str,
     /// The process it names (the extra writer; the socket holder), or `null`.
     pub pid: Option<u32>,
@@ -543,32 +652,73 @@ pub struct InFlightJson {
     pub count: u64,
 }
 
-/// `pipescope pipes --why PID:FD --json`: why a read end sees no end-of-file.
+/// `pipescope pipes --why PID:FD --json`: what an end of a pipe waits for.
 #[derive(Debug, Serialize)]
 pub struct WhyOutput<'a> {
-    /// The read end asked about.
+    /// The end asked about.
     pub end: EndJson,
-    /// The pipe it reads.
+    /// `read` (a read or read-write end: the question is its end-of-file) or `write`.
+    pub side: &'static str,
+    /// The pipe.
     pub pipe: PipeJson,
-    /// Every holder of a write end.
+    /// Every process on the other side: the holders of write ends for a read end, of
+    /// read ends for a write end.
     pub holders: Vec<HolderJson>,
-    /// UNIX sockets holding descriptors in flight (one may be a write end).
+    /// What would end the wait.
+    pub need: NeedJson,
+    /// The confirmed wait-for findings about this pipe.
+    pub diagnoses: Vec<DiagnosisJson>,
+    /// UNIX sockets holding descriptors in flight (one may be an end of this pipe).
     pub in_flight: Vec<InFlightJson>,
-    /// Processes the scan could not inspect (one may hold a write end).
+    /// Processes the scan could not inspect (one may hold an end).
     pub errors: Vec<ErrorJson<'a>>,
+    /// The scan runs inside a pid namespace: ends may be held outside it.
+    pub partial_view: bool,
+    /// The answer for a person.
+    pub message: String,
 }
 
-/// A holder of a write end, for `--why`.
+/// What would end a wait.
+#[derive(Debug, Serialize)]
+pub struct NeedJson {
+    /// `end-of-file` (these processes must exit or close these handles), `drained` (no
+    /// writer: end-of-file once the pipe is empty), `room` (one of these must read) or
+    /// `broken` (no reader: the next write fails with EPIPE).
+    pub kind: &'static str,
+    /// The processes, with their handles.
+    pub processes: Vec<NeedProcessJson>,
+}
+
+/// A process and its handles on the pipe.
+#[derive(Debug, Serialize)]
+pub struct NeedProcessJson {
+    /// The process.
+    pub pid: u32,
+    /// Its name.
+    pub process: String,
+    /// Its handles.
+    pub handles: Vec<u64>,
+}
+
+/// A process on the other side of the pipe, for `--why`.
 #[derive(Debug, Serialize)]
 pub struct HolderJson {
     /// The process.
     pub pid: u32,
     /// Its short name.
     pub process: String,
-    /// The write end's handle.
+    /// Its (first) handle on the pipe.
     pub handle: u64,
-    /// `w` or `rw`.
+    /// Every handle it holds on the pipe.
+    pub handles: Vec<u64>,
+    /// `r`, `w` or `rw`, of the first handle.
     pub mode: &'static str,
+    /// What it is doing with its end (see `EndJson.state`).
+    pub state: &'static str,
+    /// What it is doing, in detail.
+    pub activity: ActivityJson,
+    /// How it got its end.
+    pub origin: OriginJson,
     /// Other handles sharing this end's open file description.
     pub shared_with: Vec<HandleRefJson>,
     /// Whether this holder is reported as an `extra-writer`.
@@ -579,6 +729,25 @@ pub struct HolderJson {
     pub started_ms: Option<u64>,
     /// Seconds it has been running.
     pub running_s: Option<u64>,
+}
+
+/// How a process got its end of a pipe.
+#[derive(Debug, Serialize)]
+pub struct OriginJson {
+    /// `inherited` (it shares the open file description with an ancestor, `pid`),
+    /// `shares` (with a process that is not an ancestor), `alone` (no other process holds
+    /// it: it made or opened it itself, or got it from a process since gone) or
+    /// `unknown`.
+    pub kind: &'static str,
+    /// The other process, for `inherited` and `shares`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pid: Option<u32>,
+    /// Its name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub process: Option<String>,
+    /// Its handle.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub handle: Option<u64>,
 }
 
 /// A process by id and name.
@@ -796,6 +965,54 @@ pub struct TopSample {
     pub waiting: Vec<TopEnd>,
     /// Pipe calls the probe could not count in the interval (its tables were full).
     pub dropped: u64,
+    /// Findings standing now (probe only): `buffering`.
+    pub findings: Vec<BufferingJson>,
+}
+
+/// The `buffering` finding (`top`, `run`, `watch`): a process that keeps reading its
+/// input pipe but holds its output in a buffer.
+#[derive(Debug, Serialize)]
+pub struct BufferingJson {
+    /// Always `buffering`.
+    pub kind: &'static str,
+    /// The process.
+    pub pid: u32,
+    /// Its short name.
+    pub name: String,
+    /// The pipe it reads (`pipe:[INO]`).
+    pub input: String,
+    /// The pipe it holds back (`pipe:[INO]`).
+    pub output: String,
+    /// The size of its earlier write bursts (its buffer), bytes.
+    pub burst: u64,
+    /// Bytes read since it last wrote.
+    pub read_since_write: u64,
+    /// Milliseconds since it last wrote, while reading.
+    pub quiet_ms: f64,
+    /// One sentence for a person, with the cures.
+    pub message: String,
+    /// The usual cures.
+    pub cures: &'static [&'static str],
+}
+
+impl BufferingJson {
+    /// The wire form of a finding.
+    pub fn new(b: &pipescope_core::buffering::Buffering) -> Self {
+        let id =
+            |o: &ObjectId| pipescope_core::flow::pipe_id(o, pipescope_core::PipeKind::Anonymous);
+        BufferingJson {
+            kind: "buffering",
+            pid: b.pid,
+            name: b.name.clone(),
+            input: id(&b.input),
+            output: id(&b.output),
+            burst: b.burst,
+            read_since_write: b.read_since_write,
+            quiet_ms: b.quiet.as_secs_f64() * 1e3,
+            message: b.message.clone(),
+            cures: &pipescope_core::buffering::CURES,
+        }
+    }
 }
 
 /// A pipe in `top`.
@@ -855,14 +1072,6 @@ impl TopSample {
     ) -> TopSample {
         use pipescope_core::flow::{EndTraffic, FlowSource, PipeTraffic};
         let secs = t.elapsed.as_secs_f64().max(1e-3);
-        let id_of = |pipe: &ObjectId, kind| match (pipe, kind) {
-            (ObjectId::Inode { ino, .. }, pipescope_core::PipeKind::Anonymous) => {
-                format!("pipe:[{ino}]")
-            }
-            (ObjectId::Inode { dev, ino }, _) => format!("fifo:[{dev}:{ino}]"),
-            (ObjectId::Address(a), _) => format!("pipe@{a:#x}"),
-            (ObjectId::Name(n), _) => n.clone(),
-        };
         let end = |e: &EndTraffic, id: String| TopEnd {
             pid: e.pid,
             name: e.name.clone(),
@@ -900,16 +1109,10 @@ impl TopSample {
                 .waiting
                 .iter()
                 .take(limit)
-                .map(|e| {
-                    let kind = t
-                        .pipes
-                        .iter()
-                        .find(|p| p.pipe == e.pipe)
-                        .map_or(pipescope_core::PipeKind::Anonymous, |p| p.kind);
-                    end(e, id_of(&e.pipe, kind))
-                })
+                .map(|e| end(e, e.pipe_id()))
                 .collect(),
             dropped: t.dropped,
+            findings: t.buffering.iter().map(BufferingJson::new).collect(),
         }
     }
 }

@@ -41,17 +41,43 @@ pub enum Event {
     Failed(String),
 }
 
+/// What `run` supervises: the processes it started, and how to learn the pipeline's
+/// exit status (a shell child on Linux; the stages themselves on Windows).
+pub struct Supervised {
+    /// The processes an interrupt is passed on to.
+    pub pids: Vec<u32>,
+    /// Blocks until the pipeline has ended; returns its status.
+    pub wait: Box<dyn FnOnce() -> io::Result<ExitStatus> + Send>,
+}
+
+impl std::fmt::Debug for Supervised {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Supervised")
+            .field("pids", &self.pids)
+            .finish()
+    }
+}
+
+impl From<Child> for Supervised {
+    fn from(mut child: Child) -> Self {
+        Supervised {
+            pids: vec![child.id()],
+            wait: Box::new(move || child.wait()),
+        }
+    }
+}
+
 /// Samples `sampler` until the child exits (`run`), every stage exits (`watch`), or the
 /// user quits; shows the view meanwhile and prints the final report at the end.
 pub fn drive(
     sampler: Sampler,
     setup: Setup,
-    child: Option<Child>,
+    child: Option<Supervised>,
     interrupted: Arc<AtomicBool>,
 ) -> anyhow::Result<Outcome> {
     let (tx, rx) = mpsc::channel();
     let (stop_tx, stop_rx) = mpsc::channel::<()>();
-    let child_pids: Vec<u32> = child.iter().map(Child::id).collect();
+    let child_pids: Vec<u32> = child.iter().flat_map(|c| c.pids.clone()).collect();
     let watching = child.is_none();
     let pipeline = sampler.pipeline().clone();
     let collector = {
@@ -62,10 +88,10 @@ pub fn drive(
             .spawn(move || collect(sampler, interval, &tx, &stop_rx, watching))
             .context("starting the collector thread")?
     };
-    let waiter = child.map(|mut c| {
+    let waiter = child.map(|c| {
         let tx = tx.clone();
         thread::spawn(move || {
-            let _ = tx.send(Event::Exited(c.wait()));
+            let _ = tx.send(Event::Exited((c.wait)()));
         })
     });
 
@@ -107,6 +133,7 @@ pub fn drive(
             Event::Input(Input::Resize) => {
                 let _ = view.show(&state);
             }
+            Event::Input(Input::Key(_)) => {}
             Event::Exited(st) => {
                 status = Some(st.context("waiting for the pipeline")?);
                 break;

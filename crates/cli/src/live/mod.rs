@@ -16,12 +16,12 @@ pub mod format;
 mod json;
 mod plain;
 pub mod state;
-mod tui;
+pub mod tui;
 
 use std::io;
 use std::time::Duration;
 
-pub use driver::{drive, exit_code, interrupt_flag};
+pub use driver::{Supervised, drive, exit_code, interrupt_flag};
 pub use state::{Mode, Setup};
 
 /// Options shared by `run` and `watch`.

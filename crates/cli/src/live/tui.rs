@@ -32,6 +32,8 @@ pub enum Input {
     Interrupt,
     /// The terminal changed size.
     Resize,
+    /// Another character key (views with keys of their own, like `top`'s `s`).
+    Key(char),
 }
 
 /// The running terminal UI.
@@ -99,6 +101,15 @@ impl Tui {
         Ok(())
     }
 
+    /// Draws a frame with `render` (views other than the pipeline's, like `top`).
+    pub fn draw_with(&mut self, render: impl FnOnce(&mut ratatui::Frame<'_>)) -> io::Result<()> {
+        if !self.active {
+            return Ok(());
+        }
+        self.terminal.draw(render)?;
+        Ok(())
+    }
+
     /// Stops reading keys and gives the terminal back as it was.
     pub fn finish(&mut self) {
         if !self.active {
@@ -132,6 +143,7 @@ fn read_keys(mut on_input: impl FnMut(Input) -> bool, stop: &AtomicBool) {
                     Input::Interrupt
                 }
                 KeyCode::Char('q' | 'Q') | KeyCode::Esc => Input::Quit,
+                KeyCode::Char(c) => Input::Key(c),
                 _ => continue,
             },
             Ok(TermEvent::Resize(..)) => Input::Resize,

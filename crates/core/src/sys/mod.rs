@@ -18,6 +18,10 @@ mod unsupported;
 #[cfg(not(any(target_os = "linux", windows)))]
 pub(crate) use unsupported::scan;
 
+/// Live process state and pipe fills for the wait-for graph: none yet off Linux.
+#[cfg(not(target_os = "linux"))]
+pub(crate) use unsupported::{Prober, partial_view};
+
 /// The live sampling backend of this OS.
 #[cfg(target_os = "linux")]
 pub(crate) use linux::sample::Sampler as SampleBackend;

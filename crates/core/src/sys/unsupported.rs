@@ -1,5 +1,8 @@
 //! Systems without a backend: every call says so.
 
+use crate::activity::{IoCounters, PipeFill, ProcessState};
+use crate::model::HandleRef;
+use crate::sample::FillMissing;
 use crate::sample::{Backend, Discovery, Pipe, PipeSample, Pipeline, Stage, StageSample, Target};
 use crate::{Error, Pid, Result};
 
@@ -38,4 +41,37 @@ impl Backend for Sampler {
     fn exited(&self, _pid: Pid) -> bool {
         match *self {}
     }
+}
+
+/// No live process state here yet: every process is unknown and no pipe's fill is
+/// measured, so the wait-for graph draws no conclusion.
+#[derive(Debug, Default)]
+pub(crate) struct Prober;
+
+impl Prober {
+    pub(crate) fn new() -> Self {
+        Prober
+    }
+
+    pub(crate) fn process(&mut self, _pid: Pid) -> Option<ProcessState> {
+        Some(ProcessState::unknown())
+    }
+
+    pub(crate) fn io(&mut self, _pid: Pid) -> Option<IoCounters> {
+        None
+    }
+
+    pub(crate) fn fill(&mut self, _end: HandleRef, _ino: u64) -> PipeFill {
+        PipeFill {
+            fill: Err(FillMissing::Failed(
+                "not measured on this system".to_string(),
+            )),
+            capacity: None,
+        }
+    }
+}
+
+/// Whether the scan cannot see the whole machine: not known here, so no.
+pub(crate) fn partial_view() -> bool {
+    false
 }

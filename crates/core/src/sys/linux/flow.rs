@@ -121,11 +121,21 @@ impl Probe {
         let mut gone = Vec::new();
         // An entry deleted by another reader between two steps of the walk just ends it
         // early for this round; it was read before.
+        // The process's name (its main thread's), read once per process; the thread name
+        // the probe kept is the fallback for processes already gone.
+        let mut names: std::collections::HashMap<u32, Option<String>> = Default::default();
         for (key, value) in table.iter().flatten() {
-            if !Path::new(&format!("/proc/{}", key.tgid)).exists() {
-                gone.push(key);
+            let name = names.entry(key.tgid).or_insert_with(|| {
+                std::fs::read_to_string(format!("/proc/{}/comm", key.tgid))
+                    .ok()
+                    .map(|c| c.trim_end_matches('\n').to_string())
+            });
+            let mut end = end_flow(&key, &value);
+            match name {
+                Some(n) => end.comm.clone_from(n),
+                None => gone.push(key),
             }
-            ends.push(end_flow(&key, &value));
+            ends.push(end);
         }
         for key in gone {
             // A late call of the exiting process may have recreated it: harmless either way.

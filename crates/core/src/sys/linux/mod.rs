@@ -24,6 +24,7 @@ mod io_counters;
 mod pipe;
 mod pipe_ends;
 mod shared;
+mod state;
 
 use std::collections::{BTreeMap, HashMap};
 use std::ffi::CStr;
@@ -48,6 +49,7 @@ use crate::{Error, ErrorKind, Result};
 
 pub(crate) use io_counters::io_counters;
 pub(crate) use pipe::create_pipe;
+pub(crate) use state::{Prober, partial_view};
 
 /// Scans the processes `opts` selects, all at once.
 pub(crate) fn scan(opts: &ScanOptions) -> Result<Snapshot> {
@@ -484,10 +486,11 @@ fn describe(
     text: &mut Vec<u8>,
 ) -> rustix::io::Result<Option<Handle>> {
     // An fd whose name cannot be read (a path longer than the kernel will return) costs
-    // its name only: its type, identity and mode come through the link itself.
+    // its name only: its type, identity and mode come through the link itself. Being
+    // denied is the process's answer, not the fd's: that fails the process.
     let (target, unreadable) = match rustix::fs::readlinkat_raw(fd_dir, name, &mut *link) {
         Ok(n) => (&link[..n], None),
-        Err(Errno::NOENT) => return Err(Errno::NOENT),
+        Err(e @ (Errno::NOENT | Errno::ACCESS | Errno::PERM | Errno::SRCH)) => return Err(e),
         Err(e) => (&[][..], Some(e)),
     };
     let parsed = match unreadable {

@@ -385,7 +385,7 @@ fn missing(e: io::Error) -> FillMissing {
 /// Duplicates the read end at `handle` of the process behind `pidfd`, checks it is still
 /// a read-only end of pipe `ino`, asks how many bytes are queued and how many fit, and
 /// closes it — all before returning.
-fn measure(
+pub(crate) fn measure(
     pidfd: &OwnedFd,
     handle: u64,
     ino: u64,

@@ -136,6 +136,18 @@ const _: () = {
     assert!(size_of::<FILE_PIPE_LOCAL_INFORMATION>() == parse::PIPE_LOCAL_SIZE);
     assert!(offset_of!(FILE_PIPE_LOCAL_INFORMATION, NamedPipeEnd) == 36);
 
+    type P = windows_sys::Win32::System::WindowsProgramming::SYSTEM_PROCESS_INFORMATION;
+    assert!(size_of::<P>() == parse::proc_info::SIZE);
+    assert!(offset_of!(P, NextEntryOffset) == parse::proc_info::NEXT);
+    assert!(offset_of!(P, NumberOfThreads) == parse::proc_info::THREADS);
+    assert!(offset_of!(P, UniqueProcessId) == parse::proc_info::PID);
+    // InheritedFromUniqueProcessId
+    assert!(offset_of!(P, Reserved2) == parse::proc_info::PPID);
+    type Th = windows_sys::Win32::System::WindowsProgramming::SYSTEM_THREAD_INFORMATION;
+    assert!(size_of::<Th>() == parse::thread_info::SIZE);
+    assert!(offset_of!(Th, ThreadState) == parse::thread_info::STATE);
+    assert!(offset_of!(Th, WaitReason) == parse::thread_info::WAIT_REASON);
+
     type D = windows_sys::Wdk::Storage::FileSystem::FILE_DIRECTORY_INFORMATION;
     assert!(offset_of!(D, NextEntryOffset) == parse::dir_info::NEXT);
     assert!(offset_of!(D, EndOfFile) == parse::dir_info::END_OF_FILE);
@@ -635,4 +647,306 @@ pub(crate) fn pipe_directory() -> io::Result<Vec<parse::PipeDirEntry>> {
             return Ok(out);
         }
     }
+}
+
+// --- Starting processes with an explicit handle list -----------------------------------
+
+/// A process started by [`spawn`].
+#[derive(Debug)]
+pub(crate) struct Spawned {
+    /// Its handle (all access: we created it).
+    pub(crate) process: OwnedHandle,
+    /// Its id.
+    pub(crate) pid: u32,
+    /// The values its standard input, output and error have in it (0: none given).
+    #[allow(dead_code)] // for the Windows sampler, landing next
+    pub(crate) stdio: [u64; 3],
+}
+
+/// An inheritable duplicate of a handle of ours.
+fn inheritable_copy(h: std::os::windows::io::RawHandle) -> io::Result<OwnedHandle> {
+    let mut dup: HANDLE = ptr::null_mut();
+    // SAFETY: `h` is a live handle of this process (checked non-null by the caller; the
+    // kernel validates it); `dup` is a writable HANDLE that we own on success.
+    let ok = unsafe {
+        DuplicateHandle(
+            GetCurrentProcess(),
+            h,
+            GetCurrentProcess(),
+            &mut dup,
+            0,
+            1,
+            DUPLICATE_SAME_ACCESS,
+        )
+    };
+    if ok == 0 {
+        return Err(io::Error::last_os_error());
+    }
+    owned(dup, "DuplicateHandle")
+}
+
+/// Starts `command_line` (CreateProcess searches the PATH for its first word) with the
+/// given standard handles, and with nothing else inherited: the three handles are
+/// duplicated as inheritable and named in `PROC_THREAD_ATTRIBUTE_HANDLE_LIST`, so that
+/// no other inheritable handle of ours — another stage's pipe end — leaks into it. The
+/// duplicates are closed again once the child has its own copies. A null or invalid
+/// entry leaves that standard handle unset.
+pub(crate) fn spawn(
+    command_line: &str,
+    stdio: [std::os::windows::io::RawHandle; 3],
+) -> io::Result<Spawned> {
+    use windows_sys::Win32::System::Threading::{
+        CREATE_UNICODE_ENVIRONMENT, CreateProcessW, DeleteProcThreadAttributeList,
+        EXTENDED_STARTUPINFO_PRESENT, InitializeProcThreadAttributeList,
+        PROC_THREAD_ATTRIBUTE_HANDLE_LIST, PROCESS_INFORMATION, STARTF_USESTDHANDLES,
+        STARTUPINFOEXW, UpdateProcThreadAttribute,
+    };
+    let mut copies: Vec<Option<OwnedHandle>> = Vec::with_capacity(3);
+    for h in stdio {
+        copies.push(if h.is_null() || h == INVALID_HANDLE_VALUE {
+            None
+        } else {
+            Some(inheritable_copy(h)?)
+        });
+    }
+    let raw = |i: usize| -> HANDLE {
+        copies[i]
+            .as_ref()
+            .map_or(ptr::null_mut(), |c| c.as_raw_handle())
+    };
+    let list: Vec<HANDLE> = (0..3).map(raw).filter(|h| !h.is_null()).collect();
+
+    let mut size = 0usize;
+    // SAFETY: a null list with a size pointer asks for the size needed; it "fails" with
+    // ERROR_INSUFFICIENT_BUFFER by design.
+    unsafe { InitializeProcThreadAttributeList(ptr::null_mut(), 1, 0, &mut size) };
+    let mut attrs = Buffer::new(size.max(64));
+    // SAFETY: `attrs` holds at least `size` aligned writable bytes.
+    if unsafe { InitializeProcThreadAttributeList(attrs.ptr(), 1, 0, &mut size) } == 0 {
+        return Err(io::Error::last_os_error());
+    }
+    /// Deletes the attribute list however we leave.
+    struct Attrs(*mut c_void);
+    impl Drop for Attrs {
+        fn drop(&mut self) {
+            // SAFETY: initialized above, deleted once, before its buffer is freed (the
+            // buffer outlives this guard, declared after it).
+            unsafe { DeleteProcThreadAttributeList(self.0) };
+        }
+    }
+    let guard = Attrs(attrs.ptr());
+    if !list.is_empty() {
+        // SAFETY: the list is initialized for one attribute; `list` holds its handles
+        // and stays alive and unmoved until CreateProcessW returns (it is dropped at the
+        // end of this function, after the guard deletes the list).
+        let ok = unsafe {
+            UpdateProcThreadAttribute(
+                guard.0,
+                0,
+                PROC_THREAD_ATTRIBUTE_HANDLE_LIST as usize,
+                list.as_ptr().cast(),
+                list.len() * size_of::<HANDLE>(),
+                ptr::null_mut(),
+                ptr::null(),
+            )
+        };
+        if ok == 0 {
+            return Err(io::Error::last_os_error());
+        }
+    }
+    let mut si = STARTUPINFOEXW::default();
+    si.StartupInfo.cb = size_of::<STARTUPINFOEXW>() as u32;
+    si.StartupInfo.dwFlags = STARTF_USESTDHANDLES;
+    si.StartupInfo.hStdInput = raw(0);
+    si.StartupInfo.hStdOutput = raw(1);
+    si.StartupInfo.hStdError = raw(2);
+    si.lpAttributeList = guard.0;
+    let mut line: Vec<u16> = command_line.encode_utf16().chain([0]).collect();
+    let mut pi = PROCESS_INFORMATION::default();
+    // SAFETY: `line` is a writable NUL-terminated command line (CreateProcessW may write
+    // into it); `si` is a STARTUPINFOEXW with its size set and a live attribute list;
+    // `pi` is writable; handles are inherited only as the list says.
+    let ok = unsafe {
+        CreateProcessW(
+            ptr::null(),
+            line.as_mut_ptr(),
+            ptr::null(),
+            ptr::null(),
+            i32::from(!list.is_empty()),
+            EXTENDED_STARTUPINFO_PRESENT | CREATE_UNICODE_ENVIRONMENT,
+            ptr::null(),
+            ptr::null(),
+            &si.StartupInfo,
+            &mut pi,
+        )
+    };
+    if ok == 0 {
+        return Err(io::Error::last_os_error());
+    }
+    drop(owned(pi.hThread, "CreateProcessW"));
+    let process = owned(pi.hProcess, "CreateProcessW")?;
+    let values = [raw(0) as u64, raw(1) as u64, raw(2) as u64];
+    drop(guard);
+    drop(copies);
+    Ok(Spawned {
+        process,
+        pid: pi.dwProcessId,
+        stdio: values,
+    })
+}
+
+/// Waits up to `ms` milliseconds for a process to exit: its exit code, or `None` while
+/// it runs.
+pub(crate) fn wait_process(process: BorrowedHandle<'_>, ms: u32) -> io::Result<Option<u32>> {
+    use windows_sys::Win32::Foundation::{WAIT_FAILED, WAIT_OBJECT_0};
+    use windows_sys::Win32::System::Threading::{GetExitCodeProcess, WaitForSingleObject};
+    // SAFETY: `process` is a live process handle with SYNCHRONIZE.
+    match unsafe { WaitForSingleObject(process.as_raw_handle(), ms) } {
+        WAIT_OBJECT_0 => {
+            let mut code = 0u32;
+            // SAFETY: as above, with PROCESS_QUERY_(LIMITED_)INFORMATION; `code` is
+            // writable.
+            if unsafe { GetExitCodeProcess(process.as_raw_handle(), &mut code) } == 0 {
+                return Err(io::Error::last_os_error());
+            }
+            Ok(Some(code))
+        }
+        WAIT_FAILED => Err(io::Error::last_os_error()),
+        _ => Ok(None),
+    }
+}
+
+/// Ends a process with `code`.
+pub(crate) fn terminate(process: BorrowedHandle<'_>, code: u32) -> io::Result<()> {
+    use windows_sys::Win32::System::Threading::TerminateProcess;
+    // SAFETY: `process` is a live process handle; no pointers.
+    if unsafe { TerminateProcess(process.as_raw_handle(), code) } == 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+// --- Sampling -------------------------------------------------------------------------
+
+/// Bytes waiting in a pipe, as its read end sees them (PeekNamedPipe; nothing is read).
+/// On a synchronous end with a read pending in another thread this may block until that
+/// read completes: call it guarded.
+#[allow(dead_code)] // for the Windows sampler, landing next
+pub(crate) fn peek_available(h: BorrowedHandle<'_>) -> io::Result<u32> {
+    use windows_sys::Win32::System::Pipes::PeekNamedPipe;
+    let mut avail = 0u32;
+    // SAFETY: `h` is live; no buffer is given (so nothing is copied or consumed); `avail`
+    // is writable, the other outputs are null as allowed.
+    let ok = unsafe {
+        PeekNamedPipe(
+            h.as_raw_handle(),
+            ptr::null_mut(),
+            0,
+            ptr::null_mut(),
+            &mut avail,
+            ptr::null_mut(),
+        )
+    };
+    if ok == 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(avail)
+}
+
+/// Bytes a process has read and written through I/O calls (GetProcessIoCounters). Wine
+/// reports 0 for all of them.
+#[allow(dead_code)] // for the Windows sampler, landing next
+pub(crate) fn io_counters(process: BorrowedHandle<'_>) -> io::Result<(u64, u64)> {
+    use windows_sys::Win32::System::Threading::{GetProcessIoCounters, IO_COUNTERS};
+    let mut c = IO_COUNTERS::default();
+    // SAFETY: `process` is live with PROCESS_QUERY_(LIMITED_)INFORMATION; `c` is writable.
+    if unsafe { GetProcessIoCounters(process.as_raw_handle(), &mut c) } == 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok((c.ReadTransferCount, c.WriteTransferCount))
+}
+
+/// CPU time a process has used, user plus kernel.
+#[allow(dead_code)] // for the Windows sampler, landing next
+pub(crate) fn cpu_time(process: BorrowedHandle<'_>) -> io::Result<std::time::Duration> {
+    let mut t = [FILETIME {
+        dwLowDateTime: 0,
+        dwHighDateTime: 0,
+    }; 4];
+    let [c, x, k, u] = &mut t;
+    // SAFETY: `process` is a live process handle; the four FILETIMEs are writable.
+    if unsafe { GetProcessTimes(process.as_raw_handle(), c, x, k, u) } == 0 {
+        return Err(io::Error::last_os_error());
+    }
+    let ticks = |f: &FILETIME| (u64::from(f.dwHighDateTime) << 32) | u64::from(f.dwLowDateTime);
+    Ok(std::time::Duration::from_nanos(
+        (ticks(k) + ticks(u)).saturating_mul(100),
+    ))
+}
+
+/// Every process with its threads' states and wait reasons
+/// (SystemProcessInformation), parsed.
+#[allow(dead_code)] // for the Windows sampler, landing next
+pub(crate) fn system_processes() -> io::Result<Vec<parse::ProcessThreads>> {
+    use windows_sys::Wdk::System::SystemInformation::SystemProcessInformation;
+    let buf = query_growing(256 << 10, 64 << 20, |p, len, needed| {
+        // SAFETY: `p` points to `len` writable bytes, aligned to 8, owned by the
+        // caller's Buffer for the duration of the call; `needed` is a valid u32.
+        unsafe { NtQuerySystemInformation(SystemProcessInformation, p, len, needed) }
+    })?;
+    parse::process_threads(buf.bytes()).map_err(parse_error)
+}
+
+/// A pipe for one joint of a pipeline `run` starts: a named pipe of one instance, made
+/// exactly as `CreatePipe` makes its pipes (byte mode, synchronous ends, the read end the
+/// server with `FILE_GENERIC_READ | FILE_WRITE_ATTRIBUTES`, the write end a client with
+/// `FILE_GENERIC_WRITE | FILE_READ_ATTRIBUTES`), but under a name of our own on every
+/// Windows version, so that a handle scan pairs its ends (Windows 10 leaves `CreatePipe`
+/// pipes unnamed). Neither end is inheritable. Returns (read end, write end).
+pub(crate) fn create_named_pair(name: &str, size: u32) -> io::Result<(OwnedHandle, OwnedHandle)> {
+    use windows_sys::Win32::Foundation::GENERIC_WRITE;
+    use windows_sys::Win32::Storage::FileSystem::{
+        CreateFileW, FILE_FLAG_FIRST_PIPE_INSTANCE, FILE_READ_ATTRIBUTES, OPEN_EXISTING,
+        PIPE_ACCESS_INBOUND,
+    };
+    use windows_sys::Win32::System::Pipes::{
+        CreateNamedPipeW, PIPE_READMODE_BYTE, PIPE_REJECT_REMOTE_CLIENTS, PIPE_TYPE_BYTE, PIPE_WAIT,
+    };
+    let path: Vec<u16> = format!(r"\\.\pipe\{name}")
+        .encode_utf16()
+        .chain([0])
+        .collect();
+    // SAFETY: `path` is NUL-terminated and outlives the call; default security (not
+    // inheritable); the result is checked and owned.
+    let read = owned(
+        unsafe {
+            CreateNamedPipeW(
+                path.as_ptr(),
+                PIPE_ACCESS_INBOUND | FILE_FLAG_FIRST_PIPE_INSTANCE,
+                PIPE_TYPE_BYTE | PIPE_READMODE_BYTE | PIPE_WAIT | PIPE_REJECT_REMOTE_CLIENTS,
+                1,
+                size,
+                size,
+                0,
+                ptr::null(),
+            )
+        },
+        "CreateNamedPipeW",
+    )?;
+    // SAFETY: as above; the pipe exists and has one listening instance.
+    let write = owned(
+        unsafe {
+            CreateFileW(
+                path.as_ptr(),
+                GENERIC_WRITE | FILE_READ_ATTRIBUTES,
+                0,
+                ptr::null(),
+                OPEN_EXISTING,
+                0,
+                ptr::null_mut(),
+            )
+        },
+        "CreateFileW",
+    )?;
+    Ok((read, write))
 }

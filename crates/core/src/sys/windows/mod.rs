@@ -6,10 +6,12 @@
 
 mod ffi;
 mod guard;
+mod launch;
 mod named;
 mod pipe;
 mod scan;
 
+pub(crate) use launch::{Launched, launch};
 pub(crate) use named::named_pipes;
 pub(crate) use pipe::create_pipe;
 pub(crate) use scan::scan;

@@ -321,3 +321,72 @@ fn unnamed_pipes_pair_by_index_only_where_the_system_proves_it() {
     };
     assert_eq!(scan::ends_pair_by_index(), evidence);
 }
+
+#[test]
+fn a_spawned_child_inherits_only_its_handle_list() {
+    // An inheritable pipe of ours that a plain CreateProcess would hand to the child.
+    let (leak_r, leak_w) = ffi::create_pipe(true).unwrap();
+    let (stdin_r, stdin_w) = ffi::create_pipe(false).unwrap();
+    let me = ffi::current_pid();
+    let ours = scan_pid(me, false);
+    let leak_names: Vec<_> = [&leak_r, &leak_w]
+        .iter()
+        .map(|h| find(&ours, me, h.as_raw_handle() as u64).name)
+        .collect();
+    let stdin_name = find(&ours, me, stdin_r.as_raw_handle() as u64).name;
+    // `set /p` waits for a line on its standard input: the child lives until we close it.
+    let child = ffi::spawn(
+        "cmd.exe /d /c \"set /p x=\"",
+        [
+            stdin_r.as_raw_handle(),
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+        ],
+    )
+    .unwrap();
+    drop(stdin_r);
+    std::thread::sleep(Duration::from_millis(300));
+    let snap = scan_pid(child.pid, true);
+    let p = snap
+        .processes
+        .iter()
+        .find(|p| p.pid == child.pid)
+        .expect("child listed");
+    assert_eq!(p.ppid, Some(me));
+    let input = find(&snap, child.pid, child.stdio[0]);
+    assert_eq!(input.mode, Mode::Read);
+    if !stdin_name.is_empty() {
+        assert_eq!(input.name, stdin_name);
+    }
+    let pipe_ends: Vec<&Handle> = p.handles.iter().filter(|h| h.pipe.is_some()).collect();
+    for name in leak_names.iter().filter(|n| !n.is_empty()) {
+        assert!(
+            !pipe_ends.iter().any(|h| &h.name == name),
+            "the child inherited an end not in its list: {pipe_ends:#?}"
+        );
+    }
+    // Its only pipe end is the one it was given (real Windows: unnamed ends compare by
+    // count only).
+    assert_eq!(pipe_ends.len(), 1, "{pipe_ends:#?}");
+    drop(stdin_w); // end-of-file: `set /p` returns and cmd exits
+    let code = ffi::wait_process(child.process.as_handle(), 10_000).unwrap();
+    assert!(code.is_some(), "the child saw end-of-file and exited");
+    drop((leak_r, leak_w));
+}
+
+#[test]
+fn launch_passes_the_last_stage_exit_code_and_names_a_stage_that_cannot_start() {
+    let stages = ["exit 0".to_string(), "exit 7".to_string()];
+    let l = crate::launch::launch(&stages).unwrap();
+    assert_eq!(l.pids().len(), 2);
+    assert!(l.command_lines()[1].ends_with(r#"/d /s /c "exit 7""#));
+    assert_eq!(l.wait().unwrap(), 7);
+
+    let err = crate::launch::launch(&["exit 0".into(), "no-such-program-pipescope".into()])
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("cannot start stage 2 `no-such-program-pipescope`"),
+        "{err}"
+    );
+}

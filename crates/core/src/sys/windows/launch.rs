@@ -1,0 +1,107 @@
+//! `run` on Windows: each stage started with `CreateProcess` and an explicit handle list
+//! (see `ffi::spawn`), joined by pipes pipescope makes (see `ffi::create_named_pair`).
+//! pipescope keeps no pipe end: each is closed as soon as the stage holding it has its
+//! own copy, so end-of-file and broken pipes reach the stages as they would from a
+//! shell.
+
+use std::os::windows::io::{AsHandle, AsRawHandle, OwnedHandle, RawHandle};
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use super::ffi;
+use crate::launch::command_line;
+use crate::{Error, Pid, Result};
+
+/// The pipe buffer of each joint, in bytes (a Linux pipe's default).
+pub(crate) const PIPE_SIZE: u32 = 64 << 10;
+
+#[derive(Debug)]
+pub(crate) struct Launched {
+    stages: Vec<(ffi::Spawned, String)>,
+}
+
+/// A name for a pipe of ours that no other pipe has.
+fn pipe_name() -> String {
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    format!("pipescope.run.{}.{n}.{nanos:08x}", ffi::current_pid())
+}
+
+pub(crate) fn launch(stages: &[String]) -> Result<Launched> {
+    if stages.is_empty() || stages.iter().any(|s| s.trim().is_empty()) {
+        return Err(Error::InvalidInput(
+            "the pipeline has an empty stage".into(),
+        ));
+    }
+    let comspec = std::env::var("ComSpec").unwrap_or_else(|_| "cmd.exe".into());
+    let ours: [RawHandle; 3] = [
+        std::io::stdin().as_raw_handle(),
+        std::io::stdout().as_raw_handle(),
+        std::io::stderr().as_raw_handle(),
+    ];
+    let mut started = Launched { stages: Vec::new() };
+    // The read end of the pipe before the stage being started.
+    let mut input: Option<OwnedHandle> = None;
+    for (i, text) in stages.iter().enumerate() {
+        let last = i + 1 == stages.len();
+        let pipe = if last {
+            None
+        } else {
+            match ffi::create_named_pair(&pipe_name(), PIPE_SIZE) {
+                Ok(p) => Some(p),
+                Err(e) => {
+                    started.terminate(1);
+                    return Err(Error::io("creating a pipe", None, None, e));
+                }
+            }
+        };
+        let stdin = input.as_ref().map_or(ours[0], |h| h.as_raw_handle());
+        let stdout = pipe.as_ref().map_or(ours[1], |(_, w)| w.as_raw_handle());
+        let line = command_line(text, &comspec);
+        match ffi::spawn(&line, [stdin, stdout, ours[2]]) {
+            Ok(child) => started.stages.push((child, line)),
+            Err(e) => {
+                started.terminate(1);
+                return Err(Error::InvalidInput(format!(
+                    "cannot start stage {} `{}`: {e}",
+                    i + 1,
+                    text.trim()
+                )));
+            }
+        }
+        // The stage has its copies: ours of its input's read end and its output's write
+        // end go now; the output's read end waits for the next stage.
+        input = pipe.map(|(r, _w)| r);
+    }
+    Ok(started)
+}
+
+impl Launched {
+    pub(crate) fn pids(&self) -> Vec<Pid> {
+        self.stages.iter().map(|(s, _)| s.pid).collect()
+    }
+
+    pub(crate) fn command_lines(&self) -> Vec<String> {
+        self.stages.iter().map(|(_, l)| l.clone()).collect()
+    }
+
+    pub(crate) fn wait(&self) -> Result<u32> {
+        let mut code = 0;
+        for (s, _) in &self.stages {
+            code = ffi::wait_process(s.process.as_handle(), u32::MAX)
+                .map_err(|e| Error::io("waiting for a stage", Some(s.pid), None, e))?
+                .unwrap_or(0);
+        }
+        Ok(code)
+    }
+
+    pub(crate) fn terminate(&self, code: u32) {
+        for (s, _) in &self.stages {
+            if let Ok(None) = ffi::wait_process(s.process.as_handle(), 0) {
+                let _ = ffi::terminate(s.process.as_handle(), code);
+            }
+        }
+    }
+}

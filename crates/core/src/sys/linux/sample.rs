@@ -18,7 +18,7 @@ use rustix::process::{Pid as RPid, PidfdFlags, PidfdGetfdFlags, pidfd_getfd, pid
 
 use super::mode_of_link;
 use crate::model::{Mode, Pid, ProcessSelector};
-use crate::parse::{self, FdLink, PipeWait};
+use crate::parse::{self, FdLink};
 use crate::sample::{
     Backend, Discovery, FillMissing, Pipe, PipeEnd, PipeSample, Pipeline, ProcEnds, Stage,
     StageSample, StageState, Target, connected,
@@ -194,36 +194,23 @@ impl Backend for Sampler {
             t.exited = true;
             return out;
         }
-        (out.state, out.activity) = match state {
-            b'R' => (StageState::Running, Activity::Running),
-            b'T' | b't' => (StageState::Stopped, Activity::Stopped),
+        out.activity = match state {
+            b'R' => Activity::Running,
+            b'T' | b't' => Activity::Stopped,
             _ => {
-                let mut wchan = t
-                    .wchan
-                    .read(|| format!("/proc/{pid}/wchan"), &mut buf)
-                    .filter(|w| !w.is_empty() && *w != b"0")
-                    .map(|w| String::from_utf8_lossy(w.trim_ascii()).into_owned());
-                if wchan.as_deref() == Some("do_wait") {
-                    // A wait for a child: the system call says which.
-                    wchan = None;
-                }
-                let wait = wchan
-                    .as_deref()
-                    .map(|w| parse::wchan_pipe_wait(w.as_bytes()));
-                match (wait, wchan) {
-                    // Asleep for its own reasons: a timer, a disk.
-                    (Some(None), reason) => (StageState::Waiting, Activity::Sleeping { reason }),
-                    // In a pipe (or wchan hidden): the system call says on which fd.
-                    _ => {
-                        let call = t
-                            .syscall
-                            .read(|| format!("/proc/{pid}/syscall"), &mut buf)
-                            .and_then(parse::syscall);
-                        blocked(call, wait.flatten(), stage)
-                    }
-                }
+                let call = t.syscall.read(|| format!("/proc/{pid}/syscall"), &mut buf);
+                let call = call.map(<[u8]>::to_vec);
+                let wchan = &mut t.wchan;
+                super::state::sleeping(pid, call.as_deref(), || {
+                    let mut b = [0u8; 128];
+                    wchan
+                        .read(|| format!("/proc/{pid}/wchan"), &mut b)
+                        .map(<[u8]>::to_vec)
+                })
+                .0
             }
         };
+        out.state = state_of(&out.activity, stage);
         out
     }
 
@@ -433,70 +420,25 @@ pub(crate) fn measure(
     (fill.map_err(|e| missing(e.into())), capacity)
 }
 
-/// What a sleeping stage waits for, from the system call it sleeps in and its wait
-/// channel (`wait`: which way it waits in a pipe; `None` when it names no pipe or is
-/// hidden): a read of one of its read ends is a blocked read of that fd, a write of one
-/// of its write ends a blocked write, `wait4`/`waitid` a wait for a child (system call
-/// numbers of this architecture).
-fn blocked(
-    call: Option<parse::Syscall>,
-    wait: Option<PipeWait>,
-    stage: &Stage,
-) -> (StageState, Activity) {
-    #[cfg(target_arch = "x86_64")]
-    let (reads, writes, wait4, waitid) = ([0u64, 19], [1u64, 20], 61u64, 247u64);
-    #[cfg(target_arch = "aarch64")]
-    let (reads, writes, wait4, waitid) = ([63u64, 65], [64u64, 66], 260u64, 95u64);
-    #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
-    let (reads, writes, wait4, waitid): ([u64; 0], [u64; 0], u64, u64) =
-        ([], [], u64::MAX, u64::MAX);
+/// The state views show for a stage doing `activity`: a read or write counts as blocked
+/// on a pipe only when it is one of the stage's pipe ends (or the OS did not say which
+/// handle, only that it is a pipe); any other wait is the stage's own business.
+fn state_of(activity: &Activity, stage: &Stage) -> StageState {
     let holds =
         |fd: u64, f: fn(&PipeEnd) -> bool| stage.ends.iter().any(|e| e.handle == fd && f(e));
-    // A pid argument: positive names one child; -1, 0 or below, any (of a group).
-    let child = |arg: u64| Pid::try_from(arg as i64).ok().filter(|&p| p > 0);
-    match (call, wait) {
-        (Some(parse::Syscall::Call { nr, args }), _)
-            if reads.contains(&nr) && holds(args[0], PipeEnd::reads) =>
-        {
-            (
-                StageState::BlockedRead,
-                Activity::Reading {
-                    handle: Some(args[0]),
-                },
-            )
+    match activity {
+        Activity::Running => StageState::Running,
+        Activity::Stopped => StageState::Stopped,
+        Activity::Zombie => StageState::Exited,
+        Activity::Reading { handle: None } => StageState::BlockedRead,
+        Activity::Reading { handle: Some(h) } if holds(*h, PipeEnd::reads) => {
+            StageState::BlockedRead
         }
-        (Some(parse::Syscall::Call { nr, args }), _)
-            if writes.contains(&nr) && holds(args[0], PipeEnd::writes) =>
-        {
-            (
-                StageState::BlockedWrite,
-                Activity::Writing {
-                    handle: Some(args[0]),
-                },
-            )
+        Activity::Writing { handle: None } => StageState::BlockedWrite,
+        Activity::Writing { handle: Some(h) } if holds(*h, PipeEnd::writes) => {
+            StageState::BlockedWrite
         }
-        (Some(parse::Syscall::Call { nr, args }), None) if nr == wait4 => (
-            StageState::Waiting,
-            Activity::WaitingForChild {
-                child: child(args[0]),
-            },
-        ),
-        // waitid(P_PID = 1, pid, …)
-        (Some(parse::Syscall::Call { nr, args }), None) if nr == waitid => (
-            StageState::Waiting,
-            Activity::WaitingForChild {
-                child: if args[0] == 1 { child(args[1]) } else { None },
-            },
-        ),
-        (_, Some(PipeWait::Read)) => (StageState::BlockedRead, Activity::Reading { handle: None }),
-        (_, Some(PipeWait::Write)) => {
-            (StageState::BlockedWrite, Activity::Writing { handle: None })
-        }
-        (Some(parse::Syscall::Call { .. } | parse::Syscall::NotInSyscall), None) => {
-            (StageState::Waiting, Activity::Sleeping { reason: None })
-        }
-        (Some(parse::Syscall::Running), None) => (StageState::Running, Activity::Running),
-        (None, None) => (StageState::Waiting, Activity::Unknown),
+        _ => StageState::Waiting,
     }
 }
 
@@ -696,53 +638,23 @@ mod tests {
     }
 
     #[test]
-    fn the_system_call_names_the_fd_and_the_wait_channel_the_way() {
+    fn only_the_stages_own_pipe_ends_make_it_blocked() {
         let s = stage(&[(0, Mode::Read), (1, Mode::Write), (5, Mode::Write)]);
-        let call = |nr, fd| {
-            Some(parse::Syscall::Call {
-                nr,
-                args: [fd, 0, 0, 0, 0, 0],
-            })
-        };
         let reading = |h| Activity::Reading { handle: h };
         let writing = |h| Activity::Writing { handle: h };
-        if cfg!(target_arch = "x86_64") {
-            assert_eq!(
-                blocked(call(0, 0), Some(PipeWait::Read), &s),
-                (StageState::BlockedRead, reading(Some(0)))
-            );
-            assert_eq!(
-                blocked(call(1, 5), Some(PipeWait::Write), &s),
-                (StageState::BlockedWrite, writing(Some(5)))
-            );
-            // A read of an fd that is no pipe end of the stage: the channel decides.
-            assert_eq!(
-                blocked(call(0, 9), Some(PipeWait::Read), &s),
-                (StageState::BlockedRead, reading(None))
-            );
-            // wchan hidden, a read of fd 9 (no pipe): busy on its own.
-            assert_eq!(
-                blocked(call(0, 9), None, &s),
-                (StageState::Waiting, Activity::Sleeping { reason: None })
-            );
-            // wait4(1234, …) and wait4(-1, …)
-            assert_eq!(
-                blocked(call(61, 1234), None, &s).1,
-                Activity::WaitingForChild { child: Some(1234) }
-            );
-            assert_eq!(
-                blocked(call(61, u64::MAX), None, &s).1,
-                Activity::WaitingForChild { child: None }
-            );
-        }
+        assert_eq!(state_of(&reading(Some(0)), &s), StageState::BlockedRead);
+        assert_eq!(state_of(&writing(Some(5)), &s), StageState::BlockedWrite);
+        // A read of fd 9, no pipe of the stage (a file, a socket): its own business.
+        assert_eq!(state_of(&reading(Some(9)), &s), StageState::Waiting);
+        // Writing fd 0, which it may only read: not a pipe write of its.
+        assert_eq!(state_of(&writing(Some(0)), &s), StageState::Waiting);
+        // The wait channel says a pipe, not which.
+        assert_eq!(state_of(&reading(None), &s), StageState::BlockedRead);
         assert_eq!(
-            blocked(None, Some(PipeWait::Write), &s),
-            (StageState::BlockedWrite, writing(None))
+            state_of(&Activity::WaitingForChild { child: Some(7) }, &s),
+            StageState::Waiting
         );
-        assert_eq!(
-            blocked(None, None, &s),
-            (StageState::Waiting, Activity::Unknown)
-        );
+        assert_eq!(state_of(&Activity::Unknown, &s), StageState::Waiting);
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! without the type's prefix (`read_data`), numbers, and SDDL right strings (`FA`,
 //! `CCDCLCSWRPWPDTLOCRSDRCWDWO`) becomes a mask.
 
+use crate::fd::{FD_MODES, O_ACCMODE};
 use crate::model::{Kind, Right, TypeInfo};
 use crate::parse::{ParseError, parse_mask};
 use crate::tables::{
@@ -37,6 +38,18 @@ pub enum EncodeError {
     /// A number term that is not a valid 32-bit mask.
     #[error("bad number in expression: {0}")]
     Number(#[from] ParseError),
+    /// Open flags with two different access modes (`O_RDWR|O_WRONLY`): the mode is one
+    /// value of a two-bit field, not bits to combine.
+    #[error(
+        "conflicting access modes `{first}` and `{second}`: open flags hold exactly one of \
+         O_RDONLY, O_WRONLY and O_RDWR"
+    )]
+    ConflictingModes {
+        /// The first access mode given.
+        first: String,
+        /// The one that conflicts with it.
+        second: String,
+    },
 }
 
 /// Encodes `expr` for `ty`: names (with or without the type's prefix, any case), numbers
@@ -46,7 +59,10 @@ pub fn encode(expr: &str, ty: Option<&'static TypeInfo>) -> Result<u32, EncodeEr
     if expr.trim().is_empty() {
         return Err(EncodeError::Empty);
     }
+    let open_flags = ty.is_some_and(|t| t.kind == Kind::OpenFlags);
     let mut mask = 0;
+    // Open flags: the access mode given, and by which term.
+    let mut mode: Option<(&str, u32)> = None;
     for term in expr.split(['|', '+', ',']) {
         let term = term.trim();
         if term.is_empty() {
@@ -54,9 +70,42 @@ pub fn encode(expr: &str, ty: Option<&'static TypeInfo>) -> Result<u32, EncodeEr
                 expr: expr.to_owned(),
             });
         }
-        mask |= encode_term(term, ty)?;
+        let bits = encode_term(term, ty)?;
+        if open_flags && names_access_mode(term, bits) {
+            match mode {
+                Some((first, m)) if m != bits & O_ACCMODE => {
+                    return Err(EncodeError::ConflictingModes {
+                        first: first.to_owned(),
+                        second: term.to_owned(),
+                    });
+                }
+                Some(_) => {}
+                None => mode = Some((term, bits & O_ACCMODE)),
+            }
+        }
+        mask |= bits;
+    }
+    if open_flags && mask & O_ACCMODE == O_ACCMODE {
+        return Err(EncodeError::ConflictingModes {
+            first: "O_WRONLY".into(),
+            second: "O_RDWR".into(),
+        });
     }
     Ok(mask)
+}
+
+/// Whether an open-flags term sets the access mode: one of its names (`O_RDWR`, `rdwr`),
+/// or a number with access-mode bits.
+fn names_access_mode(term: &str, bits: u32) -> bool {
+    if term.as_bytes()[0].is_ascii_digit() {
+        return bits & O_ACCMODE != 0;
+    }
+    FD_MODES.iter().any(|m| {
+        m.name.eq_ignore_ascii_case(term)
+            || m.name
+                .strip_prefix("O_")
+                .is_some_and(|short| short.eq_ignore_ascii_case(term))
+    })
 }
 
 fn encode_term(term: &str, ty: Option<&'static TypeInfo>) -> Result<u32, EncodeError> {
@@ -235,5 +284,30 @@ mod tests {
             panic!("expected an unknown right");
         };
         assert_eq!(suggestion, Some("PROCESS_VM_READ"));
+    }
+
+    #[test]
+    fn open_flags_take_one_access_mode() {
+        let fd = lookup_type("fd");
+        assert_eq!(encode("O_RDWR|O_CLOEXEC", fd), Ok(0o2000002));
+        assert_eq!(encode("O_WRONLY|wronly", fd), Ok(1));
+        assert_eq!(encode("O_RDONLY|O_RDONLY", fd), Ok(0));
+        for bad in [
+            "O_RDWR|O_WRONLY",
+            "O_RDONLY|O_WRONLY",
+            "rdwr+rdonly",
+            "O_WRONLY|2",
+            "3",
+        ] {
+            assert!(
+                matches!(encode(bad, fd), Err(EncodeError::ConflictingModes { .. })),
+                "{bad}"
+            );
+        }
+        assert_eq!(
+            encode("O_RDWR|O_WRONLY", fd).unwrap_err().to_string(),
+            "conflicting access modes `O_RDWR` and `O_WRONLY`: open flags hold exactly one of \
+             O_RDONLY, O_WRONLY and O_RDWR"
+        );
     }
 }

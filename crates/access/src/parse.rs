@@ -25,7 +25,7 @@ pub enum ParseError {
 
 /// Reads a 32-bit mask. `0x`/`0X` means hex, `0o`/`0O` octal, `0b`/`0B` binary, anything
 /// else decimal; for the `fd` type (Linux open flags) a leading `0` also means octal, as in
-/// fdinfo. Surrounding spaces are ignored; `_` may separate digits.
+/// fdinfo. Surrounding spaces are ignored; a single `_` may separate two digits.
 pub fn parse_mask(text: &str, ty: Option<&TypeInfo>) -> Result<u32, ParseError> {
     let t = text.trim();
     if t.is_empty() {
@@ -46,10 +46,16 @@ pub fn parse_mask(text: &str, ty: Option<&TypeInfo>) -> Result<u32, ParseError> 
     let not_a_number = || ParseError::NotANumber { text: t.to_owned() };
     let mut value: u64 = 0;
     let mut seen_digit = false;
+    let mut after_separator = false;
     for &c in digits {
-        if c == b'_' && seen_digit {
+        if c == b'_' {
+            if !seen_digit || after_separator {
+                return Err(not_a_number());
+            }
+            after_separator = true;
             continue;
         }
+        after_separator = false;
         let d = match c {
             b'0'..=b'9' => c - b'0',
             b'a'..=b'f' => c - b'a' + 10,
@@ -65,7 +71,7 @@ pub fn parse_mask(text: &str, ty: Option<&TypeInfo>) -> Result<u32, ParseError> 
             return Err(ParseError::TooLarge { text: t.to_owned() });
         }
     }
-    if !seen_digit {
+    if !seen_digit || after_separator {
         return Err(not_a_number());
     }
     Ok(value as u32)
@@ -101,7 +107,9 @@ mod tests {
     #[test]
     fn errors() {
         assert_eq!(parse_mask("  ", None), Err(ParseError::Empty));
-        for bad in ["abc", "0x", "0xg1", "-1", "0o8", "12z", "_1", "0x_"] {
+        for bad in [
+            "abc", "0x", "0xg1", "-1", "0o8", "12z", "_1", "0x_", "1_", "0x1__0", "0x_1", "1__2",
+        ] {
             assert!(
                 matches!(parse_mask(bad, None), Err(ParseError::NotANumber { .. })),
                 "{bad}"

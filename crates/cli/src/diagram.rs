@@ -222,6 +222,7 @@ mod tests {
             pid,
             ppid: Some(1),
             name: name.into(),
+            name_bytes: None,
             user: None,
             uid: None,
             start_time_ms: None,

@@ -125,3 +125,40 @@ fn arguments_echoed_in_errors_are_escaped() {
         fails_with_2(args, shown);
     }
 }
+
+/// Input that used to be taken silently: a filter that can match nothing, a format
+/// that was ignored, open flags with two access modes, malformed digit separators.
+#[test]
+fn input_that_cannot_mean_anything_is_refused() {
+    let line = fails_with_2(&["handles", "-t", "bogus"], "unknown handle type `bogus`");
+    assert!(line.contains("known types: file, dir, pipe"), "{line}");
+    fails_with_2(
+        &["handles", "-u", "no-such-user-pipescope"],
+        "no user named `no-such-user-pipescope`",
+    );
+    fails_with_2(&["handles", "--summary", "--csv"], "cannot be used with");
+    fails_with_2(
+        &["access", "--encode", "O_RDWR|O_WRONLY", "fd"],
+        "conflicting access modes `O_RDWR` and `O_WRONLY`",
+    );
+    for mask in ["1_", "0x1__0", "0x_1", "_1"] {
+        fails_with_2(&["access", mask, "file"], "not a number");
+    }
+    // Still accepted: a known type in any case, a single separator between digits.
+    let out = pipescope()
+        .args([
+            "handles",
+            "-t",
+            "PIPE",
+            "-p",
+            &std::process::id().to_string(),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let out = pipescope()
+        .args(["access", "0x12_0189", "file"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+}

@@ -480,3 +480,48 @@ fn flags_alone_adds_only_the_open_flags() {
         assert_eq!(h["mode"], access, "{pid}/{fd}: {h}");
     }
 }
+
+/// A userfaultfd is created read-only: the table (mode from the fd link) and `-l` (mode
+/// from fdinfo flags) must say the same.
+#[test]
+fn a_userfaultfd_has_one_mode_with_or_without_long() {
+    use std::io::{BufRead, BufReader};
+    // userfaultfd(2) is system call 323 on x86_64; UFFD_USER_MODE_ONLY (1) needs no
+    // privilege where unprivileged userfaultfd is off.
+    let mut child = Command::new("python3")
+        .args([
+            "-c",
+            "import ctypes, os, sys, time\n\
+             libc = ctypes.CDLL(None, use_errno=True)\n\
+             fd = libc.syscall(323, os.O_CLOEXEC | 1)\n\
+             print(fd, flush=True)\n\
+             time.sleep(30)",
+        ])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let fd: i64 = line.trim().parse().unwrap();
+    let pid = child.id().to_string();
+    let plain = common::json(&["handles", "-p", &pid, "--json"]);
+    let long = common::json(&["handles", "-p", &pid, "-l", "--json"]);
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(fd >= 0, "userfaultfd(2) failed here");
+    let mode = |v: &Value| {
+        let h = v["processes"][0]["handles"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|h| h["handle"] == fd)
+            .unwrap()
+            .clone();
+        assert_eq!(h["type"], "userfaultfd");
+        h["mode"].clone()
+    };
+    assert_eq!(mode(&plain), "r");
+    assert_eq!(mode(&long), "r");
+}

@@ -244,3 +244,43 @@ fn an_fd_whose_name_cannot_be_read_costs_that_name_only() {
     assert!(text.contains(&format!("{sleep} sleep fd 1 (w)")), "{text}");
     assert!(!text.contains("no-writer"), "{text}");
 }
+
+/// A process whose short name is not UTF-8 and holds an escape sequence: JSON keeps the
+/// exact bytes (`name_b64`), the table and CSV show them escaped.
+#[test]
+fn a_process_name_that_is_not_utf8_keeps_its_bytes() {
+    use std::io::{BufRead, BufReader};
+    let mut child = Command::new("python3")
+        .args([
+            "-c",
+            "import ctypes, time\n\
+             ctypes.CDLL(None).prctl(15, b'ev\\xff\\x1b[2Jil', 0, 0, 0)\n\
+             print('ok', flush=True)\n\
+             time.sleep(30)",
+        ])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let pid = child.id();
+    let json = handles(pid, &["--json"]);
+    let table = handles(pid, &[]);
+    let csv = handles(pid, &["--csv"]);
+    child.kill().unwrap();
+    child.wait().unwrap();
+
+    let v: Value = serde_json::from_slice(&json).unwrap();
+    let p = &v["processes"][0];
+    assert_eq!(p["name"], "ev\u{fffd}\u{1b}[2Jil");
+    assert_eq!(
+        b64_decode(p["name_b64"].as_str().unwrap()),
+        b"ev\xff\x1b[2Jil"
+    );
+    let table = String::from_utf8(table).unwrap();
+    assert!(table.contains(" ev\\xff\\x1b[2Jil "), "{table}");
+    let csv = String::from_utf8(csv).unwrap();
+    assert!(csv.contains(",ev\\xff\\x1b[2Jil,"), "{csv}");
+}

@@ -263,28 +263,47 @@ fn python(script: &str, name: &str) -> (Child, u32) {
     (py, child)
 }
 
-/// `pipescope watch --json --interval 50ms PID` for `secs`, then Ctrl-C: the JSON lines.
-fn watch_for(pid: u32, secs: f64) -> Vec<Value> {
-    let child = common::pipescope_process()
+/// `pipescope watch --json --interval 50ms PID` until a sample line satisfies `enough`
+/// (at most 60 s: the machine may be busy), then Ctrl-C: every JSON line.
+fn watch_until(pid: u32, enough: impl Fn(&Value) -> bool) -> Vec<Value> {
+    use std::io::{BufRead, BufReader};
+    let mut child = common::pipescope_process()
         .args(["watch", "--json", "--interval", "50ms", &pid.to_string()])
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    std::thread::sleep(Duration::from_secs_f64(secs));
+    let mut lines = Vec::new();
+    let mut reader = BufReader::new(child.stderr.take().unwrap());
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut line = String::new();
+    while reader.read_line(&mut line).unwrap() > 0 {
+        let v: Value = serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line}"));
+        line.clear();
+        let done = enough(&v) || Instant::now() > deadline;
+        lines.push(v);
+        if done {
+            break;
+        }
+    }
     let status = StdCommand::new("kill")
         .args(["-INT", &child.id().to_string()])
         .status()
         .unwrap();
     assert!(status.success());
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    common::json_lines(&out.stderr)
+    for l in reader.lines() {
+        let l = l.unwrap();
+        lines.push(serde_json::from_str(&l).unwrap_or_else(|e| panic!("{e}: {l}")));
+    }
+    // Ended by SIGINT: the status says so (128 + 2), after the report.
+    assert_eq!(child.wait().unwrap().code(), Some(130));
+    lines
+}
+
+/// Whether a sample line's verdict is `kind`.
+fn says(kind: &'static str) -> impl Fn(&Value) -> bool {
+    move |v| v["verdict"]["kind"] == kind
 }
 
 fn kill(pids: &[u32]) {
@@ -298,7 +317,7 @@ fn kill(pids: &[u32]) {
 #[test]
 fn watch_of_the_python_subprocess_deadlock_shows_both_processes_both_pipes_and_the_deadlock() {
     let (mut py, cat) = python(PY_DEADLOCK, "cat");
-    let lines = watch_for(py.id(), 1.5);
+    let lines = watch_until(py.id(), says("deadlock"));
     kill(&[py.id(), cat]);
     let _ = py.wait();
     let r = lines.last().unwrap();
@@ -361,7 +380,7 @@ fn watch_of_the_python_subprocess_deadlock_shows_both_processes_both_pipes_and_t
 #[test]
 fn a_parent_waiting_for_a_child_blocked_on_its_full_stdout_is_a_deadlock() {
     let (mut py, head) = python(PY_WAIT_DEADLOCK, "head");
-    let lines = watch_for(py.id(), 1.5);
+    let lines = watch_until(py.id(), says("deadlock"));
     kill(&[py.id(), head]);
     let _ = py.wait();
     let r = lines.last().unwrap();
@@ -381,7 +400,12 @@ fn an_idle_pipeline_is_neither_deadlocked_nor_stuck() {
     let mut sh = spawn("sleep 3 | cat");
     let kids = wait_children(sh.id(), 2);
     assert_eq!(kids.len(), 2);
-    let lines = watch_for(kids[1], 1.0);
+    // Twenty samples (a second at 50 ms) of an idle pipeline.
+    let seen = std::cell::Cell::new(0);
+    let lines = watch_until(kids[1], |_| {
+        seen.set(seen.get() + 1);
+        seen.get() >= 20
+    });
     kill(&kids);
     let _ = sh.wait();
     for l in &lines {

@@ -693,6 +693,7 @@ mod tests {
             pid,
             ppid: Some(ppid),
             name: name.into(),
+            name_bytes: None,
             user: None,
             uid: None,
             start_time_ms: Some(1_000 + u64::from(pid)),

@@ -43,6 +43,26 @@ pub fn object_types() -> Result<Vec<LiveObjectType>> {
     return Err(Error::Unsupported("listing kernel object types"));
 }
 
+/// The handle types a scan of this system gives, for checking a type filter: Linux's
+/// fixed list, or the running kernel's object types (Windows); empty where unknown.
+pub fn handle_types() -> Vec<String> {
+    #[cfg(target_os = "linux")]
+    return parse::LINUX_HANDLE_TYPES
+        .iter()
+        .map(|t| t.to_string())
+        .collect();
+    #[cfg(not(target_os = "linux"))]
+    return object_types()
+        .map(|types| types.into_iter().map(|t| t.name).collect())
+        .unwrap_or_default();
+}
+
+/// Whether `user` names a user of this system (by name, through the system's user
+/// database, or as a number); `None` where pipescope cannot tell (Windows).
+pub fn user_known(user: &str) -> Option<bool> {
+    sys::user_known(user)
+}
+
 /// Every named pipe of the machine (`\\.\pipe\`) with its instance counts, the processes
 /// holding its ends, and what is wrong with them (Windows); [`Error::Unsupported`]
 /// elsewhere.

@@ -216,8 +216,12 @@ pub struct Process {
     pub pid: Pid,
     /// Parent process id, when known.
     pub ppid: Option<Pid>,
-    /// Short name (Linux `comm`; Windows image name).
+    /// Short name (Linux `comm`; Windows image name). Bytes that are not valid UTF-8
+    /// (a Linux `comm` may hold any) are replaced by U+FFFD; see `name_bytes`.
     pub name: String,
+    /// The exact bytes of the short name when they are not valid UTF-8; `None` when
+    /// `name` is exact.
+    pub name_bytes: Option<Vec<u8>>,
     /// Owner's user name (or numeric id when it has no name).
     pub user: Option<String>,
     /// Owner's numeric user id (Linux).

@@ -60,6 +60,37 @@ pub fn fd_link(text: &[u8]) -> FdLink<'_> {
     }
 }
 
+/// Every handle type a Linux scan gives (`unknown` where a type could not be read); an
+/// `anon_inode` kind missing from [`anon_type`] is shown by its own name.
+pub const LINUX_HANDLE_TYPES: &[&str] = &[
+    "file",
+    "dir",
+    "pipe",
+    "fifo",
+    "socket",
+    "char",
+    "block",
+    "link",
+    "eventfd",
+    "epoll",
+    "timerfd",
+    "signalfd",
+    "inotify",
+    "fanotify",
+    "pidfd",
+    "memfd",
+    "io_uring",
+    "userfaultfd",
+    "perf_event",
+    "bpf",
+    "dmabuf",
+    "sync_file",
+    "kvm",
+    "memfd_secret",
+    "namespace",
+    "unknown",
+];
+
 /// The handle type pipescope shows for an `anon_inode` kind (`eventfd`, `epoll`…), or
 /// `None` for a kind it does not know.
 pub fn anon_type(kind: &[u8]) -> Option<&'static str> {
@@ -88,7 +119,7 @@ pub fn anon_type(kind: &[u8]) -> Option<&'static str> {
 pub fn anon_always_read_write(kind: &[u8]) -> bool {
     matches!(
         kind,
-        b"eventfd" | b"eventpoll" | b"timerfd" | b"signalfd" | b"io_uring" | b"userfaultfd"
+        b"eventfd" | b"eventpoll" | b"timerfd" | b"signalfd" | b"io_uring"
     )
 }
 

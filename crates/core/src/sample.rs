@@ -389,6 +389,7 @@ pub(crate) mod testing {
         ProcEnds {
             pid,
             ppid: Some(ppid),
+            session: None,
             ends,
             command: format!("p{pid}"),
         }

@@ -39,7 +39,7 @@ pub struct Args {
     #[arg(short = 'f', long)]
     pub flags: bool,
     /// Counts per type, per process and in total, instead of the list.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "csv")]
     pub summary: bool,
     /// JSON on stdout (the schema is in the README).
     #[arg(long, conflicts_with = "csv")]
@@ -51,6 +51,7 @@ pub struct Args {
 
 /// Runs `pipescope handles`.
 pub fn run(args: Args) -> anyhow::Result<()> {
+    check_filters(&args)?;
     let opts = ScanOptions {
         processes: args.process.iter().map(|p| p.as_str().into()).collect(),
         long: args.long,
@@ -114,6 +115,28 @@ impl Sink {
             }
         }
     }
+}
+
+/// A filter that can match nothing by construction is an error, not an empty list: an
+/// unknown `-t` type, an unknown `-u` user.
+fn check_filters(args: &Args) -> anyhow::Result<()> {
+    if !args.object_type.is_empty() {
+        let known = pipescope_core::handle_types();
+        for t in &args.object_type {
+            if !known.is_empty() && !known.iter().any(|k| k.eq_ignore_ascii_case(t)) {
+                anyhow::bail!(
+                    "unknown handle type `{t}`; known types: {}",
+                    known.join(", ")
+                );
+            }
+        }
+    }
+    if let Some(user) = &args.user
+        && pipescope_core::user_known(user) == Some(false)
+    {
+        anyhow::bail!("no user named `{user}` on this system");
+    }
+    Ok(())
 }
 
 /// `-u`: a user name, or a number matching the uid.
@@ -227,7 +250,7 @@ fn write_csv<W: Write>(w: &mut W, sink: &mut Sink, filter: &Filter) -> io::Resul
             let handle = h.handle.to_string();
             let fields: [&[u8]; 12] = [
                 pid.as_bytes(),
-                p.name.as_bytes(),
+                p.name_bytes.as_deref().unwrap_or(p.name.as_bytes()),
                 user.as_bytes(),
                 handle.as_bytes(),
                 h.object_type.as_str().as_bytes(),
@@ -341,7 +364,8 @@ fn write_table<W: Write>(
     let mut table = Table::new(&columns);
     while let Some(p) = sink.next(filter) {
         let pid = p.pid.to_string();
-        let process = out::escape_str(&p.name).into_owned();
+        let process =
+            out::escape(p.name_bytes.as_deref().unwrap_or(p.name.as_bytes())).into_owned();
         for h in filter.handles(&p) {
             let mut cells = vec![
                 pid.clone(),

@@ -154,7 +154,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                         t.draw_with(|f| render(f, traffic, sort, started.elapsed()))?;
                     }
                 }
-                Ok(Input::Resize) => {
+                Ok(Input::Redraw) => {
                     if let (Some(t), Some(traffic)) = (tui.as_mut(), last.as_ref()) {
                         t.draw_with(|f| render(f, traffic, sort, started.elapsed()))?;
                     }

@@ -31,8 +31,12 @@ pub struct ProcessJson<'a> {
     /// Parent process id.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ppid: Option<u32>,
-    /// Short name (Linux `comm`).
+    /// Short name (Linux `comm`); invalid UTF-8 replaced by U+FFFD (then `name_b64` has
+    /// the exact bytes).
     pub name: &'a str,
+    /// The exact bytes of the name in standard base64, only when it is not valid UTF-8.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name_b64: Option<String>,
     /// Owner's user name (the number when it has none).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub user: Option<&'a str>,
@@ -53,6 +57,7 @@ impl<'a> ProcessJson<'a> {
             pid: p.pid,
             ppid: p.ppid,
             name: &p.name,
+            name_b64: p.name_bytes.as_deref().map(out::base64),
             user: p.user.as_deref(),
             uid: p.uid,
             start_time_ms: p.start_time_ms,
@@ -829,6 +834,9 @@ pub struct LiveReport {
     /// `run`: the pipeline's exit status (128 + N when killed by signal N); `null` for
     /// `watch` or when detached before the end.
     pub exit_status: Option<i32>,
+    /// The signal sent to pipescope that ended the watching (`watch`) or that pipescope
+    /// passed on to the pipeline (`run`), as `"SIGTERM"`; `null` when none was.
+    pub signal: Option<String>,
     /// Stages in pipeline order.
     pub stages: Vec<ReportStage>,
     /// Pipes in pipeline order.
@@ -1218,6 +1226,7 @@ mod tests {
             pid: 7,
             ppid: Some(1),
             name: "cat".into(),
+            name_bytes: None,
             user: Some("root".into()),
             uid: Some(0),
             start_time_ms: None,

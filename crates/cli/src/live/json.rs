@@ -15,9 +15,15 @@ pub fn show(w: &mut impl Write, state: &State) -> io::Result<()> {
 }
 
 /// Writes the final report object; `code` is the pipeline's exit status as a shell gives
-/// it, when it ended while we watched.
-pub fn report(w: &mut impl Write, state: &State, code: Option<i32>) -> io::Result<()> {
-    serde_json::to_writer(&mut *w, &report_object(state, code))?;
+/// it, when it ended while we watched; `signal` the signal that ended the watching or
+/// was passed on to the pipeline.
+pub fn report(
+    w: &mut impl Write,
+    state: &State,
+    code: Option<i32>,
+    signal: Option<&str>,
+) -> io::Result<()> {
+    serde_json::to_writer(&mut *w, &report_object(state, code, signal))?;
     writeln!(w)?;
     w.flush()
 }
@@ -106,13 +112,14 @@ fn verdict(state: &State) -> wire::Bottleneck {
     }
 }
 
-fn report_object(state: &State, code: Option<i32>) -> wire::LiveReport {
+fn report_object(state: &State, code: Option<i32>, signal: Option<&str>) -> wire::LiveReport {
     let r = &state.report;
     wire::LiveReport {
         kind: "report",
         command: state.setup.command.clone(),
         seconds: state.elapsed(),
         exit_status: code,
+        signal: signal.map(str::to_string),
         stages: r
             .stages
             .iter()
@@ -164,7 +171,7 @@ mod tests {
         let state = example::state(3);
         let mut out = Vec::new();
         show(&mut out, &state).unwrap();
-        report(&mut out, &state, Some(0)).unwrap();
+        report(&mut out, &state, Some(143), Some("SIGTERM")).unwrap();
         let text = String::from_utf8(out).unwrap();
         let objs: Vec<Value> = text
             .lines()
@@ -176,7 +183,8 @@ mod tests {
         assert_eq!(objs[0]["pipes"][0]["fill"], 65536);
         assert!(objs[0]["pipes"][1]["missing"].is_string());
         assert_eq!(objs[1]["type"], "report");
-        assert_eq!(objs[1]["exit_status"], 0);
+        assert_eq!(objs[1]["exit_status"], 143);
+        assert_eq!(objs[1]["signal"], "SIGTERM");
         assert_eq!(objs[1]["bottleneck"]["stage"], 1);
         assert_eq!(objs[1]["pipes"][0]["full"], 1.0);
     }

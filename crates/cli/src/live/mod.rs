@@ -21,13 +21,16 @@ pub mod tui;
 use std::io;
 use std::time::Duration;
 
-pub use driver::{Supervised, drive, exit_code, interrupt_flag};
+#[cfg(windows)]
+pub use driver::Supervised;
+pub use driver::{Signals, drive, spawn, wait_unobserved};
 pub use state::{Mode, Setup};
 
 /// Options shared by `run` and `watch`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct ViewArgs {
-    /// How often to sample: `100ms`, `0.5s`, `1s` (at least 10ms).
+    /// How often to sample: `100ms`, `0.5s`, `2s` (from 10ms to 3600s; a bare number is
+    /// milliseconds).
     #[arg(long, short = 'i', default_value = "100ms", value_parser = parse_interval)]
     pub interval: Duration,
     /// One line per interval instead of the terminal UI (the default without a terminal).
@@ -38,7 +41,12 @@ pub struct ViewArgs {
     pub json: bool,
 }
 
+/// The longest interval accepted: long enough for any use, short enough that no clock
+/// arithmetic on it can overflow.
+const MAX_INTERVAL: Duration = Duration::from_secs(3600);
+
 /// Parses an interval: a number with `ms`, `s` or `us`; a bare number is milliseconds.
+/// Accepts 10ms to 3600s; anything else is an error that says so.
 pub fn parse_interval(text: &str) -> Result<Duration, String> {
     let t = text.trim();
     let (num, scale) = if let Some(n) = t.strip_suffix("ms") {
@@ -57,7 +65,11 @@ pub fn parse_interval(text: &str) -> Result<Duration, String> {
     if !v.is_finite() || v < 0.0 {
         return Err(format!("`{text}` is not an interval (try 100ms or 1s)"));
     }
-    let d = Duration::from_secs_f64(v * scale);
+    let secs = v * scale;
+    if secs > MAX_INTERVAL.as_secs_f64() {
+        return Err(format!("interval `{text}` is above the maximum of 3600s"));
+    }
+    let d = Duration::from_secs_f64(secs);
     if d < Duration::from_millis(10) {
         return Err(format!("interval `{text}` is below the minimum of 10ms"));
     }
@@ -96,5 +108,23 @@ mod tests {
         assert!(parse_interval("5ms").unwrap_err().contains("minimum"));
         assert!(parse_interval("fast").is_err());
         assert!(parse_interval("-1s").is_err());
+        assert_eq!(
+            parse_interval("1h"),
+            Err("`1h` is not an interval (try 100ms or 1s)".into())
+        );
+        assert_eq!(parse_interval("3600s"), Ok(MAX_INTERVAL));
+        for huge in [
+            "1e20s",
+            "18446744073709551616s",
+            "1.8e19s",
+            "3600.001s",
+            "1e300",
+        ] {
+            let e = parse_interval(huge).unwrap_err();
+            assert!(e.contains("maximum of 3600s"), "{huge}: {e}");
+        }
+        for bad in ["inf", "NaN", "infs", "", "ms", "1e-400s"] {
+            assert!(parse_interval(bad).is_err(), "{bad}");
+        }
     }
 }

@@ -81,7 +81,7 @@ fn line(state: &State) -> String {
 
 /// The final report: a table per stage and per pipe, then the verdict. `code` is the
 /// pipeline's exit status as a shell gives it, when it ended while we watched; `signal`
-/// the signal that ended the watching, if one did.
+/// the signal that ended the watching (`watch`) or was passed on to the pipeline (`run`).
 pub fn report(
     w: &mut impl Write,
     state: &State,
@@ -93,8 +93,10 @@ pub fn report(
         Some(c) => format!(", exit status {c}"),
         None => String::new(),
     };
-    if let Some(sig) = signal {
-        end.push_str(&format!(", stopped by {sig}"));
+    match (signal, state.setup.verb) {
+        (Some(sig), "run") => end.push_str(&format!(" ({sig} passed on to the pipeline)")),
+        (Some(sig), _) => end.push_str(&format!(", stopped by {sig}")),
+        (None, _) => {}
     }
     writeln!(
         w,
@@ -206,7 +208,7 @@ mod tests {
             "{text}"
         );
         assert!(
-            first.ends_with("exit status 143, stopped by SIGTERM"),
+            first.ends_with("exit status 143 (SIGTERM passed on to the pipeline)"),
             "{text}"
         );
         assert!(text.contains(" 2*     11  slow\\x1b[2J"), "{text}");

@@ -134,6 +134,7 @@ pub mod example {
                 ProcEnds {
                     pid: 10 + i as u32,
                     ppid: Some(1),
+                    session: None,
                     ends: [
                         if i == 0 { None } else { end(ino(i - 1), 0) },
                         if i + 1 == n { None } else { end(ino(i), 1) },

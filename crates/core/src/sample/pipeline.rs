@@ -48,6 +48,9 @@ pub struct ProcEnds {
     pub pid: Pid,
     /// Parent process id, when known.
     pub ppid: Option<Pid>,
+    /// Its session (Linux `setsid`; a Windows session), when known: a pipeline lives
+    /// in one, and [`connected`] does not leave it.
+    pub session: Option<Pid>,
     /// The command line, words joined by spaces (or the short name when it has none).
     pub command: String,
     /// Every pipe end it holds, in handle order.
@@ -559,10 +562,12 @@ fn label_match(stage: &Stage, label: &str, shell: Option<&str>) -> u32 {
 }
 
 /// Processes connected to the `seeds` through pipes: a process joins when it holds a
-/// pipe that a member holds — transitively. Ends that belong to the surroundings rather
-/// than to the pipeline join nobody: standard error, and an end inherited as it is (the
-/// same pipe, handle and mode held by an ancestor among `procs`: the stdout of the
-/// shell or job runner that started the pipeline). Returns them in `procs` order.
+/// pipe that a member holds — transitively. What belongs to the surroundings rather than
+/// to the pipeline joins nobody: standard error; an end inherited as it is (the same
+/// pipe, handle and mode held by an ancestor among `procs`: the stdout of the shell or
+/// job runner that started the pipeline); an end held just as a member holds it (two
+/// processes that inherited the same log pipe from one parent, gone or not); and a
+/// process of another session than every seed's. Returns them in `procs` order.
 pub fn connected(procs: &[ProcEnds], seeds: &[Pid]) -> Vec<ProcEnds> {
     let by_pid: HashMap<Pid, &ProcEnds> = procs.iter().map(|p| (p.pid, p)).collect();
     let inherited = |p: &ProcEnds, e: &PipeEnd| {
@@ -583,25 +588,48 @@ pub fn connected(procs: &[ProcEnds], seeds: &[Pid]) -> Vec<ProcEnds> {
         }
         false
     };
-    let data: HashMap<Pid, Vec<u64>> = procs
+    let data: HashMap<Pid, Vec<PipeEnd>> = procs
         .iter()
         .map(|p| {
             let own = p.ends.iter().filter(|e| !e.stderr && !inherited(p, e));
-            (p.pid, own.map(|e| e.pipe).collect())
+            (p.pid, own.copied().collect())
         })
         .collect();
+    let sessions: BTreeSet<Option<Pid>> = procs
+        .iter()
+        .filter(|p| seeds.contains(&p.pid))
+        .map(|p| p.session)
+        .collect();
+    let in_session =
+        |p: &ProcEnds| p.session.is_none() || sessions.is_empty() || sessions.contains(&p.session);
     let mut members: BTreeSet<Pid> = seeds.iter().copied().collect();
-    let mut pipes: BTreeSet<u64> = BTreeSet::new();
+    // The pipes walked, with how members hold them (handle, mode).
+    let mut pipes: BTreeMap<u64, BTreeSet<(u64, Mode)>> = BTreeMap::new();
     loop {
-        let before = (members.len(), pipes.len());
+        let before = (
+            members.len(),
+            pipes.values().map(BTreeSet::len).sum::<usize>(),
+        );
         for p in procs {
             if members.contains(&p.pid) {
-                pipes.extend(&data[&p.pid]);
-            } else if data[&p.pid].iter().any(|e| pipes.contains(e)) {
+                for e in &data[&p.pid] {
+                    pipes.entry(e.pipe).or_default().insert((e.handle, e.mode));
+                }
+            } else if in_session(p)
+                && data[&p.pid].iter().any(|e| {
+                    pipes
+                        .get(&e.pipe)
+                        .is_some_and(|held| held.iter().any(|&h| h != (e.handle, e.mode)))
+                })
+            {
                 members.insert(p.pid);
             }
         }
-        if (members.len(), pipes.len()) == before {
+        if (
+            members.len(),
+            pipes.values().map(BTreeSet::len).sum::<usize>(),
+        ) == before
+        {
             break;
         }
     }
@@ -670,6 +698,7 @@ mod tests {
                 .map(|(pid, ppid, i, o, ro)| ProcEnds {
                     pid,
                     ppid: Some(ppid),
+                    session: None,
                     ends: i
                         .map(|p| end(p, 0, if ro { Mode::Read } else { Mode::ReadWrite }))
                         .into_iter()

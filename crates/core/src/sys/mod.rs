@@ -36,6 +36,12 @@ pub(crate) use linux::flow;
 #[path = "flow_unsupported.rs"]
 pub(crate) mod flow;
 
+/// Whether a user name is known: not told on this system.
+#[cfg(not(target_os = "linux"))]
+pub(crate) fn user_known(_user: &str) -> Option<bool> {
+    None
+}
+
 /// A process's I/O counters (read, written), where the OS keeps them.
 #[cfg(not(target_os = "linux"))]
 pub(crate) fn io_counters(_pid: crate::Pid) -> Option<(u64, u64)> {

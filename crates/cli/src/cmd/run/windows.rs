@@ -21,7 +21,7 @@ pub(super) fn run(args: Args) -> anyhow::Result<()> {
     let stages = split_pipeline(&text);
     let mode = args.view.mode(true);
     let launched = Arc::new(launch(&stages)?);
-    let interrupted = live::interrupt_flag();
+    let signals = live::Signals::catch()?;
     let sampler = match Sampler::new(Target::Children(std::process::id()), stages) {
         Ok(s) => s,
         Err(e) => {
@@ -43,6 +43,7 @@ pub(super) fn run(args: Args) -> anyhow::Result<()> {
     let waiter = Arc::clone(&launched);
     let supervised = Supervised {
         pids: launched.pids(),
+        group: None,
         wait: Box::new(move || {
             waiter
                 .wait()
@@ -50,9 +51,5 @@ pub(super) fn run(args: Args) -> anyhow::Result<()> {
                 .map_err(io::Error::other)
         }),
     };
-    let outcome = live::drive(sampler, setup, Some(supervised), interrupted)?;
-    match outcome.status {
-        Some(st) => status(live::exit_code(st)),
-        None => Ok(()),
-    }
+    status(live::drive(sampler, setup, Some(supervised), signals)?.code())
 }

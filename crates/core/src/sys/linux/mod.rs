@@ -25,6 +25,7 @@ mod pipe;
 mod pipe_ends;
 mod shared;
 mod state;
+mod users;
 
 use std::collections::{BTreeMap, HashMap};
 use std::ffi::CStr;
@@ -50,6 +51,7 @@ use crate::{Error, ErrorKind, Result};
 pub(crate) use io_counters::io_counters;
 pub(crate) use pipe::create_pipe;
 pub(crate) use state::{Prober, partial_view};
+pub(crate) use users::user_known;
 
 /// Scans the processes `opts` selects, all at once.
 pub(crate) fn scan(opts: &ScanOptions) -> Result<Snapshot> {
@@ -404,6 +406,9 @@ impl Context {
             pid,
             ppid: Some(stat.ppid),
             name: String::from_utf8_lossy(stat.comm).into_owned(),
+            name_bytes: std::str::from_utf8(stat.comm)
+                .is_err()
+                .then(|| stat.comm.to_vec()),
             user: uid.map(|u| self.users.get(&u).cloned().unwrap_or_else(|| u.to_string())),
             uid,
             start_time_ms: self

@@ -102,6 +102,7 @@ mod tests {
                 pid: std::process::id(),
                 ppid: None,
                 name: "test".into(),
+                name_bytes: None,
                 user: None,
                 uid: None,
                 start_time_ms: None,

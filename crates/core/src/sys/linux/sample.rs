@@ -82,6 +82,8 @@ pub(crate) struct Sampler {
     seen: HashMap<Pid, Stat>,
     /// The processes a [`Target::Connected`] discovery found last time.
     members: BTreeSet<Pid>,
+    /// The selectors that have matched a process at least once.
+    found: Vec<ProcessSelector>,
     /// fdinfo of the read ends measured, by pid and fd.
     fdinfo: HashMap<(Pid, u64), Reread>,
     /// What the last discovery found of each process, for one whose fds can no longer
@@ -98,6 +100,7 @@ impl Backend for Sampler {
             tracked: HashMap::new(),
             seen: HashMap::new(),
             members: BTreeSet::new(),
+            found: Vec::new(),
             fdinfo: HashMap::new(),
             known: HashMap::new(),
             tick: Duration::from_nanos(1_000_000_000 / hz),
@@ -128,11 +131,10 @@ impl Backend for Sampler {
         // The shell's stdin, stdout and stderr (not the pipes it is making for its
         // stages, which it holds for a moment between forks).
         let root = match target {
-            Target::Children(root) => proc_ends(*root, table.get(root).map(|s| s.ppid), None, true)
-                .map(|mut r| {
-                    r.ends.retain(|e| e.handle <= 2);
-                    r
-                }),
+            Target::Children(root) => proc_ends(*root, table.get(root), None, true).map(|mut r| {
+                r.ends.retain(|e| e.handle <= 2);
+                r
+            }),
             Target::Connected(_) => None,
         };
         self.known = procs.iter().map(|p| (p.pid, p.clone())).collect();
@@ -232,13 +234,13 @@ impl Sampler {
     /// The processes that may be stages. One found exiting (its command line and fds
     /// already gone) is left out, and taken out of `alive` too.
     fn candidates(
-        &self,
+        &mut self,
         target: &Target,
         table: &HashMap<Pid, Stat>,
         alive: &mut BTreeSet<Pid>,
     ) -> Result<Vec<ProcEnds>> {
-        let mut ends = |pid: Pid, ppid: Option<Pid>, always: bool| {
-            let e = proc_ends(pid, ppid, self.known.get(&pid), always);
+        let mut ends = |pid: Pid, always: bool| {
+            let e = proc_ends(pid, table.get(&pid), self.known.get(&pid), always);
             if e.is_none() && always {
                 alive.remove(&pid);
             }
@@ -276,7 +278,7 @@ impl Sampler {
                 Ok(kids
                     .into_iter()
                     .filter(|pid| !matches!(table.get(pid).map(|s| s.state), Some(b'Z' | b'X')))
-                    .filter_map(|pid| ends(pid, table.get(&pid).map(|s| s.ppid), true))
+                    .filter_map(|pid| ends(pid, true))
                     .collect())
             }
             // The first time, names are matched and every process's fds are read; after
@@ -296,7 +298,7 @@ impl Sampler {
                 let all: Vec<ProcEnds> = pool
                     .into_iter()
                     .filter(|pid| table.contains_key(pid))
-                    .filter_map(|pid| ends(pid, table.get(&pid).map(|s| s.ppid), true))
+                    .filter_map(|pid| ends(pid, true))
                     .collect();
                 Ok(connected(&all, &seeds))
             }
@@ -308,18 +310,28 @@ impl Sampler {
                         .filter(|(pid, st)| **pid != self.me && sel.matches(**pid, &st.comm))
                         .map(|(pid, _)| *pid)
                         .collect();
-                    if found.is_empty() && self.tracked.is_empty() {
+                    // Once found, a process that exits leaves an empty pipeline, no error.
+                    if found.is_empty() && !self.found.contains(sel) {
                         return Err(Error::InvalidInput(match sel {
                             ProcessSelector::Pid(p) => format!("no process with pid {p}"),
                             ProcessSelector::Name(n) => format!("no process named `{n}`"),
                         }));
                     }
+                    if !found.is_empty() && !self.found.contains(sel) {
+                        self.found.push(sel.clone());
+                    }
                     seeds.extend(found);
                 }
+                // A pipeline lives in one session (see `connected`): only the seeds'
+                // sessions are read, not the whole machine's fds.
+                let sessions: BTreeSet<Pid> = seeds
+                    .iter()
+                    .filter_map(|p| table.get(p).map(|s| s.session))
+                    .collect();
                 let all: Vec<ProcEnds> = table
                     .iter()
-                    .filter(|(pid, _)| **pid != self.me)
-                    .filter_map(|(&pid, st)| ends(pid, Some(st.ppid), seeds.contains(&pid)))
+                    .filter(|(pid, st)| **pid != self.me && sessions.contains(&st.session))
+                    .filter_map(|(&pid, _)| ends(pid, seeds.contains(&pid)))
                     .collect();
                 Ok(connected(&all, &seeds))
             }
@@ -448,6 +460,7 @@ struct Stat {
     comm: Vec<u8>,
     state: u8,
     ppid: Pid,
+    session: Pid,
     start: u64,
 }
 
@@ -458,6 +471,7 @@ impl Stat {
             comm: Vec::new(),
             state: b'?',
             ppid: 0,
+            session: 0,
             start: 0,
         }
     }
@@ -471,6 +485,7 @@ fn read_stat(pid: Pid) -> io::Result<Stat> {
         comm: st.comm.to_vec(),
         state: st.state,
         ppid: st.ppid,
+        session: st.session,
         start: st.start_ticks,
     })
 }
@@ -551,7 +566,7 @@ fn pipe_ends(pid: Pid) -> io::Result<Vec<PipeEnd>> {
 /// `known` of it before.
 fn proc_ends(
     pid: Pid,
-    ppid: Option<Pid>,
+    stat: Option<&Stat>,
     known: Option<&ProcEnds>,
     always: bool,
 ) -> Option<ProcEnds> {
@@ -579,7 +594,8 @@ fn proc_ends(
     }
     Some(ProcEnds {
         pid,
-        ppid,
+        ppid: stat.map(|s| s.ppid),
+        session: stat.map(|s| s.session),
         command,
         ends,
     })

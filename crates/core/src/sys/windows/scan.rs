@@ -396,6 +396,7 @@ pub(crate) fn scan_recording(
             pid: p.pid,
             ppid: (p.pid != 0).then_some(p.ppid),
             name: p.name,
+            name_bytes: None,
             user,
             uid: None,
             start_time_ms,

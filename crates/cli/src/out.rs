@@ -5,7 +5,6 @@
 //! Names come from the OS as bytes and can hold anything: newlines, terminal escape
 //! sequences, invalid UTF-8. A printer never writes such a name raw to a terminal; it
 //! goes through [`escape`]. JSON carries them losslessly (see `json.rs`), CSV quoted.
-#![allow(dead_code)]
 
 use std::borrow::Cow;
 use std::fmt::Write as _;
@@ -179,19 +178,14 @@ fn color_allowed(
     tty && no_color.is_none_or(|v| v.is_empty()) && term.is_none_or(|t| t != "dumb")
 }
 
-/// An SGR colour or attribute.
+/// An SGR colour or attribute: the one definition of the escape sequences pipescope
+/// writes, and only where [`color_stdout`] (or an explicit `--color`) allows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Paint {
     /// Bold (headers).
     Bold,
-    /// Dim (secondary text).
-    Dim,
     /// Red (problems).
     Red,
-    /// Green.
-    Green,
-    /// Yellow (warnings).
-    Yellow,
     /// Blue.
     Blue,
     /// Cyan.
@@ -201,19 +195,20 @@ pub enum Paint {
 }
 
 impl Paint {
-    fn code(self) -> &'static str {
+    /// The escape sequence that starts this paint.
+    pub const fn sgr(self) -> &'static str {
         match self {
-            Paint::Bold => "1",
-            Paint::Dim => "2",
-            Paint::Red => "31",
-            Paint::Green => "32",
-            Paint::Yellow => "33",
-            Paint::Blue => "34",
-            Paint::Magenta => "35",
-            Paint::Cyan => "36",
+            Paint::Bold => "\x1b[1m",
+            Paint::Red => "\x1b[31m",
+            Paint::Blue => "\x1b[34m",
+            Paint::Magenta => "\x1b[35m",
+            Paint::Cyan => "\x1b[36m",
         }
     }
 }
+
+/// The escape sequence that ends any [`Paint`].
+pub const RESET: &str = "\x1b[0m";
 
 /// Horizontal alignment of a table column.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -271,16 +266,6 @@ impl Table {
         }
     }
 
-    /// Rows added so far.
-    pub fn len(&self) -> usize {
-        self.rows.len()
-    }
-
-    /// Whether no row was added.
-    pub fn is_empty(&self) -> bool {
-        self.rows.is_empty()
-    }
-
     /// Writes the header and rows, two spaces between columns.
     pub fn write<W: Write + ?Sized>(&self, w: &mut W, color: bool) -> io::Result<()> {
         let header: Vec<String> = self.headers.iter().map(|h| h.to_string()).collect();
@@ -301,7 +286,7 @@ impl Table {
         paint: Option<Paint>,
     ) -> io::Result<()> {
         if let Some(p) = paint {
-            write!(w, "\x1b[{}m", p.code())?;
+            w.write_all(p.sgr().as_bytes())?;
         }
         let last = cells.len().saturating_sub(1);
         for (i, cell) in cells.iter().enumerate() {
@@ -316,7 +301,7 @@ impl Table {
             }
         }
         if paint.is_some() {
-            w.write_all(b"\x1b[0m")?;
+            w.write_all(RESET.as_bytes())?;
         }
         w.write_all(b"\n")
     }

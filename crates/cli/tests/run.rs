@@ -309,16 +309,30 @@ p.stdin.write(b\"x\" * 10_000_000)\n";
     // Its own process group, so that Ctrl-C (SIGINT to the group) reaches every stage.
     use std::os::unix::process::CommandExt;
     cmd.process_group(0);
-    let child = cmd.spawn().unwrap();
-    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let mut child = cmd.spawn().unwrap();
+    // Read the samples until one says deadlock (at most 60 s: the machine may be busy).
+    use std::io::{BufRead, BufReader};
+    let mut reader = BufReader::new(child.stderr.take().unwrap());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let mut text = String::new();
+    let mut line = String::new();
+    while reader.read_line(&mut line).unwrap() > 0 {
+        let said = line.contains("\"verdict\":{\"kind\":\"deadlock\"");
+        text.push_str(&line);
+        line.clear();
+        if said || std::time::Instant::now() > deadline {
+            break;
+        }
+    }
     let group = format!("-{}", child.id());
     let status = StdCommand::new("kill")
         .args(["-INT", "--", &group])
         .status()
         .unwrap();
     assert!(status.success());
-    let out = child.wait_with_output().unwrap();
-    let lines = json_lines(&out.stderr);
+    std::io::Read::read_to_string(&mut reader, &mut text).unwrap();
+    child.wait().unwrap();
+    let lines = json_lines(text.as_bytes());
     let r = lines.last().unwrap();
     assert_eq!(r["type"], "report", "{r}");
     assert_eq!(

@@ -111,7 +111,7 @@ impl BufferingWatch {
                 .max_by_key(|e| e.read.bytes);
             let output = ends
                 .iter()
-                .filter(|e| e.write.calls > 0)
+                .filter(|e| e.write.active())
                 .max_by_key(|e| e.write.bytes);
             if let Some(i) = input {
                 h.input = Some(i.pipe.clone());

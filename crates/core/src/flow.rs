@@ -33,6 +33,11 @@ pub struct DirFlow {
 }
 
 impl DirFlow {
+    /// Whether a call was made or was in progress.
+    pub fn active(&self) -> bool {
+        self.calls > 0 || !self.call_time.is_zero()
+    }
+
     fn minus(&self, earlier: &DirFlow) -> DirFlow {
         DirFlow {
             bytes: self.bytes.saturating_sub(earlier.bytes),
@@ -121,7 +126,7 @@ impl FlowReading {
                     d.read = e.read.minus(&b.read);
                     d.write = e.write.minus(&b.write);
                 }
-                (d.read.calls > 0 || d.write.calls > 0).then_some(d)
+                (d.read.active() || d.write.active()).then_some(d)
             })
             .collect();
         FlowReading {
@@ -353,13 +358,13 @@ impl Traffic {
                 writers: p
                     .ends
                     .iter()
-                    .filter(|e| e.write.calls > 0)
+                    .filter(|e| e.write.active())
                     .map(|e| end(e, true))
                     .collect(),
                 readers: p
                     .ends
                     .iter()
-                    .filter(|e| e.read.calls > 0)
+                    .filter(|e| e.read.active())
                     .map(|e| end(e, false))
                     .collect(),
                 pipe: p.pipe,

@@ -41,13 +41,10 @@ impl Default for GraphOptions {
 }
 
 /// How a handle is named in messages, in the words of this OS: `fd 4` on Unix, `handle
-/// 0x38` on Windows.
+/// 0x38` on Windows (the number as [`crate::handle_value`] writes it).
 pub fn handle_label(handle: u64) -> String {
-    if cfg!(windows) {
-        format!("handle {handle:#x}")
-    } else {
-        format!("fd {handle}")
-    }
+    let word = if cfg!(windows) { "handle" } else { "fd" };
+    format!("{word} {}", crate::handle_value(handle))
 }
 
 /// One end of a pipe: a handle held by a process.
@@ -559,9 +556,7 @@ impl<'a> PipeGraph<'a> {
 
 /// The `scm_fds` count of a socket handle, when it is above zero.
 fn in_flight_count(h: &Handle) -> Option<u64> {
-    let d = h.details.as_ref()?;
-    let (_, v) = d.extra.iter().find(|(k, _)| k == "scm_fds")?;
-    v.trim().parse::<u64>().ok().filter(|&n| n > 0)
+    h.details.as_ref()?.scm_fds.filter(|&n| n > 0)
 }
 
 /// Numbers the groups of ends that share one open file description (1, 2, … in end
@@ -682,7 +677,7 @@ mod tests {
             flags: None,
             access: None,
             details: Some(Box::new(HandleDetails {
-                extra: vec![("scm_fds".into(), scm_fds.to_string())],
+                scm_fds: Some(scm_fds),
                 ..HandleDetails::default()
             })),
         }

@@ -180,6 +180,9 @@ pub struct HandleDetails {
     pub nonpaged_quota: Option<u32>,
     /// Windows: handle attributes (`inherit`, `protect-from-close`, `audit`).
     pub attributes: Vec<&'static str>,
+    /// Linux, a UNIX socket: how many descriptors are in flight in it (sent with
+    /// `SCM_RIGHTS`, not yet received; fdinfo `scm_fds:`), when read.
+    pub scm_fds: Option<u64>,
     /// Why the handle's name could not be read, when it could not (Windows: a name query
     /// that did not answer in time, as on a synchronous pipe with a read pending). A
     /// handle whose name is unavailable always has details, even without `long`.
@@ -371,6 +374,16 @@ pub struct LiveObjectType {
     pub handles: u32,
 }
 
+/// How this OS writes a handle value, everywhere pipescope shows one: a decimal fd on
+/// Unix (`4`), hexadecimal on Windows (`0x38`), as the OS's own tools do.
+pub fn handle_value(handle: u64) -> String {
+    if cfg!(windows) {
+        format!("{handle:#x}")
+    } else {
+        handle.to_string()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -393,5 +406,11 @@ mod tests {
         assert_eq!(by_name.matches(7, b"cat.exe"), windows);
         assert_eq!(by_name.matches(7, b"Cat"), windows);
         assert!(!by_name.matches(7, b".exe"));
+    }
+
+    #[test]
+    fn handle_values_are_written_as_the_os_writes_them() {
+        let want = if cfg!(windows) { "0x34" } else { "52" };
+        assert_eq!(handle_value(0x34), want);
     }
 }

@@ -418,7 +418,6 @@ pub(crate) mod thread_info {
     pub(crate) const SIZE: usize = 80;
 }
 
-#[cfg_attr(windows, allow(dead_code))] // for the Windows sampler, landing next
 /// One thread's scheduling state (`KTHREAD_STATE`) and, when waiting, why
 /// (`KWAIT_REASON`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -427,7 +426,6 @@ pub(crate) struct ThreadState {
     pub(crate) wait_reason: u32,
 }
 
-#[cfg_attr(windows, allow(dead_code))] // for the Windows sampler, landing next
 /// A process and its threads, from SystemProcessInformation.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct ProcessThreads {
@@ -436,7 +434,6 @@ pub(crate) struct ProcessThreads {
     pub(crate) threads: Vec<ThreadState>,
 }
 
-#[cfg_attr(windows, allow(dead_code))] // for the Windows sampler, landing next
 /// Parses a SystemProcessInformation buffer: processes chained by `NextEntryOffset`,
 /// each followed by its `SYSTEM_THREAD_INFORMATION` array.
 pub(crate) fn process_threads(buf: &[u8]) -> Result<Vec<ProcessThreads>> {
@@ -476,7 +473,6 @@ pub(crate) fn process_threads(buf: &[u8]) -> Result<Vec<ProcessThreads>> {
     }
 }
 
-#[cfg_attr(windows, allow(dead_code))] // for the Windows sampler, landing next
 /// What a process's threads say it is doing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Activity {
@@ -491,7 +487,6 @@ pub(crate) enum Activity {
     Unknown,
 }
 
-#[cfg_attr(windows, allow(dead_code))] // for the Windows sampler, landing next
 /// Classifies a process from its threads' states and wait reasons.
 pub(crate) fn activity(threads: &[ThreadState]) -> Activity {
     const READY: u32 = 1;
@@ -518,6 +513,46 @@ pub(crate) fn activity(threads: &[ThreadState]) -> Activity {
         Activity::Suspended
     } else {
         Activity::Waiting
+    }
+}
+
+// --- PEB and RTL_USER_PROCESS_PARAMETERS (standard handles, command line) -----------------
+
+/// Offset of `PebBaseAddress` in `PROCESS_BASIC_INFORMATION`.
+pub(crate) const BASIC_PEB: usize = 8;
+/// Size of `PROCESS_BASIC_INFORMATION`.
+pub(crate) const PROCESS_BASIC_SIZE: usize = 48;
+/// Offset of `ProcessParameters` in the PEB.
+pub(crate) const PEB_PARAMETERS: usize = 0x20;
+/// Offsets inside `RTL_USER_PROCESS_PARAMETERS`.
+pub(crate) mod params {
+    pub(crate) const STD_INPUT: usize = 0x20;
+    pub(crate) const COMMAND_LINE: usize = 0x70;
+    /// Bytes read to reach past `CommandLine`.
+    pub(crate) const READ: usize = 0x80;
+}
+
+/// What a process's parameters block says: its standard handles' values and where its
+/// command line is (length in bytes, address).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct ProcessParams {
+    pub(crate) std: [u64; 3],
+    pub(crate) command_line: (usize, u64),
+}
+
+/// Parses the first [`params::READ`] bytes of `RTL_USER_PROCESS_PARAMETERS`.
+pub(crate) fn process_params(buf: &[u8]) -> Result<ProcessParams> {
+    let short = ParseError("process parameters cut short");
+    let h = |i: usize| u64_at(buf, params::STD_INPUT + 8 * i);
+    let std = [h(0), h(1), h(2)];
+    let len = u16_at(buf, params::COMMAND_LINE).ok_or(short.clone())?;
+    let ptr = u64_at(buf, params::COMMAND_LINE + 8).ok_or(short.clone())?;
+    match std {
+        [Some(a), Some(b), Some(c)] => Ok(ProcessParams {
+            std: [a, b, c],
+            command_line: (usize::from(len), ptr),
+        }),
+        _ => Err(short),
     }
 }
 
@@ -882,6 +917,20 @@ mod tests {
         assert!(process_threads(&b).is_err());
     }
 
+    #[test]
+    fn process_parameters_give_std_handles_and_the_command_line() {
+        let mut b = vec![0u8; params::READ];
+        put_u64(&mut b, params::STD_INPUT, 0x8);
+        put_u64(&mut b, params::STD_INPUT + 8, 0xc);
+        put_u64(&mut b, params::STD_INPUT + 16, 0x10);
+        put_u16(&mut b, params::COMMAND_LINE, 42);
+        put_u64(&mut b, params::COMMAND_LINE + 8, 0x7ff0_0000);
+        let p = process_params(&b).unwrap();
+        assert_eq!(p.std, [0x8, 0xc, 0x10]);
+        assert_eq!(p.command_line, (42, 0x7ff0_0000));
+        assert!(process_params(&b[..0x60]).is_err());
+    }
+
     proptest::proptest! {
         /// The parsers read what the OS wrote, which they must never trust: any bytes
         /// give a value or an error, never a panic or a read outside the buffer.
@@ -894,6 +943,7 @@ mod tests {
             let _ = pipe_local(&buf);
             let _ = pipe_directory(&buf, buf.len());
             let _ = process_threads(&buf);
+            let _ = process_params(&buf);
         }
 
         /// A handle table that claims more rows than it holds is refused, whatever it

@@ -26,6 +26,8 @@ use crate::waitfor::Activity;
 
 #[cfg(doc)]
 use crate::Error;
+use crate::buffering::{Buffering, BufferingWatch};
+use crate::flow::{FlowProbe, FlowReading, FlowSource};
 use crate::sys::SampleBackend;
 use crate::{Pid, ProcessSelector, Result};
 
@@ -133,6 +135,18 @@ pub struct StageSample {
     pub bytes_out: Option<u64>,
     /// CPU time it has used so far (user + system).
     pub cpu: Option<Duration>,
+    /// Time its pipe calls have slept so far, measured (the eBPF probe); `None` when
+    /// sampling, where the state says it instead.
+    pub waited: Option<Waited>,
+}
+
+/// Time a stage's pipe calls slept, waiting for data (reads) or for room (writes).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Waited {
+    /// Reads waiting for data.
+    pub read: Duration,
+    /// Writes waiting for room.
+    pub write: Duration,
 }
 
 impl StageSample {
@@ -145,6 +159,7 @@ impl StageSample {
             bytes_in: None,
             bytes_out: None,
             cpu: None,
+            waited: None,
         }
     }
 }
@@ -193,6 +208,8 @@ pub struct Sample {
     pub stages: Vec<StageSample>,
     /// Pipes, in [`Pipeline::pipes`] order.
     pub pipes: Vec<PipeSample>,
+    /// Stages holding their output in a buffer (with the eBPF probe only).
+    pub buffering: Vec<Buffering>,
 }
 
 /// Which processes a [`Sampler`] follows.
@@ -279,6 +296,16 @@ pub struct Sampler {
     /// Every process found so far, as last seen.
     seen: HashMap<Pid, ProcEnds>,
     start: Instant,
+    /// Exact counts, when the eBPF probe is attached.
+    probe: Option<Exact>,
+}
+
+/// The probe and what it needs between samples.
+#[derive(Debug)]
+struct Exact {
+    probe: FlowProbe,
+    last: FlowReading,
+    buffering: BufferingWatch,
 }
 
 impl Sampler {
@@ -296,6 +323,7 @@ impl Sampler {
             shell: None,
             seen: HashMap::new(),
             start: Instant::now(),
+            probe: None,
         };
         s.refresh()?;
         Ok(s)
@@ -333,10 +361,68 @@ impl Sampler {
         Ok(true)
     }
 
+    /// Takes exact figures from `probe` from now on: each stage's bytes in and out
+    /// counted on its pipe ends only (standard error excepted), the time its pipe calls
+    /// slept measured, and the `buffering` finding. Attach the probe before the
+    /// pipeline starts for counts from its first byte.
+    pub fn use_probe(&mut self, mut probe: FlowProbe) {
+        let last = probe.read().unwrap_or_default();
+        self.probe = Some(Exact {
+            probe,
+            last,
+            buffering: BufferingWatch::new(),
+        });
+    }
+
+    /// Where the byte counts come from.
+    pub fn source(&self) -> FlowSource {
+        if self.probe.is_some() {
+            FlowSource::Probe
+        } else {
+            FlowSource::Sampling
+        }
+    }
+
+    /// Replaces the sampled counters of `stages` with the probe's exact ones, and finds
+    /// the stages holding their output in a buffer.
+    fn exact(&mut self, stages: &mut [StageSample]) -> Vec<Buffering> {
+        let Some(exact) = self.probe.as_mut() else {
+            return Vec::new();
+        };
+        let Ok(reading) = exact.probe.read() else {
+            return Vec::new();
+        };
+        for (sample, stage) in stages.iter_mut().zip(&self.pipeline.stages) {
+            let Some(pid) = stage.pid else { continue };
+            let mut ends = reading.ends.iter().filter(|e| e.pid == pid).peekable();
+            if ends.peek().is_none() && sample.state == StageState::Exited {
+                // Its final counts were given before: keep them.
+                (sample.bytes_in, sample.bytes_out) = (None, None);
+                continue;
+            }
+            let (mut bytes_in, mut bytes_out, mut waited) = (0, 0, Waited::default());
+            for e in ends.filter(|e| !stage.ends.iter().any(|s| s.stderr && s.handle == e.handle)) {
+                bytes_in += e.read.bytes;
+                bytes_out += e.write.bytes;
+                waited.read += e.read.wait_time;
+                waited.write += e.write.wait_time;
+            }
+            (sample.bytes_in, sample.bytes_out) = (Some(bytes_in), Some(bytes_out));
+            sample.waited = Some(waited);
+        }
+        let elapsed = reading.at.saturating_sub(exact.last.at);
+        let delta = reading.delta(&exact.last);
+        exact.last = reading;
+        let stages: Vec<Pid> = self.pipeline.stages.iter().filter_map(|s| s.pid).collect();
+        let mut found = exact.buffering.add(&delta, elapsed);
+        found.retain(|b| stages.contains(&b.pid));
+        found
+    }
+
     /// Reads every stage and pipe once.
     pub fn sample(&mut self) -> Sample {
         let at = self.start.elapsed();
-        let stages = self
+        let mut stages: Vec<StageSample> = self
             .pipeline
             .stages
             .iter()
@@ -351,7 +437,13 @@ impl Sampler {
             .iter()
             .map(|p| self.backend.pipe(p))
             .collect();
-        Sample { at, stages, pipes }
+        let buffering = self.exact(&mut stages);
+        Sample {
+            at,
+            stages,
+            pipes,
+            buffering,
+        }
     }
 
     /// Whether every stage seen has exited.

@@ -683,6 +683,10 @@ fn list(items: Vec<String>) -> String {
 
 #[cfg(test)]
 mod tests {
+    /// How a handle reads in messages on this OS (`fd 4`, `handle 0x4`).
+    fn fd(h: u64) -> String {
+        crate::graph::handle_label(h)
+    }
     use super::*;
 
     fn party(pid: Pid, name: &str, activity: Activity) -> Party {
@@ -758,10 +762,13 @@ mod tests {
         assert_eq!(d[0].pipes[0].fill, Some(65536));
         let m = &d[0].message;
         assert!(
-            m.contains("10 python3 writes pipe:[100] (fd 4; full, 65536 of 65536 bytes) and waits for 11 cat to read it"),
+            m.contains(&format!("10 python3 writes pipe:[100] ({}; full, 65536 of 65536 bytes) and waits for 11 cat to read it", fd(4))),
             "{m}"
         );
-        assert!(m.contains("11 cat writes pipe:[200] (fd 1; full"), "{m}");
+        assert!(
+            m.contains(&format!("11 cat writes pipe:[200] ({}; full", fd(1))),
+            "{m}"
+        );
     }
 
     #[test]
@@ -777,9 +784,10 @@ mod tests {
         let d = diagnose(&look);
         assert_eq!(kinds(&d), vec![(DiagnosisKind::Deadlock, vec![20, 21])]);
         assert!(
-            d[0].message.contains(
-                "20 x reads fifo:[0:1] (fd 3; empty) and waits for 21 y to write to it or close it"
-            ),
+            d[0].message.contains(&format!(
+                "20 x reads fifo:[0:1] ({}; empty) and waits for 21 y to write to it or close it",
+                fd(3)
+            )),
             "{}",
             d[0].message
         );
@@ -961,14 +969,20 @@ mod tests {
         assert_eq!(d[0].holders[0].handles, vec![1]);
         let m = &d[0].message;
         assert!(
-            m.starts_with("1003 cat reads pipe:[500] (fd 0; empty)"),
+            m.starts_with(&format!("1003 cat reads pipe:[500] ({}; empty)", fd(0))),
             "{m}"
         );
         assert!(
-            m.contains("end-of-file needs 1001 sleep and 1002 sleep to exit or close fd 1"),
+            m.contains(&format!(
+                "end-of-file needs 1001 sleep and 1002 sleep to exit or close {}",
+                fd(1)
+            )),
             "{m}"
         );
-        assert!(m.contains("1001 sleep (fd 1, asleep in nanosleep)"), "{m}");
+        assert!(
+            m.contains(&format!("1001 sleep ({}, asleep in nanosleep)", fd(1))),
+            "{m}"
+        );
     }
 
     #[test]

@@ -247,6 +247,7 @@ fn write_csv<W: Write>(w: &mut W, sink: &mut Sink, filter: &Filter) -> io::Resul
                 .flags
                 .map(|f| pipescope_access::fd_flag_names(f).join("|"));
             let access = h.access.map(|a| format!("{a:#x}")).unwrap_or_default();
+            // A number for machines, as in JSON: decimal on every OS.
             let handle = h.handle.to_string();
             let fields: [&[u8]; 12] = [
                 pid.as_bytes(),
@@ -266,15 +267,6 @@ fn write_csv<W: Write>(w: &mut W, sink: &mut Sink, filter: &Filter) -> io::Resul
         }
     }
     Ok(())
-}
-
-/// The handle value as its OS writes it: decimal fds, hexadecimal Windows handles.
-pub fn handle_value(h: &Handle) -> String {
-    if h.access.is_some() {
-        format!("{:#x}", h.handle)
-    } else {
-        h.handle.to_string()
-    }
 }
 
 /// The NAME cell: the name, escaped; or why there is none, in angle brackets.
@@ -370,7 +362,7 @@ fn write_table<W: Write>(
             let mut cells = vec![
                 pid.clone(),
                 process.clone(),
-                handle_value(h),
+                pipescope_core::handle_value(h.handle),
                 out::escape_str(h.object_type.as_str()).into_owned(),
                 h.mode.as_str().to_owned(),
             ];
@@ -582,7 +574,6 @@ mod tests {
             display_name(&named),
             r"\Device\NamedPipe\Win32.Pipes.00000032.00000001"
         );
-        assert_eq!(handle_value(&named), "0x34");
         let mut unnamed_pipe = file("");
         unnamed_pipe.pipe = Some(PipeKind::Anonymous);
         assert_eq!(

@@ -102,7 +102,7 @@ fn table(
     out: &mut impl Write,
 ) -> io::Result<()> {
     let (red, reset) = if color {
-        ("\x1b[31m", "\x1b[0m")
+        (crate::out::Paint::Red.sgr(), crate::out::RESET)
     } else {
         ("", "")
     };

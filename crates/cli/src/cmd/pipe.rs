@@ -10,7 +10,7 @@ use std::process::{Child, Command, Stdio};
 use anyhow::Context as _;
 use pipescope_core::{Handle, ObjectId, PipeDemo, ProcessSelector, ScanOptions, Snapshot};
 
-use super::handles::{display_name, handle_value};
+use super::handles::display_name;
 use crate::json::{self, AccessJson, HandleJson, PipeEndJson, PipeReport, SeenFrom};
 use crate::out::{self, Align, Paint, Table};
 
@@ -236,7 +236,7 @@ fn end_cells(h: &Handle) -> Vec<String> {
         },
     };
     vec![
-        handle_value(h),
+        pipescope_core::handle_value(h.handle),
         format!("{} end", end_of(h)),
         out::escape_str(h.object_type.as_str()).into_owned(),
         h.mode.as_str().to_owned(),

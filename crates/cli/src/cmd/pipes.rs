@@ -368,9 +368,9 @@ fn errors_json(s: &Snapshot) -> Vec<json::ErrorJson<'_>> {
 
 // --- table --------------------------------------------------------------------------------
 
-const RED: &str = "\x1b[31m";
-const BOLD: &str = "\x1b[1m";
-const RESET: &str = "\x1b[0m";
+const RED: &str = crate::out::Paint::Red.sgr();
+const BOLD: &str = crate::out::Paint::Bold.sgr();
+const RESET: &str = crate::out::RESET;
 
 fn end_text(g: &PipeGraph<'_>, live: &LiveState, e: &PipeEnd) -> String {
     let shared = e.description.map(|d| format!(", ={d}")).unwrap_or_default();

@@ -75,8 +75,10 @@ fn run_sh(args: Args) -> anyhow::Result<()> {
     let mode = args.view.mode(true);
     // Caught before the pipeline starts, so that none can end pipescope without it.
     let signals = Signals::catch().context("catching signals")?;
+    // Attached before the pipeline starts, so that it counts from the first byte.
+    let (probe, source_note) = live::attach_probe(&args.view, mode);
     let child = live::spawn(&text).context("starting sh")?;
-    let sampler = match Sampler::new(Target::Children(child.pids[0]), split_pipeline(&text)) {
+    let mut sampler = match Sampler::new(Target::Children(child.pids[0]), split_pipeline(&text)) {
         Ok(s) => s,
         Err(e) => {
             // The pipeline is already running: let it finish, pass its status on.
@@ -87,12 +89,17 @@ fn run_sh(args: Args) -> anyhow::Result<()> {
             return status(live::wait_unobserved(child, signals)?.code());
         }
     };
+    if let Some(p) = probe {
+        sampler.use_probe(p);
+    }
     let setup = Setup {
         verb: "run",
         command: text,
         interval: args.view.interval,
         mode,
         from_zero: true,
+        source: sampler.source(),
+        source_note,
     };
     status(live::drive(sampler, setup, Some(child), signals)?.code())
 }

@@ -42,13 +42,22 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     sample::supported()?;
     let selectors: Vec<ProcessSelector> = args.targets.iter().map(|t| t.as_str().into()).collect();
     let signals = Signals::catch().context("catching signals")?;
-    let sampler = Sampler::new(Target::Connected(selectors), Vec::new())?;
+    let mode = args.view.mode(false);
+    // The stages are found first: one that hides its ends soon after it starts (made
+    // non-dumpable) is still found.
+    let mut sampler = Sampler::new(Target::Connected(selectors), Vec::new())?;
+    let (probe, source_note) = live::attach_probe(&args.view, mode);
+    if let Some(p) = probe {
+        sampler.use_probe(p);
+    }
     let setup = Setup {
         verb: "watch",
         command: args.targets.join(" "),
         interval: args.view.interval,
-        mode: args.view.mode(false),
+        mode,
         from_zero: false,
+        source: sampler.source(),
+        source_note,
     };
     match live::drive(sampler, setup, None, signals)?.code() {
         0 => Ok(()),

@@ -781,6 +781,8 @@ pub struct LiveSample {
     pub pipes: Vec<LivePipe>,
     /// The verdict so far (as in the report).
     pub verdict: Bottleneck,
+    /// Findings standing now (with the probe only): `buffering`.
+    pub findings: Vec<BufferingJson>,
 }
 
 /// A stage at one moment.
@@ -793,10 +795,12 @@ pub struct LiveStage {
     /// `run`, `read` (blocked reading a pipe), `write` (blocked writing a pipe), `wait`
     /// (asleep for another reason), `stop`, `exit` or `unseen` (never seen).
     pub state: &'static str,
-    /// Bytes read so far (all sources); `null` when hidden from us (another user's
-    /// process, a non-dumpable one).
+    /// Bytes read so far: with the probe (`source: probe` in the report), from the
+    /// stage's pipe ends only, exact; when sampling, from all sources. `null` when hidden
+    /// from us (another user's process, a non-dumpable one).
     pub bytes_in: Option<u64>,
-    /// Bytes written so far (all targets); `null` likewise.
+    /// Bytes written so far: to the stage's pipe ends only with the probe, to all
+    /// targets when sampling; `null` likewise.
     pub bytes_out: Option<u64>,
     /// Bytes written per second over the last interval; `null` likewise.
     pub rate_out: Option<u64>,
@@ -843,6 +847,13 @@ pub struct LiveReport {
     pub pipes: Vec<ReportPipe>,
     /// Which stage holds the pipeline back.
     pub bottleneck: Bottleneck,
+    /// `probe`: bytes counted on each stage's pipe ends and blocked shares measured by
+    /// the eBPF probe (exact); `sampling`: `/proc` counters and sampled states
+    /// (estimates).
+    pub source: &'static str,
+    /// Why the probe was not used, when it was not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source_note: Option<String>,
 }
 
 /// Totals of one stage.

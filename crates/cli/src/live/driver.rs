@@ -14,6 +14,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
+use pipescope_core::flow::FlowSource;
 use pipescope_core::sample::{Pipeline, Sample, Sampler};
 
 use super::json;
@@ -497,7 +498,13 @@ fn collect(
         }
         match stop.recv_timeout(next - now) {
             Err(RecvTimeoutError::Timeout) => {}
-            _ => return,
+            _ => {
+                // The probe still holds the final counts of stages that just exited.
+                if sampler.source() == FlowSource::Probe {
+                    let _ = tx.send(Event::Sample(None, sampler.sample()));
+                }
+                return;
+            }
         }
     }
 }

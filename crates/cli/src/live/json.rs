@@ -63,6 +63,12 @@ fn sample(state: &State) -> wire::LiveSample {
                 }
             })
             .collect(),
+        findings: state
+            .last
+            .iter()
+            .flat_map(|s| &s.buffering)
+            .map(wire::BufferingJson::new)
+            .collect(),
         verdict: verdict(state),
     }
 }
@@ -156,6 +162,8 @@ fn report_object(state: &State, code: Option<i32>, signal: Option<&str>) -> wire
             })
             .collect(),
         bottleneck: verdict(state),
+        source: state.setup.source.as_str(),
+        source_note: state.setup.source_note.clone(),
     }
 }
 

@@ -21,6 +21,8 @@ pub mod tui;
 use std::io;
 use std::time::Duration;
 
+use pipescope_core::flow::FlowProbe;
+
 #[cfg(windows)]
 pub use driver::Supervised;
 pub use driver::{Signals, drive, spawn, wait_unobserved};
@@ -39,6 +41,32 @@ pub struct ViewArgs {
     /// One JSON object per interval, then a final report object (on stderr).
     #[arg(long)]
     pub json: bool,
+    /// Estimate by sampling even where the eBPF probe could give exact figures.
+    #[arg(long)]
+    pub no_probe: bool,
+}
+
+/// The eBPF probe for exact figures, attached now (before the pipeline starts, for
+/// `run`), or `None` with why not: the note goes on stderr as one line except in JSON
+/// mode, where the report's `source_note` carries it.
+pub fn attach_probe(args: &ViewArgs, mode: Mode) -> (Option<FlowProbe>, Option<String>) {
+    if args.no_probe {
+        return (None, Some("--no-probe".into()));
+    }
+    match FlowProbe::attach() {
+        Ok(p) => (Some(p), None),
+        Err(e) => {
+            let why =
+                pipescope_core::flow::unavailable().map_or_else(|| e.to_string(), str::to_string);
+            if mode != Mode::Json {
+                eprintln!(
+                    "pipescope: byte counts and blocked shares are estimates from sampling \
+                     (no eBPF probe: {why})"
+                );
+            }
+            (None, Some(why))
+        }
+    }
 }
 
 /// The longest interval accepted: long enough for any use, short enough that no clock

@@ -4,6 +4,7 @@
 
 use std::io::{self, Write};
 
+use pipescope_core::flow::FlowSource;
 use pipescope_core::sample::{FillMissing, VerdictKind};
 
 use super::format::{command, escaped, fill, known, pct, size};
@@ -14,6 +15,8 @@ use super::state::State;
 pub struct Plain {
     /// Pipes whose missing fill was explained, as (inode, reason).
     noted: Vec<(u64, String)>,
+    /// Stages whose `buffering` finding was shown.
+    buffering: std::collections::BTreeSet<u32>,
 }
 
 impl Plain {
@@ -33,6 +36,11 @@ impl Plain {
             self.noted.push(note);
         }
         writeln!(w, "{}", line(state))?;
+        for b in state.last.iter().flat_map(|s| &s.buffering) {
+            if self.buffering.insert(b.pid) {
+                writeln!(w, "buffering: {}", escaped(&b.message))?;
+            }
+        }
         w.flush()
     }
 }
@@ -105,6 +113,18 @@ pub fn report(
         escaped(&state.setup.command),
         state.elapsed(),
         state.setup.interval.as_millis()
+    )?;
+    writeln!(
+        w,
+        "{}",
+        match state.setup.source {
+            FlowSource::Probe => {
+                "figures: exact (eBPF probe: bytes on each stage's pipe ends, blocked time measured)"
+            }
+            FlowSource::Sampling => {
+                "figures: estimates (sampling: all of a stage's I/O, blocked shares from states)"
+            }
+        }
     )?;
     writeln!(
         w,

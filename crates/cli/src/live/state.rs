@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use pipescope_core::flow::FlowSource;
 use pipescope_core::sample::{PipeSample, Pipeline, Report, Sample, Tracker};
 
 /// How the live view is shown.
@@ -29,6 +30,10 @@ pub struct Setup {
     pub mode: Mode,
     /// Counts from zero (stages we started) or from the first sample (attached).
     pub from_zero: bool,
+    /// Where the byte counts and blocked shares come from.
+    pub source: FlowSource,
+    /// Why the probe is not used, when it is not.
+    pub source_note: Option<String>,
 }
 
 /// Everything the views draw from.
@@ -108,7 +113,7 @@ pub mod example {
         FillMissing, PipeEnd, PipeSample, ProcEnds, Sample, StageSample, StageState, assemble,
     };
 
-    use super::{Mode, Setup, State};
+    use super::{FlowSource, Mode, Setup, State};
 
     /// `src | slow | … | sink` with `n` stages (at least 2), 20 samples 100 ms apart: the
     /// source blocked writing into a full pipe, the second stage sleeping on its own work
@@ -167,6 +172,7 @@ pub mod example {
                         bytes_in: Some(k * 4096),
                         bytes_out: Some(k * 4096),
                         cpu: Some(Duration::from_millis(k)),
+                        waited: None,
                     })
                     .collect(),
                 pipes: (0..n - 1)
@@ -184,6 +190,7 @@ pub mod example {
                         },
                     })
                     .collect(),
+                buffering: Vec::new(),
             })
             .collect();
         let setup = Setup {
@@ -195,6 +202,8 @@ pub mod example {
             interval: Duration::from_millis(100),
             mode: Mode::Tui,
             from_zero: true,
+            source: FlowSource::Sampling,
+            source_note: None,
         };
         State::from_samples(setup, pipeline, samples)
     }

@@ -347,6 +347,13 @@ fn render(f: &mut ratatui::Frame<'_>, state: &State, wanted: Option<usize>) -> u
             Style::new().fg(Color::Yellow),
         ));
     }
+    title.push(Span::styled(
+        match state.setup.source {
+            pipescope_core::flow::FlowSource::Probe => "   exact (eBPF)",
+            pipescope_core::flow::FlowSource::Sampling => "   estimates",
+        },
+        Style::new().fg(Color::DarkGray),
+    ));
     f.render_widget(Paragraph::new(Line::from(title)), head);
 
     if n == 0 {
@@ -376,24 +383,36 @@ fn render(f: &mut ratatui::Frame<'_>, state: &State, wanted: Option<usize>) -> u
     let v = &state.report.bottleneck;
     let bottleneck = v.stage.is_some() || !v.findings.is_empty();
     f.render_widget(
-        Paragraph::new(escaped(&state.report.bottleneck.reason))
-            .wrap(Wrap { trim: true })
-            .style(if bottleneck {
-                Style::new().fg(Color::Red).add_modifier(Modifier::BOLD)
-            } else {
-                Style::new()
-            })
-            .block(
-                Block::new()
-                    .borders(Borders::TOP)
-                    .title(if v.findings.is_empty() {
-                        " bottleneck "
-                    } else if v.kind == VerdictKind::Deadlock {
-                        " deadlock "
-                    } else {
-                        " stuck "
-                    }),
-            ),
+        Paragraph::new({
+            let mut text = escaped(&state.report.bottleneck.reason);
+            // A stage holding its output in a buffer explains a stalled pipeline first.
+            for b in state.last.iter().flat_map(|s| &s.buffering).take(1) {
+                text = format!(
+                    "{} [{}] is buffering its output: try stdbuf -oL, --line-buffered, python \
+                     -u. {text}",
+                    escaped(&b.name),
+                    b.pid
+                );
+            }
+            text
+        })
+        .wrap(Wrap { trim: true })
+        .style(if bottleneck {
+            Style::new().fg(Color::Red).add_modifier(Modifier::BOLD)
+        } else {
+            Style::new()
+        })
+        .block(
+            Block::new()
+                .borders(Borders::TOP)
+                .title(if v.findings.is_empty() {
+                    " bottleneck "
+                } else if v.kind == VerdictKind::Deadlock {
+                    " deadlock "
+                } else {
+                    " stuck "
+                }),
+        ),
         verdict,
     );
     let mut keys = if state.setup.verb == "run" {

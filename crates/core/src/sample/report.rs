@@ -8,7 +8,7 @@ use std::cell::RefCell;
 use std::collections::{HashMap, VecDeque};
 use std::time::Duration;
 
-use super::{FillMissing, Pipeline, Sample, StageState};
+use super::{FillMissing, Pipeline, Sample, StageState, Waited};
 use crate::waitfor::{Diagnosis, DiagnosisKind, Look, Party, PipeFacts, confirm, diagnose};
 use crate::{HandleRef, Pid};
 
@@ -32,6 +32,9 @@ struct StageAcc {
     counted: bool,
     rate_in: VecDeque<u64>,
     state: Option<StageState>,
+    /// Measured pipe waits (the probe) at the first and the last sample alive.
+    first_waited: Option<Waited>,
+    last_waited: Option<Waited>,
 }
 
 /// Running totals of one pipe.
@@ -101,6 +104,7 @@ impl Tracker {
                     acc.last_in = s.bytes_in.or(acc.last_in);
                     acc.last_out = s.bytes_out.or(acc.last_out);
                     acc.last_cpu = s.cpu.or(acc.last_cpu);
+                    acc.last_waited = s.waited.or(acc.last_waited);
                 }
                 continue;
             }
@@ -110,7 +114,9 @@ impl Tracker {
                 acc.first_in = s.bytes_in;
                 acc.first_out = s.bytes_out;
                 acc.first_cpu = s.cpu;
+                acc.first_waited = s.waited;
             }
+            acc.last_waited = s.waited.or(acc.last_waited);
             if let Some(dt) = dt.filter(|d| !d.is_zero()) {
                 let rate = |now: Option<u64>, before: Option<u64>| {
                     let d = now.unwrap_or(0).saturating_sub(before.unwrap_or(0));
@@ -198,6 +204,12 @@ impl Tracker {
                     }
                 };
                 let secs = span.as_secs_f64();
+                let measured = |dir: fn(&Waited) -> Duration| {
+                    let (first, last) = (a.first_waited.as_ref()?, a.last_waited.as_ref()?);
+                    (secs > 0.0).then(|| {
+                        (dir(last).saturating_sub(dir(first)).as_secs_f64() / secs).min(1.0)
+                    })
+                };
                 let per_sec =
                     |b: Option<u64>| b.filter(|_| secs > 0.0).map(|b| (b as f64 / secs) as u64);
                 StageReport {
@@ -218,8 +230,9 @@ impl Tracker {
                         _ => 0.0,
                     },
                     running: share(0),
-                    blocked_read: share(1),
-                    blocked_write: share(2),
+                    // Measured (the probe): the time its pipe calls slept over the span.
+                    blocked_read: measured(|w| w.read).unwrap_or_else(|| share(1)),
+                    blocked_write: measured(|w| w.write).unwrap_or_else(|| share(2)),
                     waiting: share(3),
                     samples,
                     seconds: secs,
@@ -832,6 +845,7 @@ mod tests {
                     } else {
                         u64::from(k)
                     })),
+                    waited: None,
                 })
                 .collect();
             let pipes = p
@@ -844,7 +858,12 @@ mod tests {
                     capacity: f.map(|_| CAP),
                 })
                 .collect();
-            t.add(&Sample { at, stages, pipes });
+            t.add(&Sample {
+                at,
+                stages,
+                pipes,
+                buffering: Vec::new(),
+            });
         }
         t.report(&p)
     }
@@ -930,8 +949,10 @@ mod tests {
                 bytes_in: bytes,
                 bytes_out: bytes,
                 cpu: None,
+                waited: None,
             }],
             pipes: vec![],
+            buffering: Vec::new(),
         };
         t.add(&sample(0, Run, Some(100)));
         t.add(&sample(1, Run, Some(1000)));
@@ -958,8 +979,10 @@ mod tests {
                     bytes_in: None,
                     bytes_out: None,
                     cpu: Some(Duration::from_millis(5 * k)),
+                    waited: None,
                 }],
                 pipes: vec![],
+                buffering: Vec::new(),
             });
         }
         let r = t.report(&p);
@@ -983,8 +1006,10 @@ mod tests {
                     bytes_in: Some(b),
                     bytes_out: Some(b),
                     cpu: None,
+                    waited: None,
                 }],
                 pipes: vec![],
+                buffering: Vec::new(),
             });
         }
         let r = t.report(&p);
@@ -1011,6 +1036,7 @@ mod tests {
                 at: Duration::from_millis(100 * k),
                 stages,
                 pipes: vec![],
+                buffering: Vec::new(),
             });
         }
         let r = t.report(&p);
@@ -1054,6 +1080,7 @@ mod tests {
                 at: Duration::from_millis(100 * k),
                 stages,
                 pipes,
+                buffering: Vec::new(),
             });
         }
         let r = t.report(&p);
@@ -1097,6 +1124,7 @@ mod tests {
                     capacity: Some(CAP),
                 })
                 .collect(),
+            buffering: Vec::new(),
         }
     }
 

@@ -26,8 +26,11 @@ pub(crate) use unsupported::{Prober, partial_view};
 #[cfg(target_os = "linux")]
 pub(crate) use linux::sample::Sampler as SampleBackend;
 /// The live sampling backend of this OS: none yet.
-#[cfg(not(target_os = "linux"))]
+#[cfg(not(any(target_os = "linux", windows)))]
 pub(crate) use unsupported::Sampler as SampleBackend;
+/// The live sampling backend of this OS.
+#[cfg(windows)]
+pub(crate) use windows::sample::Sampler as SampleBackend;
 
 // The kernel pipe probe: its own switch, since it needs the `ebpf` feature and x86-64.
 #[cfg(all(target_os = "linux", target_arch = "x86_64", feature = "ebpf"))]

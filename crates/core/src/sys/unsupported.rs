@@ -1,10 +1,13 @@
 //! Systems without a backend: every call says so.
 
+use crate::Pid;
 use crate::activity::{IoCounters, PipeFill, ProcessState};
 use crate::model::HandleRef;
 use crate::sample::FillMissing;
+#[cfg(not(windows))]
 use crate::sample::{Backend, Discovery, Pipe, PipeSample, Pipeline, Stage, StageSample, Target};
-use crate::{Error, Pid, Result};
+#[cfg(not(windows))]
+use crate::{Error, Result};
 
 /// Scanning handles, where no backend does it.
 #[cfg(not(windows))]
@@ -13,10 +16,12 @@ pub(crate) fn scan(_opts: &crate::ScanOptions) -> Result<crate::Snapshot> {
 }
 
 /// A sampling backend that cannot be made: [`Backend::new`] says sampling is not
-/// supported here, so no other method is ever called.
+/// supported here, so no other method is ever called. (Windows has a backend.)
+#[cfg(not(windows))]
 #[derive(Debug)]
 pub(crate) enum Sampler {}
 
+#[cfg(not(windows))]
 impl Backend for Sampler {
     fn new() -> Result<Self> {
         Err(Error::Unsupported("live pipeline sampling"))

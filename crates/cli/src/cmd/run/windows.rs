@@ -39,6 +39,8 @@ pub(super) fn run(args: Args) -> anyhow::Result<()> {
         interval: args.view.interval,
         mode,
         from_zero: true,
+        source: pipescope_core::flow::FlowSource::Sampling,
+        source_note: pipescope_core::flow::unavailable().map(str::to_string),
     };
     let waiter = Arc::clone(&launched);
     let supervised = Supervised {

@@ -48,6 +48,19 @@ struct EndCounters {
     comm: [u8; 16],
 }
 
+/// `struct inflight` of the BPF program: a pipe call in progress on one thread.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+struct InFlight {
+    start_ns: u64,
+    off_ns: u64,
+    wait_ns: u64,
+    end: [EndKey; 2],
+    dir: [u8; 2],
+    n: u8,
+    pad: [u8; 5],
+}
+
 // The layouts the C program declares (checked at compile time, as the kernel checks the
 // sizes at map access).
 const _: () = assert!(size_of::<EndKey>() == 24);
@@ -55,6 +68,12 @@ const _: () = assert!(std::mem::offset_of!(EndKey, ino) == 8);
 const _: () = assert!(size_of::<EndCounters>() == 88);
 const _: () = assert!(std::mem::offset_of!(EndCounters, comm) == 72);
 
+const _: () = assert!(size_of::<InFlight>() == 80);
+const _: () = assert!(std::mem::offset_of!(InFlight, dir) == 72);
+
+// SAFETY: `InFlight` is `repr(C)`, made of integers, bytes and `EndKey`s, with no padding
+// (80 bytes, checked above): every bit pattern is a valid value.
+unsafe impl Pod for InFlight {}
 // SAFETY: `EndKey` is `repr(C)`, made of integers only, with no padding (24 bytes, checked
 // above): every bit pattern is a valid value.
 unsafe impl Pod for EndKey {}
@@ -85,6 +104,19 @@ impl Probe {
         if !Path::new("/sys/kernel/btf/vmlinux").exists() {
             return Err(Error::Unsupported(
                 "the eBPF probe without kernel BTF (/sys/kernel/btf/vmlinux)",
+            ));
+        }
+        // Checked first: without the privilege, loading would parse the kernel's BTF
+        // (a few hundred milliseconds) only to be refused.
+        if !privileged() {
+            return Err(Error::io(
+                "loading the eBPF pipe probe",
+                None,
+                None,
+                io::Error::new(
+                    io::ErrorKind::PermissionDenied,
+                    "needs root, or CAP_BPF and CAP_PERFMON",
+                ),
             ));
         }
         let mut ebpf = EbpfLoader::new()
@@ -125,11 +157,7 @@ impl Probe {
         // the probe kept is the fallback for processes already gone.
         let mut names: std::collections::HashMap<u32, Option<String>> = Default::default();
         for (key, value) in table.iter().flatten() {
-            let name = names.entry(key.tgid).or_insert_with(|| {
-                std::fs::read_to_string(format!("/proc/{}/comm", key.tgid))
-                    .ok()
-                    .map(|c| c.trim_end_matches('\n').to_string())
-            });
+            let name = names.entry(key.tgid).or_insert_with(|| comm_of(key.tgid));
             let mut end = end_flow(&key, &value);
             match name {
                 Some(n) => end.comm.clone_from(n),
@@ -141,9 +169,80 @@ impl Probe {
             // A late call of the exiting process may have recreated it: harmless either way.
             let _ = table.remove(&key);
         }
-        ends.sort_by(|a, b| (a.pid, a.handle, &a.pipe).cmp(&(b.pid, b.handle, &b.pipe)));
+        self.add_in_flight(&mut ends, at)?;
         Ok(FlowReading { at, ends, dropped })
     }
+}
+
+impl Probe {
+    /// Adds the calls still in progress, so far: a reader asleep on an empty pipe for a
+    /// minute shows that minute now, not when its read returns. The counters stay
+    /// monotonic (the call's final figures are larger).
+    fn add_in_flight(&self, ends: &mut Vec<EndFlow>, at: Duration) -> Result<()> {
+        let map = self
+            .ebpf
+            .map("INFLIGHT")
+            .ok_or_else(|| missing("INFLIGHT"))?;
+        let calls: HashMap<&MapData, u32, InFlight> =
+            HashMap::try_from(map).map_err(|e| fail("reading the eBPF pipe probe", &e))?;
+        let now = u64::try_from(at.as_nanos()).unwrap_or(u64::MAX);
+        for (_, call) in calls.iter().flatten() {
+            let asleep = if call.off_ns != 0 {
+                now.saturating_sub(call.off_ns)
+            } else {
+                0
+            };
+            let inside = Duration::from_nanos(now.saturating_sub(call.start_ns));
+            let waited = Duration::from_nanos(call.wait_ns + asleep);
+            for i in 0..usize::from(call.n.min(2)) {
+                let key = &call.end[i];
+                let pipe = ObjectId::Inode {
+                    dev: u64::from(key.dev),
+                    ino: key.ino,
+                };
+                let found = ends.iter().position(|e| {
+                    e.pid == key.tgid && e.handle == u64::from(key.fd) && e.pipe == pipe
+                });
+                let end = match found {
+                    Some(k) => &mut ends[k],
+                    None => {
+                        let Some(name) = comm_of(key.tgid) else {
+                            continue;
+                        };
+                        let mut fresh = end_flow(key, &EMPTY);
+                        fresh.comm = name;
+                        ends.push(fresh);
+                        ends.last_mut().expect("just pushed")
+                    }
+                };
+                let d = if call.dir[i] & 1 == 1 {
+                    &mut end.write
+                } else {
+                    &mut end.read
+                };
+                d.call_time += inside;
+                d.wait_time += waited;
+            }
+        }
+        ends.sort_by(|a, b| (a.pid, a.handle, &a.pipe).cmp(&(b.pid, b.handle, &b.pipe)));
+        Ok(())
+    }
+}
+
+const EMPTY: EndCounters = EndCounters {
+    bytes: [0; 2],
+    calls: [0; 2],
+    call_ns: [0; 2],
+    wait_ns: [0; 2],
+    last_ns: 0,
+    comm: [0; 16],
+};
+
+/// The short name of process `pid`, or `None` when it is gone.
+fn comm_of(pid: u32) -> Option<String> {
+    std::fs::read_to_string(format!("/proc/{pid}/comm"))
+        .ok()
+        .map(|c| c.trim_end_matches('\n').to_string())
 }
 
 fn end_flow(key: &EndKey, v: &EndCounters) -> EndFlow {
@@ -171,6 +270,26 @@ fn end_flow(key: &EndKey, v: &EndCounters) -> EndFlow {
         write: dir(1),
         last_call: Duration::from_nanos(v.last_ns),
     }
+}
+
+/// Whether this process may load and attach the probe: CAP_BPF and CAP_PERFMON, or
+/// CAP_SYS_ADMIN, in its effective set. When the set cannot be read, it tries.
+fn privileged() -> bool {
+    const CAP_SYS_ADMIN: u32 = 21;
+    const CAP_PERFMON: u32 = 38;
+    const CAP_BPF: u32 = 39;
+    let Some(eff) = std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("CapEff:"))
+                .and_then(|v| u64::from_str_radix(v.trim(), 16).ok())
+        })
+    else {
+        return true;
+    };
+    let has = |cap: u32| eff & (1u64 << cap) != 0;
+    has(CAP_SYS_ADMIN) || (has(CAP_BPF) && has(CAP_PERFMON))
 }
 
 /// `bpf_ktime_get_ns()`'s clock: CLOCK_MONOTONIC.

@@ -52,7 +52,7 @@ pub(super) fn socket(
         access: None,
         details: Some(Box::new(HandleDetails {
             ino: Some(ino),
-            extra: vec![("scm_fds".to_string(), count.to_string())],
+            scm_fds: Some(count),
             ..HandleDetails::default()
         })),
     }))

@@ -23,6 +23,7 @@ mod in_flight;
 mod io_counters;
 mod pipe;
 mod pipe_ends;
+pub(crate) mod sample;
 mod shared;
 mod state;
 mod users;
@@ -614,6 +615,7 @@ fn describe(
                         mnt_id: info.mnt_id,
                         ino,
                         extra: info.extra,
+                        scm_fds: in_flight::scm_fds(text),
                         name_unavailable,
                         ..HandleDetails::default()
                     }));
@@ -766,5 +768,3 @@ mod tests {
         assert_eq!(mode_of_link(0o120000), Mode::None);
     }
 }
-
-pub(crate) mod sample;

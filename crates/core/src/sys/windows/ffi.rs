@@ -659,7 +659,7 @@ pub(crate) struct Spawned {
     /// Its id.
     pub(crate) pid: u32,
     /// The values its standard input, output and error have in it (0: none given).
-    #[allow(dead_code)] // for the Windows sampler, landing next
+    #[cfg_attr(not(test), allow(dead_code))] // the sampler reads them from the PEB
     pub(crate) stdio: [u64; 3],
 }
 
@@ -831,7 +831,6 @@ pub(crate) fn terminate(process: BorrowedHandle<'_>, code: u32) -> io::Result<()
 /// Bytes waiting in a pipe, as its read end sees them (PeekNamedPipe; nothing is read).
 /// On a synchronous end with a read pending in another thread this may block until that
 /// read completes: call it guarded.
-#[allow(dead_code)] // for the Windows sampler, landing next
 pub(crate) fn peek_available(h: BorrowedHandle<'_>) -> io::Result<u32> {
     use windows_sys::Win32::System::Pipes::PeekNamedPipe;
     let mut avail = 0u32;
@@ -855,7 +854,6 @@ pub(crate) fn peek_available(h: BorrowedHandle<'_>) -> io::Result<u32> {
 
 /// Bytes a process has read and written through I/O calls (GetProcessIoCounters). Wine
 /// reports 0 for all of them.
-#[allow(dead_code)] // for the Windows sampler, landing next
 pub(crate) fn io_counters(process: BorrowedHandle<'_>) -> io::Result<(u64, u64)> {
     use windows_sys::Win32::System::Threading::{GetProcessIoCounters, IO_COUNTERS};
     let mut c = IO_COUNTERS::default();
@@ -867,7 +865,6 @@ pub(crate) fn io_counters(process: BorrowedHandle<'_>) -> io::Result<(u64, u64)>
 }
 
 /// CPU time a process has used, user plus kernel.
-#[allow(dead_code)] // for the Windows sampler, landing next
 pub(crate) fn cpu_time(process: BorrowedHandle<'_>) -> io::Result<std::time::Duration> {
     let mut t = [FILETIME {
         dwLowDateTime: 0,
@@ -886,7 +883,6 @@ pub(crate) fn cpu_time(process: BorrowedHandle<'_>) -> io::Result<std::time::Dur
 
 /// Every process with its threads' states and wait reasons
 /// (SystemProcessInformation), parsed.
-#[allow(dead_code)] // for the Windows sampler, landing next
 pub(crate) fn system_processes() -> io::Result<Vec<parse::ProcessThreads>> {
     use windows_sys::Wdk::System::SystemInformation::SystemProcessInformation;
     let buf = query_growing(256 << 10, 64 << 20, |p, len, needed| {
@@ -949,4 +945,70 @@ pub(crate) fn create_named_pair(name: &str, size: u32) -> io::Result<(OwnedHandl
         "CreateFileW",
     )?;
     Ok((read, write))
+}
+
+/// Reads `len` bytes at `address` in another process.
+fn read_memory(process: BorrowedHandle<'_>, address: u64, len: usize) -> io::Result<Buffer> {
+    use windows_sys::Win32::System::Diagnostics::Debug::ReadProcessMemory;
+    let mut buf = Buffer::new(len);
+    let mut got = 0usize;
+    // SAFETY: `process` is live with PROCESS_VM_READ; `buf` holds at least `len` writable
+    // bytes; the address is only a number in the other process, which the kernel checks.
+    let ok = unsafe {
+        ReadProcessMemory(
+            process.as_raw_handle(),
+            address as *const c_void,
+            buf.ptr(),
+            len,
+            &mut got,
+        )
+    };
+    if ok == 0 || got < len {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(buf)
+}
+
+/// A process's standard input, output and error handle values and its command line,
+/// read from its PEB (needs PROCESS_QUERY_LIMITED_INFORMATION and PROCESS_VM_READ).
+pub(crate) fn process_parameters(process: BorrowedHandle<'_>) -> io::Result<([u64; 3], String)> {
+    use windows_sys::Wdk::System::Threading::NtQueryInformationProcess;
+    let mut basic = Buffer::new(parse::PROCESS_BASIC_SIZE);
+    let mut len = 0u32;
+    // SAFETY: `process` is live; class 0 (ProcessBasicInformation) writes
+    // PROCESS_BASIC_SIZE bytes into `basic`, which holds that many aligned bytes.
+    let status = unsafe {
+        NtQueryInformationProcess(
+            process.as_raw_handle(),
+            0,
+            basic.ptr(),
+            parse::PROCESS_BASIC_SIZE as u32,
+            &mut len,
+        )
+    };
+    if status < 0 {
+        return Err(nt_error(status));
+    }
+    let word = |b: &Buffer, at: usize| -> io::Result<u64> {
+        let bytes = b
+            .bytes()
+            .get(at..at + 8)
+            .ok_or(io::ErrorKind::InvalidData)?;
+        Ok(u64::from_le_bytes(
+            bytes.try_into().map_err(|_| io::ErrorKind::InvalidData)?,
+        ))
+    };
+    let peb = word(&basic, parse::BASIC_PEB)?;
+    let at = read_memory(process, peb + parse::PEB_PARAMETERS as u64, 8)?;
+    let params_at = word(&at, 0)?;
+    let block = read_memory(process, params_at, parse::params::READ)?;
+    let p = parse::process_params(block.bytes()).map_err(parse_error)?;
+    let (cmd_len, cmd_at) = p.command_line;
+    let command = if cmd_len == 0 || cmd_at == 0 {
+        String::new()
+    } else {
+        let text = read_memory(process, cmd_at, cmd_len.min(64 << 10))?;
+        parse::utf16_bytes(&text.bytes()[..cmd_len.min(64 << 10)])
+    };
+    Ok((p.std, command))
 }

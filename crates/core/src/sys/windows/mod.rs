@@ -9,6 +9,7 @@ mod guard;
 mod launch;
 mod named;
 mod pipe;
+pub(crate) mod sample;
 mod scan;
 
 pub(crate) use launch::{Launched, launch};

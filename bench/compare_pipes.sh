@@ -4,12 +4,15 @@
 #   - pipes_floor -r   the readlink-only floor (list every fd, readlink each),
 #   - pipes_floor      that plus the least the pipes question needs (link lstat for a
 #                      pipe's mode, a statx per path for FIFOs, fdinfo per socket),
+#   - floor -i         the scan-speed yardstick (bench/floor.c): readlink and fdinfo of
+#                      every fd,
 #   - lsof -n -P +E    lsof's pipe endpoints,
 #   - procfd --no-dns --json, and the same with --type pipe, when installed
 #                      (`cargo install procfd`, or PROCFD=/path/to/procfd),
 # and pipescope's peak RSS. Prints wall time (mean, min), CPU time (user+sys), and the
-# ratios the goals name: pipescope within 1.3x of pipes_floor, at least 5x faster than
-# lsof and procfd, peak RSS at most 25 MiB.
+# ratios the goals name: pipescope within 1.3x of pipes_floor and at most 0.6x of
+# `floor -i` (with the live state of every pipe end and every pipe's fill, as `pipes`
+# now gives them), at least 5x faster than lsof and procfd, peak RSS at most 25 MiB.
 #
 #   bench/compare_pipes.sh                 # farm of 100 pipelines x 5 stages, 100 extra fds
 #   RUNS=20 PIPELINES=50 bench/compare_pipes.sh
@@ -39,6 +42,7 @@ cleanup() {
 }
 trap cleanup EXIT
 cc -O2 -o "$work/pipes_floor" bench/pipes_floor.c
+cc -O2 -o "$work/floor" bench/floor.c
 
 # The farm's own stdio goes to a file: inherited by 500 processes, a pipe on stderr would
 # become one more (huge) pipe to report.
@@ -50,8 +54,8 @@ for _ in $(seq 300); do [ -f "$work/farm.json" ] && break; sleep 0.2; done
 cat "$work/farm.log"
 echo "machine: $("$work/pipes_floor")"
 
-cmds=("$work/pipes_floor -r" "$work/pipes_floor" "$bin pipes --json" "lsof -n -P +E")
-names=("floor (readlink only)" "floor (pipes need)" "pipescope pipes --json" "lsof -n -P +E")
+cmds=("$work/pipes_floor -r" "$work/pipes_floor" "$work/floor -i" "$bin pipes --json" "lsof -n -P +E")
+names=("floor (readlink only)" "floor (pipes need)" "floor -i" "pipescope pipes --json" "lsof -n -P +E")
 procfd_bin=${PROCFD:-$(command -v procfd || true)}
 [ -z "$procfd_bin" ] && [ -x "$HOME/.cargo/bin/procfd" ] && procfd_bin=$HOME/.cargo/bin/procfd
 peer_root=${XDG_CACHE_HOME:-$HOME/.cache}/pipescope-bench
@@ -73,6 +77,11 @@ fi
 
 hyperfine -N --style none --warmup 2 --runs "$RUNS" --output null \
   --export-json "$work/times.json" "${cmds[@]}" >/dev/null
+
+# One look is the rule; a second (100 ms later) runs only when something on the machine
+# looked stuck and needed confirming.
+looks=$("$bin" pipes --json | python3 -c 'import json, sys; print(json.load(sys.stdin)["looks"])')
+echo "pipescope pipes --json took $looks look(s) at the live state"
 
 rss=0
 for _ in 1 2 3; do
@@ -98,6 +107,7 @@ def ratio(a, b):
 print()
 print(f"pipescope / floor (pipes need): {ratio(me, floor)}   goal <= 1.3x")
 print(f"pipescope / floor (readlink):   {ratio(me, rows['floor (readlink only)'])}")
+print(f"pipescope / floor -i:           {ratio(me, rows['floor -i'])}   goal <= 0.6x")
 for peer in ("lsof -n -P +E", "procfd", "procfd --type pipe"):
     if peer in rows:
         print(f"{peer} / pipescope: {ratio(rows[peer], me)}   goal >= 5x")

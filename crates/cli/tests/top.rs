@@ -9,11 +9,7 @@ use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{json_lines, pipescope, pipescope_process};
-
-fn is_root() -> bool {
-    rustix::process::geteuid().is_root()
-}
+use common::{is_root, json_lines, pipescope, pipescope_process};
 
 /// Whether this build has the probe (`--no-default-features` builds lack it).
 fn probe_built() -> bool {

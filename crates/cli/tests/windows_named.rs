@@ -3,11 +3,12 @@
 //! in a child process, one left waiting, one whose server is closed) are listed with
 //! their instance counts, their holders and the findings.
 
+mod common;
+
 #[cfg(not(windows))]
 #[test]
 fn named_pipes_are_windows_only() {
-    let out = assert_cmd::Command::cargo_bin("pipescope")
-        .unwrap()
+    let out = common::pipescope()
         .args(["pipes", "--named"])
         .output()
         .unwrap();
@@ -23,17 +24,14 @@ fn named_pipes_are_windows_only() {
 mod windows {
     use std::fs::{File, OpenOptions};
     use std::os::windows::io::{AsRawHandle, FromRawHandle, OwnedHandle};
-    use std::process::{Command, Stdio};
+    use std::process::Stdio;
 
-    use assert_cmd::cargo::CommandCargoExt;
     use serde_json::Value;
     use windows_sys::Win32::Foundation::INVALID_HANDLE_VALUE;
     use windows_sys::Win32::Storage::FileSystem::PIPE_ACCESS_DUPLEX;
     use windows_sys::Win32::System::Pipes::{CreateNamedPipeW, PIPE_TYPE_BYTE, PIPE_WAIT};
 
-    fn pipescope() -> Command {
-        Command::cargo_bin("pipescope").expect("pipescope.exe is built")
-    }
+    use super::common::pipescope_process as pipescope;
 
     /// A server instance of `\\.\pipe\NAME` allowing `max` instances.
     fn server(name: &str, max: u32) -> OwnedHandle {

@@ -529,22 +529,19 @@ impl<'a> Ctx<'a> {
             if holders.is_empty() || !holders.iter().all(orphaned) {
                 continue;
             }
-            let names = list(holders.iter().map(|h| self.name(h.pid)).collect());
-            let mut fds: Vec<String> = holders
-                .iter()
-                .flat_map(|h| h.handles.iter().map(|&f| crate::graph::handle_label(f)))
-                .collect();
-            fds.sort();
-            fds.dedup();
             let detail: Vec<String> = holders.iter().map(|h| self.holder_text(h)).collect();
             let message = format!(
                 "{} reads {} and waits for end-of-file, but every write end is held by a \
-                 background process whose parent has gone: {}; end-of-file needs {names} \
-                 to exit or close {}",
+                 background process whose parent has gone: {}; end-of-file needs {}",
                 self.name(w.pid),
                 self.pipe_text(pipe, handle),
                 detail.join(", "),
-                list(fds),
+                exit_or_close(
+                    &holders
+                        .iter()
+                        .map(|h| (self.name(h.pid), h.handles.clone()))
+                        .collect::<Vec<_>>()
+                ),
             );
             out.push(Diagnosis {
                 kind: DiagnosisKind::OrphanWriter,
@@ -669,6 +666,31 @@ pub fn fill_text(fill: Option<u64>, capacity: Option<u64>) -> String {
         (Some(f), Some(c)) => format!("{f} of {c} bytes"),
         (Some(f), None) => format!("{f} bytes"),
         (None, _) => "fill unknown".into(),
+    }
+}
+
+/// What end-of-file needs of the processes holding write ends, each given as its name
+/// and its handles: `1001 sleep and 1002 sleep to exit or close fd 1` when they hold the
+/// same handles, `2149 sleep (fd 4) and 2150 sleep (fd 1) to exit or close them` when not.
+pub fn exit_or_close(holders: &[(String, Vec<u64>)]) -> String {
+    let fds = |h: &[u64]| list(h.iter().map(|&f| crate::graph::handle_label(f)).collect());
+    let same = holders.windows(2).all(|w| w[0].1 == w[1].1);
+    match holders.first() {
+        None => String::new(),
+        Some((_, first)) if same => format!(
+            "{} to exit or close {}",
+            list(holders.iter().map(|(n, _)| n.clone()).collect()),
+            fds(first)
+        ),
+        Some(_) => format!(
+            "{} to exit or close them",
+            list(
+                holders
+                    .iter()
+                    .map(|(n, h)| format!("{n} ({})", fds(h)))
+                    .collect()
+            )
+        ),
     }
 }
 
@@ -1103,6 +1125,23 @@ mod tests {
         assert_eq!(
             Activity::WaitingForChild { child: Some(3) }.describe(),
             "waiting for child 3"
+        );
+    }
+
+    #[test]
+    fn what_end_of_file_needs() {
+        let h = |n: &str, fds: &[u64]| (n.to_string(), fds.to_vec());
+        assert_eq!(
+            exit_or_close(&[h("1001 sleep", &[1]), h("1002 sleep", &[1])]),
+            format!("1001 sleep and 1002 sleep to exit or close {}", fd(1))
+        );
+        assert_eq!(
+            exit_or_close(&[h("7 a", &[4]), h("8 b", &[1])]),
+            format!("7 a ({}) and 8 b ({}) to exit or close them", fd(4), fd(1))
+        );
+        assert_eq!(
+            exit_or_close(&[h("7 a", &[1, 9])]),
+            format!("7 a to exit or close {} and {}", fd(1), fd(9))
         );
     }
 

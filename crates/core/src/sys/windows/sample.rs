@@ -49,7 +49,7 @@ const PEEK_TIMEOUT: Duration = Duration::from_millis(100);
 const FULL: f64 = 0.875;
 
 /// A pipe's identity from its object: both ends of a pipe share it.
-fn pipe_id(object: &ObjectId) -> u64 {
+pub(crate) fn pipe_id(object: &ObjectId) -> u64 {
     match object {
         ObjectId::Address(a) => *a,
         ObjectId::Inode { ino, .. } => *ino,
@@ -226,6 +226,20 @@ impl Backend for Sampler {
                 self.members = procs.iter().map(|p| p.pid).collect();
             }
         }
+        if let Target::Children(root) = target {
+            if *root == self.me {
+                // Stages we started ourselves are stages even when they ended before a
+                // look found them (`dir` into a `findstr` that exits at once): their ends
+                // are known from their start.
+                for started in super::launch::started() {
+                    match procs.iter_mut().find(|p| p.pid == started.pid) {
+                        Some(p) if p.ends.is_empty() => p.ends = started.ends,
+                        Some(_) => {}
+                        None => procs.push(started),
+                    }
+                }
+            }
+        }
         self.known = procs.iter().map(|p| (p.pid, p.clone())).collect();
         Ok(Discovery {
             procs,
@@ -303,8 +317,14 @@ impl Backend for Sampler {
                 }
             })
         });
-        (out.state, out.blocked_on) =
-            state_of(act, starved.map(|e| e.handle), held.map(|e| e.handle), grew);
+        (out.state, _) = state_of(act, starved.map(|e| e.handle), held.map(|e| e.handle), grew);
+        // The wait-for graph gets only what the threads say for sure: a blocked read or
+        // write inferred from the fills is a view state, not a fact to rest a finding on.
+        out.activity = match act {
+            Activity::Running => crate::waitfor::Activity::Running,
+            Activity::Suspended => crate::waitfor::Activity::Stopped,
+            Activity::Waiting | Activity::Unknown => crate::waitfor::Activity::Unknown,
+        };
         out
     }
 
@@ -427,6 +447,7 @@ impl Sampler {
             out.push(ProcEnds {
                 pid: p.pid,
                 ppid: parent.get(&p.pid).copied().or(p.ppid),
+                session: None,
                 command: if command.trim().is_empty() {
                     p.name.clone()
                 } else {

@@ -6,7 +6,8 @@
 #     (large reads and writes: goal, at most 2% lost with the probe attached);
 #  2. small writes: dd bs=4k count=$COUNT if=/dev/zero | dd bs=4k of=/dev/null
 #     ($COUNT writes and reads of 4 KiB: goal, at most 5% lost);
-#  3. `pipescope top` left running for $IDLE seconds (default interval 1s, output to
+#  3. the probe's programs' own CPU per run (kernel.bpf_stats_enabled for one run of 2);
+#  4. `pipescope top` left running for $IDLE seconds (default interval 1s, output to
 #     /dev/null): its own utime+stime in % of one core (goal: under 1%).
 #
 # "Probed" runs have the probe attached by a background `pipescope top -i 1s` (its own
@@ -98,6 +99,22 @@ echo "big:   $BIG"
 bench "big writes" "$BIG"
 echo "small: $SMALL"
 bench "4 KiB writes" "$SMALL"
+
+echo "== the probe's own CPU per run (kernel.bpf_stats_enabled, during the small writes)"
+# A CPU-time figure, steadier than wall-clock ratios on a busy machine. The sysctl is
+# put back as it was.
+stats_was=$(cat /proc/sys/kernel/bpf_stats_enabled)
+echo 1 > /proc/sys/kernel/bpf_stats_enabled
+start_probe
+ids=$(grep -h '^prog_id:' /proc/"$TOP_PID"/fdinfo/* 2>/dev/null | awk '{print $2}' | sort -u)
+sh -c "$SMALL"
+for id in $ids; do
+  bpftool prog show id "$id" | head -1 |
+    awk '{ for (i = 1; i <= NF; i++) { if ($i == "name") n = $(i+1); if ($i == "run_time_ns") t = $(i+1); if ($i == "run_cnt") c = $(i+1) }
+           if (c > 0) printf "%-16s %7.0f ns per run, %d runs (all processes)\n", n, t / c, c }'
+done
+stop_probe
+echo "$stats_was" > /proc/sys/kernel/bpf_stats_enabled
 
 echo "== pipescope top left running ${IDLE}s (interval 1s)"
 hz=$(getconf CLK_TCK)

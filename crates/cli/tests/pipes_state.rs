@@ -326,6 +326,12 @@ p.stdin.write(b"x" * 10_000_000)
         text.contains(&format!("{cat} cat (fd 1, w, writing)")),
         "{text}"
     );
+    // Told in full once, under the first of its two pipes.
+    assert_eq!(text.matches("wait on each other").count(), 1, "{text}");
+    assert!(
+        text.contains("deadlock\x1b[0m: the same as under pipe:["),
+        "{text}"
+    );
 }
 
 /// The warning in Python's `Popen.wait()` docs: the parent waits for the child to exit

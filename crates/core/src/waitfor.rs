@@ -1133,15 +1133,15 @@ mod tests {
         let h = |n: &str, fds: &[u64]| (n.to_string(), fds.to_vec());
         assert_eq!(
             exit_or_close(&[h("1001 sleep", &[1]), h("1002 sleep", &[1])]),
-            "1001 sleep and 1002 sleep to exit or close fd 1"
+            format!("1001 sleep and 1002 sleep to exit or close {}", fd(1))
         );
         assert_eq!(
             exit_or_close(&[h("7 a", &[4]), h("8 b", &[1])]),
-            "7 a (fd 4) and 8 b (fd 1) to exit or close them"
+            format!("7 a ({}) and 8 b ({}) to exit or close them", fd(4), fd(1))
         );
         assert_eq!(
             exit_or_close(&[h("7 a", &[1, 9])]),
-            "7 a to exit or close fd 1 and fd 9"
+            format!("7 a to exit or close {} and {}", fd(1), fd(9))
         );
     }
 

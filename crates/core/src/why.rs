@@ -434,3 +434,235 @@ fn message(w: &Why) -> String {
     }
     s
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::activity::ProcessState;
+    use crate::graph::GraphOptions;
+    use crate::model::{
+        Handle, HandleDetails, Name, ObjectId, ObjectType, PipeKind, Process, ScanError, Snapshot,
+    };
+
+    fn end(fd: u64, mode: Mode, shared: &[(Pid, u64)]) -> Handle {
+        Handle {
+            handle: fd,
+            object_type: ObjectType::new("pipe"),
+            mode,
+            name: Name::from("pipe:[100]"),
+            object: Some(ObjectId::Inode { dev: 0, ino: 100 }),
+            pipe: Some(PipeKind::Anonymous),
+            flags: None,
+            access: None,
+            details: Some(Box::new(HandleDetails {
+                shared_with: shared
+                    .iter()
+                    .map(|&(pid, handle)| HandleRef { pid, handle })
+                    .collect(),
+                ..HandleDetails::default()
+            })),
+        }
+    }
+
+    fn process(pid: Pid, ppid: Pid, name: &str, handles: Vec<Handle>) -> Process {
+        Process {
+            pid,
+            ppid: Some(ppid),
+            name: name.into(),
+            name_bytes: None,
+            user: None,
+            uid: None,
+            start_time_ms: Some(1_000),
+            handles,
+        }
+    }
+
+    /// `sh` (10) keeps a copy (fd 5) of the write end its child `sleep` (11) writes on
+    /// fd 1; `cat` (12) reads. pid 1 could not be inspected.
+    fn snapshot() -> Snapshot {
+        Snapshot {
+            processes: vec![
+                process(10, 1, "sh", vec![end(5, Mode::Write, &[(11, 1)])]),
+                process(11, 10, "sleep", vec![end(1, Mode::Write, &[(10, 5)])]),
+                process(12, 10, "cat", vec![end(0, Mode::Read, &[])]),
+            ],
+            errors: vec![ScanError {
+                pid: 1,
+                process: Some("init".into()),
+                kind: crate::ErrorKind::PermissionDenied,
+                message: "permission denied".into(),
+            }],
+            vanished: 0,
+        }
+    }
+
+    fn live(activities: &[(Pid, Activity)]) -> LiveState {
+        let mut processes = BTreeMap::new();
+        for (pid, a) in activities {
+            processes.insert(
+                *pid,
+                ProcessState {
+                    activity: a.clone(),
+                    ..ProcessState::unknown()
+                },
+            );
+        }
+        LiveState {
+            processes,
+            fills: vec![Some(PipeFill {
+                fill: Ok(0),
+                capacity: Some(65536),
+            })],
+            findings: Vec::new(),
+            looks: 1,
+            partial_view: false,
+        }
+    }
+
+    const OPTS: GraphOptions = GraphOptions {
+        stdout_handle: Some(1),
+        partial_view: false,
+    };
+
+    #[test]
+    fn a_read_end_names_every_writer_its_origin_and_what_end_of_file_needs() {
+        let snap = snapshot();
+        let g = PipeGraph::build(&snap, &OPTS);
+        let state = live(&[
+            (10, Activity::WaitingForChild { child: Some(11) }),
+            (
+                11,
+                Activity::Sleeping {
+                    reason: Some("nanosleep".into()),
+                },
+            ),
+            (12, Activity::Reading { handle: Some(0) }),
+        ]);
+        let w = explain(&g, &state, 12, 0).unwrap();
+        assert_eq!((w.side, w.state), (Side::Read, EndState::Reading));
+        let pids: Vec<Pid> = w.others.iter().map(|o| o.process.pid).collect();
+        assert_eq!(pids, vec![10, 11]);
+        // The child got its end from its parent, which still holds it.
+        assert_eq!(
+            w.others[1].origin,
+            Origin::Inherited {
+                from: ProcessRef {
+                    pid: 10,
+                    name: "sh".into()
+                },
+                handle: 5
+            }
+        );
+        // The parent shares it with a child: not where it came from.
+        assert!(
+            matches!(&w.others[0].origin, Origin::Shares { with, handle: 1 } if with.pid == 11)
+        );
+        assert_eq!(w.others[1].state, EndState::Idle);
+        assert_eq!(w.others[0].state, EndState::WaitingForChild);
+        // The parent chain ends at the first process the scan could not see, named.
+        let chain: Vec<(Pid, &str)> = w.others[1]
+            .ancestry
+            .iter()
+            .map(|p| (p.pid, p.name.as_str()))
+            .collect();
+        assert_eq!(chain, vec![(10, "sh"), (1, "init")]);
+        assert_eq!(
+            w.need,
+            Need::EndOfFile {
+                holders: vec![
+                    (
+                        ProcessRef {
+                            pid: 10,
+                            name: "sh".into()
+                        },
+                        vec![5]
+                    ),
+                    (
+                        ProcessRef {
+                            pid: 11,
+                            name: "sleep".into()
+                        },
+                        vec![1]
+                    ),
+                ]
+            }
+        );
+        let fd = handle_label;
+        assert!(
+            w.message.starts_with(&format!(
+                "12 cat ({}) is blocked reading pipe:[100] (empty).",
+                fd(0)
+            )),
+            "{}",
+            w.message
+        );
+        assert!(
+            w.message.contains(&format!(
+                "end-of-file needs 10 sh ({}) and 11 sleep ({}) to exit or close them",
+                fd(5),
+                fd(1)
+            )),
+            "{}",
+            w.message
+        );
+        // The sh's copy is a stray: the pipe's own finding says so.
+        assert!(w.others[0].extra_writer);
+    }
+
+    #[test]
+    fn a_write_end_needs_a_reader_and_unknowns_are_said() {
+        let snap = snapshot();
+        let g = PipeGraph::build(&snap, &OPTS);
+        let w = explain(&g, &live(&[]), 11, 1).unwrap();
+        assert_eq!(w.side, Side::Write);
+        assert_eq!(w.state, EndState::Unknown);
+        assert!(
+            matches!(&w.need, Need::Room { readers } if readers.len() == 1 && readers[0].0.pid == 12)
+        );
+        assert!(
+            w.message.contains("what it is doing is not known"),
+            "{}",
+            w.message
+        );
+        assert!(!w.message.contains("not blocked"), "{}", w.message);
+    }
+
+    #[test]
+    fn bad_targets_are_typed_errors() {
+        let snap = snapshot();
+        let g = PipeGraph::build(&snap, &OPTS);
+        let state = live(&[]);
+        let msg = |pid, fd| explain(&g, &state, pid, fd).unwrap_err().to_string();
+        assert!(
+            msg(12, 7).contains("is not an end of a pipe"),
+            "{}",
+            msg(12, 7)
+        );
+        assert_eq!(msg(99, 0), "no process 99");
+        assert!(msg(1, 0).contains("could not be inspected: permission denied"));
+        assert_eq!(
+            explain(&g, &state, 99, 0).unwrap_err().kind(),
+            crate::ErrorKind::InvalidInput
+        );
+    }
+
+    #[test]
+    fn a_lost_side_in_a_pid_namespace_says_the_end_may_be_outside() {
+        let snap = Snapshot {
+            processes: vec![process(12, 1, "cat", vec![end(0, Mode::Read, &[])])],
+            ..Snapshot::default()
+        };
+        let g = PipeGraph::build(&snap, &OPTS);
+        let mut state = live(&[(12, Activity::Reading { handle: Some(0) })]);
+        state.partial_view = true;
+        let w = explain(&g, &state, 12, 0).unwrap();
+        assert_eq!(w.need, Need::Drained);
+        assert!(
+            w.message.contains("the other end may be held there"),
+            "{}",
+            w.message
+        );
+    }
+}

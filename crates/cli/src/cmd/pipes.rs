@@ -491,7 +491,17 @@ fn table(
             writeln!(out, "    {red}{}{reset}: {}", f.kind, escape(&f.message))?;
         }
         for d in stuck {
-            writeln!(out, "    {red}{}{reset}: {}", d.kind, escape(&d.message))?;
+            // A finding about several pipes is told in full once, under the first shown.
+            let first = pipes.iter().copied().find(|&j| d.concerns(j));
+            match first.filter(|&j| j != i) {
+                None => writeln!(out, "    {red}{}{reset}: {}", d.kind, escape(&d.message))?,
+                Some(j) => writeln!(
+                    out,
+                    "    {red}{}{reset}: the same as under {} above",
+                    d.kind,
+                    pipe_title(&g.pipes[j])
+                )?,
+            }
         }
         shared |= p.ends().any(|e| e.description.is_some());
     }

@@ -437,7 +437,16 @@ fn pass_on(sig: i32, group: Option<&(Vec<u32>, Option<u32>)>, pipeline: &Pipelin
             }
         }
     }
-    #[cfg(not(unix))]
+    // Windows: Ctrl-C typed while the UI holds the console in raw mode reached no stage;
+    // end the stages as the console would have (other signals do not exist there).
+    #[cfg(windows)]
+    if let (true, SIGINT, Some((started, _))) = (raw, sig, group) {
+        let stages = pipeline.stages.iter().filter_map(|s| s.pid);
+        for pid in started.iter().copied().chain(stages) {
+            let _ = pipescope_core::launch::interrupt(pid);
+        }
+    }
+    #[cfg(not(any(unix, windows)))]
     let _ = (sig, group, pipeline, raw);
 }
 

@@ -105,3 +105,15 @@ impl Launched {
         }
     }
 }
+
+/// `STATUS_CONTROL_C_EXIT`: how a console program ends on Ctrl-C.
+const CONTROL_C_EXIT: u32 = 0xC000_013A;
+
+/// Ends `pid` as Ctrl-C would (see `crate::launch::interrupt`).
+pub(crate) fn interrupt(pid: Pid) -> Result<()> {
+    use windows_sys::Win32::System::Threading::PROCESS_TERMINATE;
+    let h = ffi::open_process(pid, PROCESS_TERMINATE)
+        .map_err(|e| Error::io("opening a stage to end it", Some(pid), None, e))?;
+    ffi::terminate(h.as_handle(), CONTROL_C_EXIT)
+        .map_err(|e| Error::io("ending a stage", Some(pid), None, e))
+}

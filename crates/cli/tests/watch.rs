@@ -79,11 +79,16 @@ fn watch_by_name_attaches_to_the_pipeline_holding_that_process() {
     let name = format!("pscat{}", std::process::id() % 100_000);
     let bin = dir.path().join(&name);
     fs::copy("/bin/cat", &bin).unwrap();
+    // 8 MiB through SLOW: at least 4 s, so the pipeline is still there when watch
+    // starts on a loaded machine (it once ended first, and watch found `pscat` a zombie).
     let mut sh = spawn(&format!(
-        "head -c 2M /dev/zero | {} | {SLOW} > /dev/null",
+        "head -c 8M /dev/zero | {} | {SLOW} > /dev/null",
         bin.display()
     ));
-    assert_eq!(wait_children(sh.id(), 3).len(), 3);
+    let kids = wait_children(sh.id(), 3);
+    assert_eq!(kids.len(), 3);
+    // Found by name only once it has exec'd (before, it is a fork of sh named `sh`).
+    common::wait_for_exec(kids[1], &name);
     let out = pipescope()
         .args(["watch", "--json", "--interval", "20ms", &name])
         .timeout(Duration::from_secs(30))
@@ -98,6 +103,31 @@ fn watch_by_name_attaches_to_the_pipeline_holding_that_process() {
     let r = final_report(&out.stderr);
     assert_eq!(r["stages"].as_array().unwrap().len(), 3, "{r}");
     assert_eq!(r["bottleneck"]["stage"], 2, "{}", r["bottleneck"]["reason"]);
+}
+
+#[test]
+fn a_process_that_has_exited_is_no_pipeline_member() {
+    // `zname` exits at once; its parent (`sleep`, exec'd by the shell) never reaps it,
+    // so it stays a zombie under its name, holding nothing.
+    let dir = tempfile::tempdir().unwrap();
+    let name = format!("pszomb{}", std::process::id() % 100_000);
+    let bin = dir.path().join(&name);
+    fs::copy("/bin/true", &bin).unwrap();
+    let mut sh = spawn(&format!("{} & exec sleep 30", bin.display()));
+    let kid = common::until("the zombie", || {
+        let kids = common::children(sh.id());
+        kids.into_iter()
+            .find(|&k| common::comm(k) == name && common::gone(k))
+    });
+    let out = pipescope().args(["watch", &name]).output().unwrap();
+    let _ = sh.kill();
+    let _ = sh.wait();
+    let line = common::one_error_line(&out, 2);
+    assert_eq!(
+        line,
+        format!("pipescope: no process named `{name}`"),
+        "zombie {kid}"
+    );
 }
 
 #[test]

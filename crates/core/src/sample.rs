@@ -270,6 +270,21 @@ pub(crate) trait Backend: Sized + Send + std::fmt::Debug {
     fn exited(&self, pid: Pid) -> bool;
 }
 
+/// Every live descendant of `root` (its children, theirs, and so on), as the process
+/// tree stands now: `run` passes a signal on to them all, so that a stage's own children
+/// are not left behind. Fails with [`Error::Unsupported`] where there is no backend.
+pub fn descendants(root: Pid) -> Result<Vec<Pid>> {
+    #[cfg(target_os = "linux")]
+    {
+        crate::sys::sample::descendants(root)
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = root;
+        Err(crate::Error::Unsupported("listing a process's descendants"))
+    }
+}
+
 /// Whether live sampling works on this system: `Ok` where a backend exists,
 /// [`Error::Unsupported`] elsewhere. Lets a caller refuse before starting anything.
 pub fn supported() -> Result<()> {

@@ -297,9 +297,12 @@ impl Sampler {
             Target::Connected(selectors) => {
                 let mut seeds = Vec::new();
                 for sel in selectors {
+                    // A zombie is no member of anything: it has exited and holds no
+                    // pipe (a pipeline that just ended must not look like one stage).
                     let found: Vec<Pid> = table
                         .iter()
                         .filter(|(pid, st)| **pid != self.me && sel.matches(**pid, &st.comm))
+                        .filter(|(_, st)| !matches!(st.state, b'Z' | b'X' | b'x'))
                         .map(|(pid, _)| *pid)
                         .collect();
                     if found.is_empty() && self.tracked.is_empty() {
@@ -600,6 +603,23 @@ fn list_pids() -> Result<Vec<Pid>> {
             Pid::try_from(parse::decimal(e.file_name().as_bytes())?).ok()
         })
         .collect())
+}
+
+/// Every live (not zombie) descendant of `root`, parents before their children.
+pub(crate) fn descendants(root: Pid) -> Result<Vec<Pid>> {
+    let table = proc_table(&mut HashMap::new())?;
+    let mut out = Vec::new();
+    let mut frontier = vec![root];
+    while let Some(p) = frontier.pop() {
+        for (&pid, st) in &table {
+            if st.ppid == p && pid != root && !out.contains(&pid) {
+                out.push(pid);
+                frontier.push(pid);
+            }
+        }
+    }
+    out.retain(|pid| !matches!(table.get(pid).map(|s| s.state), Some(b'Z' | b'X' | b'x')));
+    Ok(out)
 }
 
 /// Every visible process's stat, by pid. A pid already in `cache` is not read again (its

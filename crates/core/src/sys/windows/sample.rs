@@ -49,7 +49,7 @@ const PEEK_TIMEOUT: Duration = Duration::from_millis(100);
 const FULL: f64 = 0.875;
 
 /// A pipe's identity from its object: both ends of a pipe share it.
-fn pipe_id(object: &ObjectId) -> u64 {
+pub(crate) fn pipe_id(object: &ObjectId) -> u64 {
     match object {
         ObjectId::Address(a) => *a,
         ObjectId::Inode { ino, .. } => *ino,
@@ -224,6 +224,20 @@ impl Backend for Sampler {
             procs = connected(&procs, &seeds);
             if !procs.is_empty() {
                 self.members = procs.iter().map(|p| p.pid).collect();
+            }
+        }
+        if let Target::Children(root) = target {
+            if *root == self.me {
+                // Stages we started ourselves are stages even when they ended before a
+                // look found them (`dir` into a `findstr` that exits at once): their ends
+                // are known from their start.
+                for started in super::launch::started() {
+                    match procs.iter_mut().find(|p| p.pid == started.pid) {
+                        Some(p) if p.ends.is_empty() => p.ends = started.ends,
+                        Some(_) => {}
+                        None => procs.push(started),
+                    }
+                }
             }
         }
         self.known = procs.iter().map(|p| (p.pid, p.clone())).collect();

@@ -317,8 +317,14 @@ impl Backend for Sampler {
                 }
             })
         });
-        (out.state, out.blocked_on) =
-            state_of(act, starved.map(|e| e.handle), held.map(|e| e.handle), grew);
+        (out.state, _) = state_of(act, starved.map(|e| e.handle), held.map(|e| e.handle), grew);
+        // The wait-for graph gets only what the threads say for sure: a blocked read or
+        // write inferred from the fills is a view state, not a fact to rest a finding on.
+        out.activity = match act {
+            Activity::Running => crate::waitfor::Activity::Running,
+            Activity::Suspended => crate::waitfor::Activity::Stopped,
+            Activity::Waiting | Activity::Unknown => crate::waitfor::Activity::Unknown,
+        };
         out
     }
 
@@ -441,6 +447,7 @@ impl Sampler {
             out.push(ProcEnds {
                 pid: p.pid,
                 ppid: parent.get(&p.pid).copied().or(p.ppid),
+                session: None,
                 command: if command.trim().is_empty() {
                     p.name.clone()
                 } else {

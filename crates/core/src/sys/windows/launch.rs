@@ -103,6 +103,7 @@ pub(crate) fn launch(stages: &[String]) -> Result<Launched> {
                         ppid: Some(ffi::current_pid()),
                         command: line.clone(),
                         ends: ends.into_iter().flatten().collect(),
+                        session: None,
                     });
                 }
                 started.stages.push((child, line));

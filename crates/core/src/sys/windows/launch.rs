@@ -101,6 +101,7 @@ pub(crate) fn launch(stages: &[String]) -> Result<Launched> {
                     s.push(ProcEnds {
                         pid: child.pid,
                         ppid: Some(ffi::current_pid()),
+                        session: None,
                         command: line.clone(),
                         ends: ends.into_iter().flatten().collect(),
                         session: None,

@@ -104,7 +104,6 @@ pub(crate) fn launch(stages: &[String]) -> Result<Launched> {
                         session: None,
                         command: line.clone(),
                         ends: ends.into_iter().flatten().collect(),
-                        session: None,
                     });
                 }
                 started.stages.push((child, line));

@@ -16,11 +16,14 @@
 #
 # Usage: bench/tui_cpu.sh                  (STAGES=50 DUR=20)
 #        STAGES=150 DUR=12 bench/tui_cpu.sh
+#        RUN_ARGS=--no-probe bench/tui_cpu.sh   (extra `run` options for both pipescopes;
+#                                                as root the eBPF probe is used otherwise)
 #        BIN=/path/to/pipescope bench/tui_cpu.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 STAGES=${STAGES:-50}
+RUN_ARGS=${RUN_ARGS:-}
 DUR=${DUR:-20}
 BIN=${BIN:-target/release/pipescope}
 BIN=$(realpath "$BIN" 2>/dev/null || echo "$BIN")
@@ -75,8 +78,9 @@ pane_child() {
 ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 pct() { awk -v t="$1" -v s="$2" -v hz="$hz" 'BEGIN { printf "%.2f", 100 * t / hz / s }'; }
 
-pane tui "$BIN" run -- "$(pipeline tui)"
-pane plain sh -c "exec $(printf %q "$BIN") run --plain -- $(printf %q "$(pipeline plain)") 2>/dev/null"
+# shellcheck disable=SC2086 # RUN_ARGS is split on purpose
+pane tui "$BIN" run $RUN_ARGS -- "$(pipeline tui)"
+pane plain sh -c "exec $(printf %q "$BIN") run $RUN_ARGS --plain -- $(printf %q "$(pipeline plain)") 2>/dev/null"
 pane top top -d 0.1
 tui=$(pane_child tui)
 plain=$(pane_child plain)
@@ -112,7 +116,7 @@ linger() {
 cpu_tui=$(pct $((b_tui - a_tui)) "$secs")
 cpu_plain=$(pct $((b_plain - a_plain)) "$secs")
 cpu_top=$(pct $((b_top - a_top)) "$secs")
-echo "tui_cpu.sh: $STAGES-stage pipeline, 100 ms interval, 200x50 pty, ${secs%.*} s measured, $(nproc) CPUs"
+echo "tui_cpu.sh: $STAGES-stage pipeline, 100 ms interval, 200x50 pty, ${secs%.*} s measured, $(nproc) CPUs${RUN_ARGS:+, run $RUN_ARGS}"
 echo "  first line of the UI: ${screen:0:100}"
 printf '  %-34s %6s%% of a core   peak RSS %s MiB   ended %s after the pipeline\n' \
   "pipescope run (terminal UI)" "$cpu_tui" "$(awk -v k="$hwm" 'BEGIN { printf "%.1f", k / 1024 }')" "$(linger tui)"

@@ -53,6 +53,8 @@ fn a_slow_middle_stage_is_the_bottleneck() {
         ["head -c 2M /dev/zero", SLOW, "cat > /dev/null"]
     );
     assert_eq!(r["bottleneck"]["stage"], 1, "{}", r["bottleneck"]["reason"]);
+    assert_eq!(r["bottleneck"]["kind"], "bottleneck");
+    assert!(r["bottleneck"]["findings"].as_array().unwrap().is_empty());
     assert!(
         r["bottleneck"]["reason"]
             .as_str()
@@ -237,4 +239,106 @@ fn bad_input_is_one_line_and_status_2() {
         assert!(!err.contains("panicked"), "{err}");
         assert!(err.trim().lines().count() <= 3, "{err}");
     }
+}
+
+#[test]
+fn every_stage_keeps_its_place_and_label_when_the_first_exits_early() {
+    // head reads 400 lines at once and exits, likely before the first look; the loop is
+    // the slow stage. It must be stage 2 (index 1) under its own text, not index 0
+    // under a command line.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("lines");
+    std::fs::write(
+        &file,
+        (1..=400).map(|i| format!("{i}\n")).collect::<String>(),
+    )
+    .unwrap();
+    let head = format!("head -n 400 {}", file.display());
+    let each = "while read -r l; do sleep 0.002; echo \"$l\"; done";
+    let r = report(&format!("{head} | {each} | cat"), "20ms");
+    assert_eq!(commands(&r), [head.as_str(), each, "cat"], "{r}");
+    let st = r["stages"].as_array().unwrap();
+    // Seen or not, the first stage is there; the others were seen.
+    assert!(st[0]["pid"].is_null() || st[0]["pid"].is_u64(), "{r}");
+    assert!(st[1]["pid"].is_u64() && st[2]["pid"].is_u64(), "{r}");
+    assert_eq!(r["bottleneck"]["stage"], 1, "{}", r["bottleneck"]["reason"]);
+    assert!(
+        r["bottleneck"]["reason"]
+            .as_str()
+            .unwrap()
+            .starts_with("stage 2 `while read"),
+        "{}",
+        r["bottleneck"]["reason"]
+    );
+    // The pipe from head to the loop is the first pipe, 1→2, wherever head went.
+    let pipes = r["pipes"].as_array().unwrap();
+    assert_eq!(
+        (pipes[0]["writer"].as_u64(), pipes[0]["reader"].as_u64()),
+        (Some(0), Some(1))
+    );
+}
+
+#[test]
+fn a_stage_gone_before_the_first_look_keeps_its_place_unseen() {
+    // A forked `printf` lives for microseconds: gone before any look, as a rule.
+    let r = report("printf 'a\\nb\\n' | (sleep 0.4; cat) | wc -l", "20ms");
+    assert_eq!(
+        commands(&r),
+        ["printf 'a\\nb\\n'", "(sleep 0.4; cat)", "wc -l"],
+        "{r}"
+    );
+    let st = r["stages"].as_array().unwrap();
+    if st[0]["pid"].is_null() {
+        assert_eq!(st[0]["samples"], 0, "{r}");
+    }
+    assert!(st[2]["pid"].is_u64(), "{r}");
+}
+
+#[test]
+fn a_deadlocked_run_says_so_in_its_report_after_ctrl_c() {
+    let script = "import subprocess\n\
+p = subprocess.Popen([\"cat\"], stdin=subprocess.PIPE, stdout=subprocess.PIPE)\n\
+p.stdin.write(b\"x\" * 10_000_000)\n";
+    let mut cmd = common::pipescope_process();
+    cmd.args(["run", "--json", "--interval", "50ms", "--", "python3", "-c"])
+        // Python's traceback on Ctrl-C would mix with the JSON on stderr.
+        .arg(format!("'{script}' 2>/dev/null"))
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped());
+    // Its own process group, so that Ctrl-C (SIGINT to the group) reaches every stage.
+    use std::os::unix::process::CommandExt;
+    cmd.process_group(0);
+    let mut child = cmd.spawn().unwrap();
+    // Read the samples until one says deadlock (at most 60 s: the machine may be busy).
+    use std::io::{BufRead, BufReader};
+    let mut reader = BufReader::new(child.stderr.take().unwrap());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let mut text = String::new();
+    let mut line = String::new();
+    while reader.read_line(&mut line).unwrap() > 0 {
+        let said = line.contains("\"verdict\":{\"kind\":\"deadlock\"");
+        text.push_str(&line);
+        line.clear();
+        if said || std::time::Instant::now() > deadline {
+            break;
+        }
+    }
+    let group = format!("-{}", child.id());
+    let status = StdCommand::new("kill")
+        .args(["-INT", "--", &group])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    std::io::Read::read_to_string(&mut reader, &mut text).unwrap();
+    child.wait().unwrap();
+    let lines = json_lines(text.as_bytes());
+    let r = lines.last().unwrap();
+    assert_eq!(r["type"], "report", "{r}");
+    assert_eq!(
+        r["stages"].as_array().unwrap().len(),
+        2,
+        "python and cat: {r}"
+    );
+    assert_eq!(r["bottleneck"]["kind"], "deadlock", "{r}");
 }

@@ -81,15 +81,17 @@ fn wait_file(path: &Path) -> String {
     panic!("{} never appeared", path.display());
 }
 
-fn have_tmux() -> bool {
+/// These tests need tmux for a real pseudo-terminal: without it they fail (never pass
+/// silently); `scripts/test` installs it.
+fn require_tmux() {
     let ok = Command::new("tmux")
         .arg("-V")
         .output()
         .is_ok_and(|o| o.status.success());
-    if !ok {
-        eprintln!("tmux is not installed: skipping (scripts/test installs it)");
-    }
-    ok
+    assert!(
+        ok,
+        "tmux is not installed: the terminal UI cannot be tested (scripts/test installs it)"
+    );
 }
 
 /// Writes the pane's script: record stty modes, run `pipescope ARGS "$(cat pipeline)"`
@@ -112,9 +114,7 @@ fn script(dir: &Path, args: &str, pipeline: &str) -> std::path::PathBuf {
 
 #[test]
 fn run_ui_starts_draws_detaches_on_q_and_restores_the_terminal() {
-    if !have_tmux() {
-        return;
-    }
+    require_tmux();
     let dir = tempfile::tempdir().unwrap();
     let pipeline = format!("head -c 6M /dev/zero | {SLOW} | cat");
     let pane = script(dir.path(), "run --", &pipeline);
@@ -153,9 +153,7 @@ fn run_ui_starts_draws_detaches_on_q_and_restores_the_terminal() {
 
 #[test]
 fn watch_ui_quits_on_q_and_restores_the_terminal() {
-    if !have_tmux() {
-        return;
-    }
+    require_tmux();
     let dir = tempfile::tempdir().unwrap();
     let mut sh = Command::new("sh")
         .args(["-c", &format!("head -c 20M /dev/zero | {SLOW} > /dev/null")])
@@ -184,9 +182,7 @@ fn watch_ui_quits_on_q_and_restores_the_terminal() {
 
 #[test]
 fn ctrl_c_in_the_run_ui_interrupts_the_pipeline_and_restores_the_terminal() {
-    if !have_tmux() {
-        return;
-    }
+    require_tmux();
     let dir = tempfile::tempdir().unwrap();
     let pipeline = format!("head -c 200M /dev/zero | {SLOW} | cat");
     let pane = script(dir.path(), "run --", &pipeline);
@@ -200,4 +196,115 @@ fn ctrl_c_in_the_run_ui_interrupts_the_pipeline_and_restores_the_terminal() {
     assert_eq!(tmux.modes(), "0 1");
     let before = fs::read_to_string(dir.path().join("before")).unwrap();
     assert_eq!(wait_file(&dir.path().join("after")), before);
+}
+
+/// The pid of pipescope, the only child of the pane's shell.
+fn pane_pipescope(tmux: &Tmux) -> u32 {
+    let shell: u32 = tmux
+        .tmux(&["display-message", "-p", "#{pane_pid}"])
+        .trim()
+        .parse()
+        .unwrap();
+    common::until("pipescope in the pane", || {
+        common::children(shell)
+            .into_iter()
+            .find(|&p| common::comm(p) == "pipescope")
+    })
+}
+
+#[test]
+fn a_huge_terminal_neither_aborts_nor_leaves_the_terminal_raw() {
+    require_tmux();
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().display();
+    // The tty says 65535 x 65535 (a cell buffer of that size would be ~200 GB).
+    let body = format!(
+        "stty -g > {d}/before\n\
+         stty rows 65535 cols 65535\n\
+         {bin} run -- 'sleep 2' > /dev/null\n\
+         echo $? > {d}/status\n\
+         stty -g > {d}/after\n\
+         stty rows 40 cols 120\n\
+         sleep 60\n",
+        bin = env!("CARGO_BIN_EXE_pipescope"),
+    );
+    let pane = dir.path().join("pane.sh");
+    fs::write(&pane, body).unwrap();
+    let tmux = Tmux::start("huge", &pane).expect("tmux starts");
+    let pid = pane_pipescope(&tmux);
+    common::until("the UI to start", || (tmux.modes() == "1 0").then_some(()));
+    let status = fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let peak_kib: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches(" kB").trim().parse().ok())
+        .unwrap_or(0);
+    assert!(
+        peak_kib < 100 * 1024,
+        "peak RSS {peak_kib} KiB on a 65535x65535 terminal"
+    );
+
+    assert_eq!(wait_file(&dir.path().join("status")), "0\n");
+    assert_eq!(tmux.modes(), "0 1", "main screen back, cursor shown");
+    let before = fs::read_to_string(dir.path().join("before")).unwrap();
+    assert_eq!(
+        wait_file(&dir.path().join("after")),
+        before,
+        "stty modes restored"
+    );
+    let screen = tmux.wait_for(|s| s.contains("bottleneck: "));
+    assert!(screen.contains("pipescope run: `sleep 2`"), "{screen}");
+    assert!(!screen.contains("memory allocation"), "{screen}");
+}
+
+#[test]
+fn sigterm_to_the_run_ui_ends_the_pipeline_restores_the_terminal_and_reports() {
+    require_tmux();
+    let dir = tempfile::tempdir().unwrap();
+    // stdin is the terminal here: the pipeline shares pipescope's process group, and the
+    // signal is passed on to the shell and each stage.
+    let pane = script(
+        dir.path(),
+        "run --",
+        "sleep 100 | sh -c 'sleep 100; :' | cat",
+    );
+    let tmux = Tmux::start("sigterm", &pane).expect("tmux starts");
+    let pid = pane_pipescope(&tmux);
+    let screen = tmux.wait_for(|s| s.contains("q: detach") && s.contains("3 cat"));
+    assert!(screen.contains("3 cat"), "{screen}");
+    let pids = common::until("the pipeline's five processes", || {
+        let d = common::descendants(pid);
+        (d.len() == 5).then_some(d)
+    });
+
+    rustix::process::kill_process(
+        rustix::process::Pid::from_raw(pid as i32).unwrap(),
+        rustix::process::Signal::TERM,
+    )
+    .unwrap();
+    assert_eq!(wait_file(&dir.path().join("status")), "143\n");
+    assert_eq!(tmux.modes(), "0 1", "main screen back, cursor shown");
+    let before = fs::read_to_string(dir.path().join("before")).unwrap();
+    assert_eq!(
+        wait_file(&dir.path().join("after")),
+        before,
+        "stty modes restored"
+    );
+    let screen = tmux.wait_for(|s| s.contains("bottleneck: "));
+    assert!(
+        screen.contains("exit status 143 (SIGTERM passed on"),
+        "{screen}"
+    );
+    // Well before the pane's shell ends (and its terminal hangs up on what is left).
+    let deadline = Instant::now() + Duration::from_secs(15);
+    for p in pids {
+        while !common::gone(p) {
+            assert!(
+                Instant::now() < deadline,
+                "pid {p} ({}) left running",
+                common::comm(p)
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
 }

@@ -79,11 +79,16 @@ fn watch_by_name_attaches_to_the_pipeline_holding_that_process() {
     let name = format!("pscat{}", std::process::id() % 100_000);
     let bin = dir.path().join(&name);
     fs::copy("/bin/cat", &bin).unwrap();
+    // 8 MiB through SLOW: at least 4 s, so the pipeline is still there when watch
+    // starts on a loaded machine (it once ended first, and watch found `pscat` a zombie).
     let mut sh = spawn(&format!(
-        "head -c 2M /dev/zero | {} | {SLOW} > /dev/null",
+        "head -c 8M /dev/zero | {} | {SLOW} > /dev/null",
         bin.display()
     ));
-    assert_eq!(wait_children(sh.id(), 3).len(), 3);
+    let kids = wait_children(sh.id(), 3);
+    assert_eq!(kids.len(), 3);
+    // Found by name only once it has exec'd (before, it is a fork of sh named `sh`).
+    common::wait_for_exec(kids[1], &name);
     let out = pipescope()
         .args(["watch", "--json", "--interval", "20ms", &name])
         .timeout(Duration::from_secs(30))
@@ -98,6 +103,31 @@ fn watch_by_name_attaches_to_the_pipeline_holding_that_process() {
     let r = final_report(&out.stderr);
     assert_eq!(r["stages"].as_array().unwrap().len(), 3, "{r}");
     assert_eq!(r["bottleneck"]["stage"], 2, "{}", r["bottleneck"]["reason"]);
+}
+
+#[test]
+fn a_process_that_has_exited_is_no_pipeline_member() {
+    // `zname` exits at once; its parent (`sleep`, exec'd by the shell) never reaps it,
+    // so it stays a zombie under its name, holding nothing.
+    let dir = tempfile::tempdir().unwrap();
+    let name = format!("pszomb{}", std::process::id() % 100_000);
+    let bin = dir.path().join(&name);
+    fs::copy("/bin/true", &bin).unwrap();
+    let mut sh = spawn(&format!("{} & exec sleep 30", bin.display()));
+    let kid = common::until("the zombie", || {
+        let kids = common::children(sh.id());
+        kids.into_iter()
+            .find(|&k| common::comm(k) == name && common::gone(k))
+    });
+    let out = pipescope().args(["watch", &name]).output().unwrap();
+    let _ = sh.kill();
+    let _ = sh.wait();
+    let line = common::one_error_line(&out, 2);
+    assert_eq!(
+        line,
+        format!("pipescope: no process named `{name}`"),
+        "zombie {kid}"
+    );
 }
 
 #[test]
@@ -230,4 +260,187 @@ fn where_duplicating_is_denied_the_reason_is_given_and_the_rest_still_shown() {
         "{r}"
     );
     assert_eq!(r["bottleneck"]["stage"], 1, "{}", r["bottleneck"]["reason"]);
+}
+
+/// Python's classic subprocess deadlock: the parent writes 10 MB into `cat`'s stdin and
+/// never reads `cat`'s stdout. Both pipes fill, both processes block writing.
+const PY_DEADLOCK: &str = "import subprocess\n\
+p = subprocess.Popen(['cat'], stdin=subprocess.PIPE, stdout=subprocess.PIPE)\n\
+p.stdin.write(b'x' * 10_000_000)\n";
+
+/// The deadlock of `Popen.wait()`'s warning: the parent waits for its child to exit
+/// before reading its stdout; the child blocks writing that full pipe.
+const PY_WAIT_DEADLOCK: &str = "import subprocess\n\
+p = subprocess.Popen(['head', '-c', '1000000', '/dev/zero'], stdout=subprocess.PIPE)\n\
+p.wait()\n";
+
+/// Starts `python3 -c script`, its stdio on /dev/null, and waits for its child `name`.
+fn python(script: &str, name: &str) -> (Child, u32) {
+    let py = StdCommand::new("python3")
+        .args(["-c", script])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("python3");
+    // (A python3 shim may run helpers of its own first.)
+    let pid = py.id();
+    let child = common::until(&format!("{name}, child of python3 {pid}"), || {
+        common::children(pid)
+            .into_iter()
+            .find(|&k| common::comm(k) == name)
+    });
+    (py, child)
+}
+
+/// `pipescope watch --json --interval 50ms PID` until a sample line satisfies `enough`
+/// (at most 60 s: the machine may be busy), then Ctrl-C: every JSON line.
+fn watch_until(pid: u32, enough: impl Fn(&Value) -> bool) -> Vec<Value> {
+    use std::io::{BufRead, BufReader};
+    let mut child = common::pipescope_process()
+        .args(["watch", "--json", "--interval", "50ms", &pid.to_string()])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = Vec::new();
+    let mut reader = BufReader::new(child.stderr.take().unwrap());
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut line = String::new();
+    while reader.read_line(&mut line).unwrap() > 0 {
+        let v: Value = serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line}"));
+        line.clear();
+        let done = enough(&v) || Instant::now() > deadline;
+        lines.push(v);
+        if done {
+            break;
+        }
+    }
+    let status = StdCommand::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    for l in reader.lines() {
+        let l = l.unwrap();
+        lines.push(serde_json::from_str(&l).unwrap_or_else(|e| panic!("{e}: {l}")));
+    }
+    // Ended by SIGINT: the status says so (128 + 2), after the report.
+    assert_eq!(child.wait().unwrap().code(), Some(130));
+    lines
+}
+
+/// Whether a sample line's verdict is `kind`.
+fn says(kind: &'static str) -> impl Fn(&Value) -> bool {
+    move |v| v["verdict"]["kind"] == kind
+}
+
+fn kill(pids: &[u32]) {
+    for pid in pids {
+        let _ = StdCommand::new("kill")
+            .args(["-KILL", &pid.to_string()])
+            .status();
+    }
+}
+
+#[test]
+fn watch_of_the_python_subprocess_deadlock_shows_both_processes_both_pipes_and_the_deadlock() {
+    let (mut py, cat) = python(PY_DEADLOCK, "cat");
+    let lines = watch_until(py.id(), says("deadlock"));
+    kill(&[py.id(), cat]);
+    let _ = py.wait();
+    let r = lines.last().unwrap();
+    assert_eq!(r["type"], "report", "{r}");
+    let pids: Vec<u64> = r["stages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["pid"].as_u64().unwrap())
+        .collect();
+    assert_eq!(pids, [u64::from(py.id()), u64::from(cat)], "{r}");
+    // python writes cat's stdin, cat writes python's pipe back: one pipe each way.
+    let joins: Vec<(u64, u64)> = r["pipes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p["writer"].as_u64().unwrap(), p["reader"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(joins, [(0, 1), (1, 0)], "{r}");
+    for p in r["pipes"].as_array().unwrap() {
+        assert_eq!(p["fill_max"], p["capacity"], "both pipes full: {p}");
+    }
+    let v = &r["bottleneck"];
+    assert_eq!(v["kind"], "deadlock", "{v}");
+    assert!(
+        v["reason"].as_str().unwrap().starts_with("deadlock: "),
+        "{v}"
+    );
+    let d = &v["findings"][0];
+    assert_eq!(d["kind"], "deadlock", "{v}");
+    let mut cycle: Vec<(u64, &str, u64)> = d["waits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| {
+            (
+                w["pid"].as_u64().unwrap(),
+                w["on"].as_str().unwrap(),
+                w["stage"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    cycle.sort_unstable();
+    assert_eq!(
+        cycle,
+        [
+            (u64::from(py.id()), "write", 0),
+            (u64::from(cat), "write", 1)
+        ]
+    );
+    assert_eq!(d["pipes"].as_array().unwrap().len(), 2);
+    // The live samples say it too, once two looks agree.
+    let said = lines[..lines.len() - 1]
+        .iter()
+        .filter(|s| s["verdict"]["kind"] == "deadlock")
+        .count();
+    assert!(said > 0, "no sample says deadlock");
+}
+
+#[test]
+fn a_parent_waiting_for_a_child_blocked_on_its_full_stdout_is_a_deadlock() {
+    let (mut py, head) = python(PY_WAIT_DEADLOCK, "head");
+    let lines = watch_until(py.id(), says("deadlock"));
+    kill(&[py.id(), head]);
+    let _ = py.wait();
+    let r = lines.last().unwrap();
+    let v = &r["bottleneck"];
+    assert_eq!(v["kind"], "deadlock", "{r}");
+    let waits = v["findings"][0]["waits"].as_array().unwrap();
+    let on: Vec<(u64, &str)> = waits
+        .iter()
+        .map(|w| (w["pid"].as_u64().unwrap(), w["on"].as_str().unwrap()))
+        .collect();
+    assert!(on.contains(&(u64::from(py.id()), "child")), "{v}");
+    assert!(on.contains(&(u64::from(head), "write")), "{v}");
+}
+
+#[test]
+fn an_idle_pipeline_is_neither_deadlocked_nor_stuck() {
+    let mut sh = spawn("sleep 3 | cat");
+    let kids = wait_children(sh.id(), 2);
+    assert_eq!(kids.len(), 2);
+    // Twenty samples (a second at 50 ms) of an idle pipeline.
+    let seen = std::cell::Cell::new(0);
+    let lines = watch_until(kids[1], |_| {
+        seen.set(seen.get() + 1);
+        seen.get() >= 20
+    });
+    kill(&kids);
+    let _ = sh.wait();
+    for l in &lines {
+        let kind = &l.get("verdict").unwrap_or(&l["bottleneck"])["kind"];
+        assert!(kind != "deadlock" && kind != "stuck", "{l}");
+    }
+    assert_eq!(lines.last().unwrap()["stages"].as_array().unwrap().len(), 2);
 }

@@ -78,6 +78,20 @@ pub fn launch(stages: &[String]) -> Result<Launched> {
     }
 }
 
+/// Ends process `pid` as Ctrl-C ends a console program that does not handle it
+/// (`STATUS_CONTROL_C_EXIT`): for a terminal UI holding the console in raw mode, where
+/// Ctrl-C reaches pipescope as a key and no stage sees it. Windows only; elsewhere
+/// [`crate::Error::Unsupported`] (send SIGINT).
+pub fn interrupt(pid: Pid) -> Result<()> {
+    #[cfg(windows)]
+    return crate::sys::interrupt(pid);
+    #[cfg(not(windows))]
+    {
+        let _ = pid;
+        Err(crate::Error::Unsupported("ending a process as Ctrl-C does"))
+    }
+}
+
 impl Launched {
     /// The stages' process ids, first stage first.
     pub fn pids(&self) -> Vec<Pid> {

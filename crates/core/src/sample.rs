@@ -18,7 +18,11 @@ use std::collections::{BTreeSet, HashMap};
 use std::time::{Duration, Instant};
 
 pub use pipeline::{Pipe, PipeEnd, Pipeline, ProcEnds, Stage, assemble, connected};
-pub use report::{HISTORY, PipeReport, Report, StageReport, Tracker, Verdict, verdict};
+pub use report::{
+    HISTORY, PipeReport, Report, StageReport, Tracker, Verdict, VerdictKind, verdict,
+};
+
+use crate::waitfor::Activity;
 
 #[cfg(doc)]
 use crate::Error;
@@ -112,16 +116,17 @@ impl StageState {
 }
 
 /// One stage at one moment.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StageSample {
     /// The stage's process; `None` for a stage never seen.
     pub pid: Option<Pid>,
     /// What it was doing. An `Exited` sample may still carry final counters (a process
     /// caught between its exit and its reaping).
     pub state: StageState,
-    /// The handle it is blocked on, when blocked reading or writing and the OS tells
-    /// which (Linux: the fd argument of the system call it sleeps in).
-    pub blocked_on: Option<u64>,
+    /// What it was doing in detail, for the wait-for graph: which handle it is blocked
+    /// reading or writing, which child it waits for (where the OS tells; Linux: the
+    /// system call it sleeps in); [`Activity::Unknown`] where the OS would not say.
+    pub activity: Activity,
     /// Bytes it has read so far. Every counter is optional: hidden from us (another
     /// user's process), or not offered by the source. The estimate counts reads from any
     /// source (Linux `rchar`); an exact source (eBPF) counts its pipe ends only.
@@ -150,7 +155,7 @@ impl StageSample {
         StageSample {
             pid,
             state,
-            blocked_on: None,
+            activity: Activity::Unknown,
             bytes_in: None,
             bytes_out: None,
             cpu: None,
@@ -268,6 +273,21 @@ pub(crate) trait Backend: Sized + Send + std::fmt::Debug {
 
     /// Whether process `pid` has been seen to exit (or was never followed).
     fn exited(&self, pid: Pid) -> bool;
+}
+
+/// Every live descendant of `root` (its children, theirs, and so on), as the process
+/// tree stands now: `run` passes a signal on to them all, so that a stage's own children
+/// are not left behind. Fails with [`Error::Unsupported`] where there is no backend.
+pub fn descendants(root: Pid) -> Result<Vec<Pid>> {
+    #[cfg(target_os = "linux")]
+    {
+        crate::sys::sample::descendants(root)
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = root;
+        Err(crate::Error::Unsupported("listing a process's descendants"))
+    }
 }
 
 /// Whether live sampling works on this system: `Ok` where a backend exists,
@@ -476,6 +496,7 @@ pub(crate) mod testing {
         ProcEnds {
             pid,
             ppid: Some(ppid),
+            session: None,
             ends,
             command: format!("p{pid}"),
         }

@@ -124,3 +124,35 @@ fn long_scan_finds_handles_sharing_an_open_file_description() {
         .unwrap();
     assert!(w.details.as_ref().unwrap().shared_with.is_empty());
 }
+
+#[test]
+fn descendants_are_children_and_their_children_never_the_root_or_strangers() {
+    // sh → { sleep, sh → sleep }: the nested shell keeps its child (`; :` stops an exec).
+    let mut sh = Command::new("sh")
+        .args(["-c", "sleep 30 | sh -c 'sleep 30; :'"])
+        .stdin(Stdio::null())
+        .spawn()
+        .unwrap();
+    let root = sh.id();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let found = loop {
+        let d = pipescope_core::sample::descendants(root).unwrap();
+        if d.len() == 3 || std::time::Instant::now() > deadline {
+            break d;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    let _ = Command::new("kill")
+        .args(found.iter().map(ToString::to_string))
+        .status();
+    let _ = sh.kill();
+    let _ = sh.wait();
+    assert_eq!(found.len(), 3, "{found:?}");
+    assert!(!found.contains(&root));
+    assert!(!found.contains(&std::process::id()));
+    assert!(
+        pipescope_core::sample::descendants(u32::MAX - 1)
+            .unwrap()
+            .is_empty()
+    );
+}

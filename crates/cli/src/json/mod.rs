@@ -779,6 +779,8 @@ pub struct LiveSample {
     /// Pipes between stages, ordered by first writer then first reader (in a shell
     /// pipeline, pipe `i` joins stage `i` to stage `i + 1`).
     pub pipes: Vec<LivePipe>,
+    /// The verdict so far (as in the report).
+    pub verdict: Bottleneck,
     /// Findings standing now (with the probe only): `buffering`.
     pub findings: Vec<BufferingJson>,
 }
@@ -914,10 +916,53 @@ pub struct ReportPipe {
 /// The verdict.
 #[derive(Debug, Serialize)]
 pub struct Bottleneck {
-    /// 0-based index of the bottleneck stage; `null` when no stage holds the others back.
+    /// `bottleneck` (a stage holds the others back), `input` / `output` (no stage is
+    /// busy: the pipeline waits for its input, or for its output to drain), `none`
+    /// (nothing sampled), `deadlock` (stages blocked on each other in a cycle) or
+    /// `stuck` (no progress: a stopped reader or writer, an orphaned writer).
+    pub kind: &'static str,
+    /// 0-based index of the stage to blame; `null` when no one stage is.
     pub stage: Option<usize>,
     /// One sentence (stages counted from 1 in it, as in the views).
     pub reason: String,
+    /// For `deadlock` and `stuck`: the wait-for graph's findings, each confirmed by two
+    /// looks at least 100 ms apart with no byte moved. Empty otherwise.
+    pub findings: Vec<LiveFinding>,
+}
+
+/// A finding of the wait-for graph about a live pipeline.
+#[derive(Debug, Serialize)]
+pub struct LiveFinding {
+    /// `deadlock`, `orphan-writer`, `stopped-reader` or `stopped-writer`.
+    pub kind: &'static str,
+    /// The blocked processes; for a deadlock, the cycle in order (each waits on the
+    /// next, the last on the first).
+    pub waits: Vec<LiveWait>,
+    /// Deadlock: other processes stuck behind the cycle.
+    pub behind: Vec<LiveWait>,
+    /// The processes to blame (stopped ones, orphaned writers); empty for a deadlock.
+    pub holders: Vec<u32>,
+    /// The pipes concerned (`pipe:[8844]`).
+    pub pipes: Vec<String>,
+    /// One paragraph for a person.
+    pub message: String,
+}
+
+/// A blocked process in a finding.
+#[derive(Debug, Serialize)]
+pub struct LiveWait {
+    /// The process.
+    pub pid: u32,
+    /// Its stage's index, when it is a stage.
+    pub stage: Option<usize>,
+    /// `read` (an empty pipe), `write` (a full pipe) or `child` (a child's exit).
+    pub on: &'static str,
+    /// The handle read or written.
+    pub handle: Option<u64>,
+    /// The child waited for.
+    pub child: Option<u32>,
+    /// The processes that could release it.
+    pub waits_for: Vec<u32>,
 }
 
 // `pipescope top --json` prints one `TopSample` per line, one per refresh.
@@ -1005,6 +1050,11 @@ pub struct TopPipe {
     pub read: u64,
     /// The larger of `written` and `read`, per second.
     pub bytes_per_sec: f64,
+    /// Bytes queued in it at the end of the interval, or `null` when not measured (no
+    /// reader's end could be duplicated).
+    pub fill: Option<u64>,
+    /// Its capacity in bytes, when measured.
+    pub capacity: Option<u64>,
     /// Its writing ends.
     pub writers: Vec<TopEnd>,
     /// Its reading ends.
@@ -1068,6 +1118,8 @@ impl TopSample {
                 written: p.written,
                 read: p.read,
                 bytes_per_sec: p.bytes() as f64 / secs,
+                fill: p.fill,
+                capacity: p.capacity,
                 writers: p.writers.iter().map(|e| end(e, id.clone())).collect(),
                 readers: p.readers.iter().map(|e| end(e, id.clone())).collect(),
                 id,

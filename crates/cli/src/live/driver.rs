@@ -3,7 +3,7 @@
 //! catch and the user's keys; the main thread folds samples into the [`State`] and hands
 //! it to a view, then prints the final report.
 //!
-//! The terminal UI is drawn at most once per 50 ms and only when something changed: a
+//! The terminal UI is drawn at most 5 times a second and only when something changed: a
 //! backlog of samples is folded in at once, so the view never falls behind the pipeline
 //! and ends as soon as the pipeline does.
 
@@ -23,7 +23,7 @@ use super::state::{Mode, Setup, State};
 use super::tui::{Input, Tui};
 
 /// The terminal UI is redrawn at most this often, however short the interval.
-const FRAME: Duration = Duration::from_millis(50);
+const FRAME: Duration = Duration::from_millis(200);
 
 /// What happened over the run.
 #[derive(Debug)]
@@ -410,10 +410,11 @@ const SIGINT: i32 = signal_hook::consts::SIGINT;
 const SIGINT: i32 = 2;
 
 /// Passes signal `sig`, sent to pipescope, on to the pipeline: to its whole process group
-/// when it has one of its own; otherwise to the processes started (`started`: the shell)
-/// and every stage. In the latter case the pipeline shares our process group, so SIGINT
-/// and SIGQUIT typed at the terminal reached it already: those two are passed on only
-/// when the terminal could not have sent them (`raw`: the UI holds it in raw mode).
+/// when it has one of its own; otherwise to the processes started (`started`: the shell),
+/// every process descended from them (a stage's own children too) and every stage found.
+/// In the latter case the pipeline shares our process group, so SIGINT and SIGQUIT typed
+/// at the terminal reached it already: those two are passed on only when the terminal
+/// could not have sent them (`raw`: the UI holds it in raw mode).
 fn pass_on(sig: i32, group: Option<&(Vec<u32>, Option<u32>)>, pipeline: &Pipeline, raw: bool) {
     #[cfg(unix)]
     {
@@ -430,14 +431,29 @@ fn pass_on(sig: i32, group: Option<&(Vec<u32>, Option<u32>)>, pipeline: &Pipelin
         if (sig == SIGINT || sig == SIGQUIT) && !raw {
             return;
         }
-        let stages = pipeline.stages.iter().filter_map(|s| s.pid);
-        for pid in started.iter().copied().chain(stages) {
-            if let Some(pid) = Pid::from_raw(pid as i32) {
-                let _ = kill_process(pid, signal);
-            }
+        // The tree as it stands, taken before any of it is signalled (a shell that dies
+        // first would leave its children to init, out of the tree).
+        let mut pids: Vec<u32> = started.clone();
+        for &p in started {
+            pids.extend(pipescope_core::sample::descendants(p).unwrap_or_default());
+        }
+        pids.extend(pipeline.stages.iter().filter_map(|s| s.pid));
+        pids.sort_unstable();
+        pids.dedup();
+        for pid in pids.into_iter().filter_map(|p| Pid::from_raw(p as i32)) {
+            let _ = kill_process(pid, signal);
         }
     }
-    #[cfg(not(unix))]
+    // Windows: Ctrl-C typed while the UI holds the console in raw mode reached no stage;
+    // end the stages as the console would have (other signals do not exist there).
+    #[cfg(windows)]
+    if let (true, SIGINT, Some((started, _))) = (raw, sig, group) {
+        let stages = pipeline.stages.iter().filter_map(|s| s.pid);
+        for pid in started.iter().copied().chain(stages) {
+            let _ = pipescope_core::launch::interrupt(pid);
+        }
+    }
+    #[cfg(not(any(unix, windows)))]
     let _ = (sig, group, pipeline, raw);
 }
 

@@ -69,6 +69,52 @@ fn sample(state: &State) -> wire::LiveSample {
             .flat_map(|s| &s.buffering)
             .map(wire::BufferingJson::new)
             .collect(),
+        verdict: verdict(state),
+    }
+}
+
+/// The verdict so far, with the findings it rests on.
+fn verdict(state: &State) -> wire::Bottleneck {
+    use pipescope_core::waitfor::{Wait, WaitOn};
+    let v = &state.report.bottleneck;
+    let place = |pid: u32| {
+        state
+            .pipeline
+            .stages
+            .iter()
+            .position(|s| s.pid == Some(pid))
+    };
+    let wait = |w: &Wait| {
+        let (on, handle, child) = match w.on {
+            WaitOn::Read { handle, .. } => ("read", Some(handle), None),
+            WaitOn::Write { handle, .. } => ("write", Some(handle), None),
+            WaitOn::Child { child } => ("child", None, Some(child)),
+        };
+        wire::LiveWait {
+            pid: w.pid,
+            stage: place(w.pid),
+            on,
+            handle,
+            child,
+            waits_for: w.waits_for.clone(),
+        }
+    };
+    wire::Bottleneck {
+        kind: v.kind.as_str(),
+        stage: v.stage,
+        reason: v.reason.clone(),
+        findings: v
+            .findings
+            .iter()
+            .map(|d| wire::LiveFinding {
+                kind: d.kind.as_str(),
+                waits: d.waits.iter().map(wait).collect(),
+                behind: d.behind.iter().map(wait).collect(),
+                holders: d.holders.iter().map(|h| h.pid).collect(),
+                pipes: d.pipes.iter().map(|p| p.id.clone()).collect(),
+                message: d.message.clone(),
+            })
+            .collect(),
     }
 }
 
@@ -115,10 +161,7 @@ fn report_object(state: &State, code: Option<i32>, signal: Option<&str>) -> wire
                 missing: p.missing.clone(),
             })
             .collect(),
-        bottleneck: wire::Bottleneck {
-            stage: r.bottleneck.stage,
-            reason: r.bottleneck.reason.clone(),
-        },
+        bottleneck: verdict(state),
         source: state.setup.source.as_str(),
         source_note: state.setup.source_note.clone(),
     }

@@ -5,7 +5,7 @@
 use std::io::{self, Write};
 
 use pipescope_core::flow::FlowSource;
-use pipescope_core::sample::FillMissing;
+use pipescope_core::sample::{FillMissing, VerdictKind};
 
 use super::format::{command, escaped, fill, known, pct, size};
 use super::state::State;
@@ -74,6 +74,15 @@ fn line(state: &State) -> String {
         }
         let f = fill(state.pipe_sample(k));
         line.push_str(&format!("  ({}→{} {f})", p.writer() + 1, p.reader() + 1));
+    }
+    if matches!(
+        state.report.bottleneck.kind,
+        VerdictKind::Deadlock | VerdictKind::Stuck
+    ) {
+        line.push_str(&format!(
+            "  {}",
+            state.report.bottleneck.kind.as_str().to_uppercase()
+        ));
     }
     line
 }
@@ -170,7 +179,13 @@ pub fn report(
             }
         }
     }
-    writeln!(w, "bottleneck: {}", escaped(&r.bottleneck.reason))?;
+    match r.bottleneck.kind {
+        // The reason starts with the word already: `deadlock: …`, `stuck: …`.
+        VerdictKind::Deadlock | VerdictKind::Stuck => {
+            writeln!(w, "{}", escaped(&r.bottleneck.reason))?;
+        }
+        _ => writeln!(w, "bottleneck: {}", escaped(&r.bottleneck.reason))?,
+    }
     w.flush()
 }
 

@@ -139,6 +139,7 @@ pub mod example {
                 ProcEnds {
                     pid: 10 + i as u32,
                     ppid: Some(1),
+                    session: None,
                     ends: [
                         if i == 0 { None } else { end(ino(i - 1), 0) },
                         if i + 1 == n { None } else { end(ino(i), 1) },
@@ -162,7 +163,7 @@ pub mod example {
                 stages: (0..n)
                     .map(|i| StageSample {
                         pid: Some(10 + i as u32),
-                        blocked_on: None,
+                        activity: pipescope_core::waitfor::Activity::Unknown,
                         state: match i {
                             0 => StageState::BlockedWrite,
                             1 => StageState::Waiting,

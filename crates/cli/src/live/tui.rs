@@ -23,7 +23,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Gauge, Paragraph, Sparkline, Wrap};
 use ratatui::{Terminal, TerminalOptions, Viewport};
 
-use pipescope_core::sample::{StageReport, StageState};
+use pipescope_core::sample::{StageReport, StageState, VerdictKind};
 
 use super::format::{command, escaped, fill, known, pct, state_word};
 use super::state::State;
@@ -380,7 +380,8 @@ fn render(f: &mut ratatui::Frame<'_>, state: &State, wanted: Option<usize>) -> u
 
     render_totals(f, table, state, window);
 
-    let bottleneck = state.report.bottleneck.stage.is_some();
+    let v = &state.report.bottleneck;
+    let bottleneck = v.stage.is_some() || !v.findings.is_empty();
     f.render_widget(
         Paragraph::new({
             let mut text = escaped(&state.report.bottleneck.reason);
@@ -401,7 +402,17 @@ fn render(f: &mut ratatui::Frame<'_>, state: &State, wanted: Option<usize>) -> u
         } else {
             Style::new()
         })
-        .block(Block::new().borders(Borders::TOP).title(" bottleneck ")),
+        .block(
+            Block::new()
+                .borders(Borders::TOP)
+                .title(if v.findings.is_empty() {
+                    " bottleneck "
+                } else if v.kind == VerdictKind::Deadlock {
+                    " deadlock "
+                } else {
+                    " stuck "
+                }),
+        ),
         verdict,
     );
     let mut keys = if state.setup.verb == "run" {

@@ -125,6 +125,37 @@ pub fn wait_children(pid: u32, n: usize) -> Vec<u32> {
     })
 }
 
+/// Every descendant of `pid`, found through /proc (children of every thread).
+#[cfg(target_os = "linux")]
+pub fn descendants(pid: u32) -> Vec<u32> {
+    let mut out = Vec::new();
+    let mut frontier = vec![pid];
+    while let Some(p) = frontier.pop() {
+        let tasks = std::fs::read_dir(format!("/proc/{p}/task"))
+            .map(|d| d.filter_map(Result::ok).collect::<Vec<_>>())
+            .unwrap_or_default();
+        for t in tasks {
+            let kids = std::fs::read_to_string(t.path().join("children")).unwrap_or_default();
+            for k in kids.split_whitespace().filter_map(|s| s.parse().ok()) {
+                out.push(k);
+                frontier.push(k);
+            }
+        }
+    }
+    out
+}
+
+/// Whether `pid` is gone (or a zombie: exited, only waiting to be reaped).
+#[cfg(target_os = "linux")]
+pub fn gone(pid: u32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Err(_) => true,
+        Ok(stat) => stat
+            .rsplit_once(") ")
+            .is_some_and(|(_, rest)| rest.starts_with('Z')),
+    }
+}
+
 /// Waits until `pid` has exec'd `name`: before that it is still a fork of this test,
 /// holding this test's fds, and two scans of it could disagree.
 #[cfg(target_os = "linux")]
@@ -149,9 +180,20 @@ pub fn pipescope_as_nobody(dir: &tempfile::TempDir) -> std::process::Command {
         return pipescope_process();
     }
     let exe = dir.path().join("pipescope");
-    std::fs::copy(BIN, &exe).unwrap();
-    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
-    std::fs::set_permissions(&exe, std::fs::Permissions::from_mode(0o755)).unwrap();
+    if !exe.exists() {
+        std::fs::copy(BIN, &exe).unwrap();
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+        std::fs::set_permissions(&exe, std::fs::Permissions::from_mode(0o755)).unwrap();
+        // A child another test thread forked while the copy was open for writing holds
+        // that fd until it execs, and until then the copy cannot run (ETXTBSY).
+        until(
+            "the copied binary to be executable",
+            || match std::process::Command::new(&exe).arg("--version").output() {
+                Err(e) if e.kind() == std::io::ErrorKind::ExecutableFileBusy => None,
+                _ => Some(()),
+            },
+        );
+    }
     let mut cmd = std::process::Command::new("setpriv");
     cmd.args(["--reuid=nobody", "--regid=nogroup", "--clear-groups", "--"])
         .arg(exe);

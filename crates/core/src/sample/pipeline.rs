@@ -48,6 +48,9 @@ pub struct ProcEnds {
     pub pid: Pid,
     /// Parent process id, when known.
     pub ppid: Option<Pid>,
+    /// Its session (Linux `setsid`; a Windows session), when known: a pipeline lives
+    /// in one, and [`connected`] does not leave it.
+    pub session: Option<Pid>,
     /// The command line, words joined by spaces (or the short name when it has none).
     pub command: String,
     /// Every pipe end it holds, in handle order.
@@ -91,6 +94,10 @@ pub struct Pipe {
     /// The read end a sampler may duplicate to measure the fill: a read-only end held
     /// by one of the readers; `None` when they hold none.
     pub read_end: Option<HandleRef>,
+    /// Whether processes that are not stages hold ends of it too (a helper folded into
+    /// its stage, a subshell wrapping stages): what they do is not sampled, so no
+    /// finding may rest on who holds this pipe.
+    pub others: bool,
 }
 
 impl Pipe {
@@ -197,6 +204,9 @@ impl Pipeline {
             };
         }
         let mut pipes = join(&stages);
+        for p in &mut pipes {
+            p.others = self.pipes.iter().any(|q| q.id == p.id && q.others);
+        }
         infer_unseen_ends(&stages, outer, &mut pipes);
         pipes.sort_by_key(|p| (p.writer(), p.reader(), p.id));
         *self = Pipeline { stages, pipes };
@@ -293,6 +303,13 @@ pub fn assemble(procs: &[ProcEnds]) -> Pipeline {
     let order = order(&stages);
     let stages: Vec<Stage> = order.into_iter().map(|i| stages[i].clone()).collect();
     let mut pipes = join(&stages);
+    let stage_pids: BTreeSet<Pid> = stages.iter().filter_map(|s| s.pid).collect();
+    for p in &mut pipes {
+        p.others = procs
+            .iter()
+            .filter(|q| !stage_pids.contains(&q.pid))
+            .any(|q| q.ends.iter().any(|e| e.pipe == p.id));
+    }
     pipes.sort_by_key(|p| (p.writer(), p.reader(), p.id));
     Pipeline { stages, pipes }
 }
@@ -325,6 +342,7 @@ fn join(stages: &[Stage]) -> Vec<Pipe> {
                 writers: w.into_iter().collect(),
                 read_end: read_end(stages, &readers, id),
                 readers,
+                others: false,
             })
         })
         .collect()
@@ -360,6 +378,8 @@ fn infer_unseen_ends(stages: &[Stage], outer: &BTreeSet<u64>, pipes: &mut Vec<Pi
             writers: vec![writer],
             readers: vec![reader],
             read_end: read_end(stages, &[reader], id),
+            // An unseen stage held it: what it does is not known.
+            others: true,
         });
     };
     for (j, s) in stages.iter().enumerate() {
@@ -542,10 +562,12 @@ fn label_match(stage: &Stage, label: &str, shell: Option<&str>) -> u32 {
 }
 
 /// Processes connected to the `seeds` through pipes: a process joins when it holds a
-/// pipe that a member holds — transitively. Ends that belong to the surroundings rather
-/// than to the pipeline join nobody: standard error, and an end inherited as it is (the
-/// same pipe, handle and mode held by an ancestor among `procs`: the stdout of the
-/// shell or job runner that started the pipeline). Returns them in `procs` order.
+/// pipe that a member holds — transitively. What belongs to the surroundings rather than
+/// to the pipeline joins nobody: standard error; an end inherited as it is (the same
+/// pipe, handle and mode held by an ancestor among `procs`: the stdout of the shell or
+/// job runner that started the pipeline); an end held just as a member holds it (two
+/// processes that inherited the same log pipe from one parent, gone or not); and a
+/// process of another session than every seed's. Returns them in `procs` order.
 pub fn connected(procs: &[ProcEnds], seeds: &[Pid]) -> Vec<ProcEnds> {
     let by_pid: HashMap<Pid, &ProcEnds> = procs.iter().map(|p| (p.pid, p)).collect();
     let inherited = |p: &ProcEnds, e: &PipeEnd| {
@@ -566,25 +588,48 @@ pub fn connected(procs: &[ProcEnds], seeds: &[Pid]) -> Vec<ProcEnds> {
         }
         false
     };
-    let data: HashMap<Pid, Vec<u64>> = procs
+    let data: HashMap<Pid, Vec<PipeEnd>> = procs
         .iter()
         .map(|p| {
             let own = p.ends.iter().filter(|e| !e.stderr && !inherited(p, e));
-            (p.pid, own.map(|e| e.pipe).collect())
+            (p.pid, own.copied().collect())
         })
         .collect();
+    let sessions: BTreeSet<Option<Pid>> = procs
+        .iter()
+        .filter(|p| seeds.contains(&p.pid))
+        .map(|p| p.session)
+        .collect();
+    let in_session =
+        |p: &ProcEnds| p.session.is_none() || sessions.is_empty() || sessions.contains(&p.session);
     let mut members: BTreeSet<Pid> = seeds.iter().copied().collect();
-    let mut pipes: BTreeSet<u64> = BTreeSet::new();
+    // The pipes walked, with how members hold them (handle, mode).
+    let mut pipes: BTreeMap<u64, BTreeSet<(u64, Mode)>> = BTreeMap::new();
     loop {
-        let before = (members.len(), pipes.len());
+        let before = (
+            members.len(),
+            pipes.values().map(BTreeSet::len).sum::<usize>(),
+        );
         for p in procs {
             if members.contains(&p.pid) {
-                pipes.extend(&data[&p.pid]);
-            } else if data[&p.pid].iter().any(|e| pipes.contains(e)) {
+                for e in &data[&p.pid] {
+                    pipes.entry(e.pipe).or_default().insert((e.handle, e.mode));
+                }
+            } else if in_session(p)
+                && data[&p.pid].iter().any(|e| {
+                    pipes
+                        .get(&e.pipe)
+                        .is_some_and(|held| held.iter().any(|&h| h != (e.handle, e.mode)))
+                })
+            {
                 members.insert(p.pid);
             }
         }
-        if (members.len(), pipes.len()) == before {
+        if (
+            members.len(),
+            pipes.values().map(BTreeSet::len).sum::<usize>(),
+        ) == before
+        {
             break;
         }
     }
@@ -653,6 +698,7 @@ mod tests {
                 .map(|(pid, ppid, i, o, ro)| ProcEnds {
                     pid,
                     ppid: Some(ppid),
+                    session: None,
                     ends: i
                         .map(|p| end(p, 0, if ro { Mode::Read } else { Mode::ReadWrite }))
                         .into_iter()

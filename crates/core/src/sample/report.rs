@@ -4,11 +4,13 @@
 //! Pure arithmetic over [`Sample`]s: no I/O, no OS. Stages are found by pid and pipes by
 //! identity, so a pipeline whose stage list grows or shrinks keeps its history.
 
+use std::cell::RefCell;
 use std::collections::{HashMap, VecDeque};
 use std::time::Duration;
 
 use super::{FillMissing, Pipeline, Sample, StageState, Waited};
-use crate::Pid;
+use crate::waitfor::{Diagnosis, DiagnosisKind, Look, Party, PipeFacts, confirm, diagnose};
+use crate::{HandleRef, Pid};
 
 /// How many recent throughput figures a [`Tracker`] keeps per stage (for sparklines).
 pub const HISTORY: usize = 120;
@@ -62,6 +64,12 @@ pub struct Tracker {
     from_zero: bool,
     stages: HashMap<Pid, StageAcc>,
     pipes: HashMap<u64, PipeAcc>,
+    /// The samples of the last [`KEEP`], for the wait-for graph's two looks.
+    recent: VecDeque<Sample>,
+    /// The last findings confirmed, with the sample they were confirmed in: they stand
+    /// while none of their processes moves a byte, even once those are killed (the
+    /// report of a deadlocked pipeline ended with Ctrl-C still names the deadlock).
+    stuck: RefCell<Option<(Vec<Diagnosis>, Sample)>>,
 }
 
 impl Tracker {
@@ -77,6 +85,15 @@ impl Tracker {
 
     /// Adds one sample.
     pub fn add(&mut self, sample: &Sample) {
+        self.recent.push_back(sample.clone());
+        while self.recent.len() > 2
+            && self
+                .recent
+                .front()
+                .is_some_and(|f| sample.at.saturating_sub(f.at) > KEEP)
+        {
+            self.recent.pop_front();
+        }
         for s in &sample.stages {
             let Some(pid) = s.pid else { continue };
             let acc = self.stages.entry(pid).or_default();
@@ -244,11 +261,51 @@ impl Tracker {
                 }
             })
             .collect();
-        let bottleneck = verdict(&stages, &pipes);
+        let bottleneck = stuck_verdict(self.wait_for(pipeline), pipeline)
+            .unwrap_or_else(|| verdict(&stages, &pipes));
         Report {
             stages,
             pipes,
             bottleneck,
+        }
+    }
+}
+
+impl Tracker {
+    /// The findings of the wait-for graph that hold in the latest sample and in one at
+    /// least [`LOOK_GAP`] before it, with no byte moved in between.
+    fn wait_for(&self, pipeline: &Pipeline) -> Vec<Diagnosis> {
+        let Some(last) = self.recent.back() else {
+            return Vec::new();
+        };
+        let Some(before) = self
+            .recent
+            .iter()
+            .rev()
+            .find(|s| last.at.saturating_sub(s.at) >= LOOK_GAP)
+        else {
+            return Vec::new();
+        };
+        let now = diagnose(&look(pipeline, last));
+        let mut found = if now.is_empty() {
+            now
+        } else {
+            confirm(now, &diagnose(&look(pipeline, before)))
+        };
+        found.retain(|d| still(d, pipeline, before, last));
+        let mut stuck = self.stuck.borrow_mut();
+        if !found.is_empty() {
+            *stuck = Some((found.clone(), last.clone()));
+            return found;
+        }
+        // Nothing now: the last findings stand while no byte has moved through their
+        // pipes (their processes may have been killed since: the pipeline ended stuck).
+        match stuck.take() {
+            Some((old, then)) if old.iter().all(|d| pipes_still(d, pipeline, &then, last)) => {
+                *stuck = Some((old.clone(), then));
+                old
+            }
+            _ => Vec::new(),
         }
     }
 }
@@ -346,14 +403,55 @@ impl PipeReport {
     }
 }
 
-/// The bottleneck: which stage holds the pipeline back, and why, in one sentence.
+/// What the verdict says of the pipeline as a whole.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum VerdictKind {
+    /// A stage holds the others back: [`Verdict::stage`].
+    Bottleneck,
+    /// No stage is busy: the pipeline waits for its input.
+    WaitsForInput,
+    /// No stage is busy: the pipeline waits for its output to drain.
+    WaitsForOutput,
+    /// No stage was sampled yet.
+    NotSampled,
+    /// Stages are blocked on each other in a cycle, through pipes or child exits: none
+    /// can ever move. [`Verdict::findings`] holds the cycle.
+    Deadlock,
+    /// The pipeline makes no progress and the wait-for graph says why: a blocked end
+    /// whose other side is stopped, a reader whose writers are orphaned background
+    /// processes. [`Verdict::findings`] holds the evidence.
+    Stuck,
+}
+
+impl VerdictKind {
+    /// `bottleneck`, `input`, `output`, `none`, `deadlock` or `stuck`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            VerdictKind::Bottleneck => "bottleneck",
+            VerdictKind::WaitsForInput => "input",
+            VerdictKind::WaitsForOutput => "output",
+            VerdictKind::NotSampled => "none",
+            VerdictKind::Deadlock => "deadlock",
+            VerdictKind::Stuck => "stuck",
+        }
+    }
+}
+
+/// The verdict on a pipeline: deadlocked or stuck (from the wait-for graph, confirmed
+/// over two looks at least 100 ms apart with no byte moved), else which stage holds the
+/// others back, and why.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Verdict {
-    /// 0-based index of the stage; `None` when no stage holds the others back (the
-    /// pipeline waits on its input or output, or nothing was sampled).
+    /// What kind of verdict.
+    pub kind: VerdictKind,
+    /// 0-based index of the stage to blame; `None` when no one stage is (the pipeline
+    /// waits on its input or output, nothing was sampled, or a deadlock's cycle is).
     pub stage: Option<usize>,
-    /// One sentence for a person.
+    /// One sentence for a person (stages counted from 1 in it).
     pub reason: String,
+    /// For a deadlock or a stuck pipeline: the findings of the wait-for graph, with
+    /// their evidence (deadlocks first). Empty otherwise.
+    pub findings: Vec<Diagnosis>,
 }
 
 /// Everything known about a pipeline so far.
@@ -385,8 +483,10 @@ pub fn verdict(stages: &[StageReport], pipes: &[PipeReport]) -> Verdict {
         .collect();
     let (Some(&first), Some(&last)) = (sampled.first(), sampled.last()) else {
         return Verdict {
+            kind: VerdictKind::NotSampled,
             stage: None,
             reason: "no stage was sampled".to_string(),
+            findings: Vec::new(),
         };
     };
     let live = |i: usize| stages.get(i).filter(|s| s.samples > 0);
@@ -448,7 +548,8 @@ pub fn verdict(stages: &[StageReport], pipes: &[PipeReport]) -> Verdict {
     let s = &stages[best];
     if s.busy() < MIN_BUSY {
         let (head, tail) = (&stages[first], &stages[last]);
-        let reason = if head.blocked_read >= tail.blocked_write {
+        let input = head.blocked_read >= tail.blocked_write;
+        let reason = if input {
             format!(
                 "no stage is busy: the pipeline waits for its input \
                  (stage {} `{}` blocked reading {}% of the time)",
@@ -466,8 +567,14 @@ pub fn verdict(stages: &[StageReport], pipes: &[PipeReport]) -> Verdict {
             )
         };
         return Verdict {
+            kind: if input {
+                VerdictKind::WaitsForInput
+            } else {
+                VerdictKind::WaitsForOutput
+            },
             stage: None,
             reason,
+            findings: Vec::new(),
         };
     }
 
@@ -514,6 +621,7 @@ pub fn verdict(stages: &[StageReport], pipes: &[PipeReport]) -> Verdict {
         }
     }
     Verdict {
+        kind: VerdictKind::Bottleneck,
         stage: Some(best),
         reason: format!(
             "stage {} `{}`: {}",
@@ -521,6 +629,162 @@ pub fn verdict(stages: &[StageReport], pipes: &[PipeReport]) -> Verdict {
             short(&s.command),
             why.join(", ")
         ),
+        findings: Vec::new(),
+    }
+}
+
+/// The verdict when the wait-for graph explains why the pipeline does not move (the
+/// `findings` of two looks, confirmed), else `None`. A deadlock outranks the rest.
+fn stuck_verdict(findings: Vec<Diagnosis>, pipeline: &Pipeline) -> Option<Verdict> {
+    let first = findings.first()?;
+    let deadlock = first.kind == DiagnosisKind::Deadlock;
+    let place = |pid: Pid| pipeline.stages.iter().position(|s| s.pid == Some(pid));
+    // The stage to blame: a stopped or orphaned holder, when it is a stage.
+    let stage = if deadlock {
+        None
+    } else {
+        first.holders.iter().find_map(|h| place(h.pid))
+    };
+    Some(Verdict {
+        kind: if deadlock {
+            VerdictKind::Deadlock
+        } else {
+            VerdictKind::Stuck
+        },
+        stage,
+        reason: format!(
+            "{}: {}",
+            if deadlock { "deadlock" } else { "stuck" },
+            first.message
+        ),
+        findings,
+    })
+}
+
+/// Two looks must be at least this far apart to confirm a finding.
+const LOOK_GAP: Duration = Duration::from_millis(100);
+/// How far back a [`Tracker`] keeps whole samples, for the wait-for graph.
+const KEEP: Duration = Duration::from_secs(2);
+
+/// One look at `pipeline` as `sample` saw it, for the wait-for graph: each live stage
+/// is a party, each pipe of the pipeline with every end the live stages hold.
+fn look(pipeline: &Pipeline, sample: &Sample) -> Look {
+    let live: Vec<(&super::Stage, &super::StageSample)> = pipeline
+        .stages
+        .iter()
+        .filter_map(|st| {
+            let pid = st.pid?;
+            let s = sample.stages.iter().find(|s| s.pid == Some(pid))?;
+            (!matches!(s.state, StageState::Exited | StageState::Unseen)).then_some((st, s))
+        })
+        .collect();
+    let parties = live
+        .iter()
+        .filter_map(|(st, s)| {
+            Some(Party {
+                pid: st.pid?,
+                name: short(program_first(&st.command)),
+                activity: s.activity.clone(),
+                orphaned: false,
+            })
+        })
+        .collect();
+    let holders = |id: u64, f: fn(&super::PipeEnd) -> bool| -> Vec<HandleRef> {
+        live.iter()
+            .flat_map(|(st, _)| {
+                st.ends
+                    .iter()
+                    .filter(move |e| e.pipe == id && f(e))
+                    .filter_map(|e| {
+                        Some(HandleRef {
+                            pid: st.pid?,
+                            handle: e.handle,
+                        })
+                    })
+            })
+            .collect()
+    };
+    let pipes = pipeline
+        .pipes
+        .iter()
+        .map(|p| {
+            let ps = sample.pipes.iter().find(|s| s.id == p.id);
+            PipeFacts {
+                id: pipe_id(p.id),
+                readers: holders(p.id, super::PipeEnd::reads),
+                writers: holders(p.id, super::PipeEnd::writes),
+                fill: ps.and_then(|s| s.fill.as_ref().ok().copied()),
+                capacity: ps.and_then(|s| s.capacity),
+                hidden_ends: p.others,
+            }
+        })
+        .collect();
+    Look { parties, pipes }
+}
+
+/// Whether the pipes of finding `d` hold as many bytes in sample `b` as in `a` (where
+/// known in both).
+fn pipes_still(d: &Diagnosis, pipeline: &Pipeline, a: &Sample, b: &Sample) -> bool {
+    let fill = |s: &Sample, id: u64| {
+        s.pipes
+            .iter()
+            .find(|p| p.id == id)
+            .and_then(|p| p.fill.as_ref().ok().copied())
+    };
+    d.pipes.iter().all(|e| {
+        pipeline
+            .pipes
+            .iter()
+            .find(|p| pipe_id(p.id) == e.id)
+            .is_some_and(|p| fill(a, p.id).zip(fill(b, p.id)).is_none_or(|(x, y)| x == y))
+    })
+}
+
+/// How the wait-for graph names pipe `id`.
+fn pipe_id(id: u64) -> String {
+    format!("pipe:[{id}]")
+}
+
+/// Whether no byte moved between samples `a` and `b` for finding `d`: its processes'
+/// counters and its pipes' fills are the same in both (where known in both).
+fn still(d: &Diagnosis, pipeline: &Pipeline, a: &Sample, b: &Sample) -> bool {
+    let stage = |s: &Sample, pid: Pid| {
+        s.stages
+            .iter()
+            .find(|x| x.pid == Some(pid))
+            .map(|x| (x.bytes_in, x.bytes_out))
+    };
+    let same = |x: Option<u64>, y: Option<u64>| x.zip(y).is_none_or(|(x, y)| x == y);
+    let counters = d
+        .pids()
+        .into_iter()
+        .all(|pid| match (stage(a, pid), stage(b, pid)) {
+            (Some((ai, ao)), Some((bi, bo))) => same(ai, bi) && same(ao, bo),
+            _ => false,
+        });
+    let fill = |s: &Sample, id: u64| {
+        s.pipes
+            .iter()
+            .find(|p| p.id == id)
+            .and_then(|p| p.fill.as_ref().ok().copied())
+    };
+    let fills = d.pipes.iter().all(|e| {
+        pipeline
+            .pipes
+            .iter()
+            .find(|p| pipe_id(p.id) == e.id)
+            .is_some_and(|p| same(fill(a, p.id), fill(b, p.id)))
+    });
+    counters && fills
+}
+
+/// A command line with its program named by its file name only:
+/// `/usr/bin/python3 x.py` is `python3 x.py`.
+fn program_first(command: &str) -> &str {
+    let first = command.split(' ').next().unwrap_or(command);
+    match first.rfind('/') {
+        Some(i) => &command[i + 1..],
+        None => command,
     }
 }
 
@@ -573,7 +837,7 @@ mod tests {
                 .map(|(s, st)| StageSample {
                     pid: s.pid,
                     state: st,
-                    blocked_on: None,
+                    activity: crate::waitfor::Activity::Unknown,
                     bytes_in: Some(u64::from(k) * 1000),
                     bytes_out: Some(u64::from(k) * 1000),
                     cpu: Some(Duration::from_millis(if st == StageState::Running {
@@ -681,7 +945,7 @@ mod tests {
             stages: vec![StageSample {
                 pid: Some(1),
                 state,
-                blocked_on: None,
+                activity: crate::waitfor::Activity::Unknown,
                 bytes_in: bytes,
                 bytes_out: bytes,
                 cpu: None,
@@ -710,7 +974,7 @@ mod tests {
                 at: Duration::from_secs(k),
                 stages: vec![StageSample {
                     pid: Some(2),
-                    blocked_on: None,
+                    activity: crate::waitfor::Activity::Unknown,
                     state: Zz,
                     bytes_in: None,
                     bytes_out: None,
@@ -737,7 +1001,7 @@ mod tests {
                 at: Duration::from_secs(k),
                 stages: vec![StageSample {
                     pid: Some(2),
-                    blocked_on: None,
+                    activity: crate::waitfor::Activity::Unknown,
                     state: Run,
                     bytes_in: Some(b),
                     bytes_out: Some(b),
@@ -821,5 +1085,82 @@ mod tests {
         }
         let r = t.report(&p);
         assert_eq!(r.bottleneck.stage, Some(1), "{}", r.bottleneck.reason);
+    }
+
+    /// Python (10) writes pipe 100 into cat (11), which writes pipe 200 back; both
+    /// blocked writing full pipes.
+    fn cycle() -> Pipeline {
+        use crate::Mode;
+        let mut python = proc(10, 1, None, None);
+        python.ends = vec![
+            super::super::testing::end(100, 4, Mode::Write),
+            super::super::testing::end(200, 5, Mode::Read),
+        ];
+        assemble(&[python, proc(11, 10, Some(100), Some(200))])
+    }
+
+    fn blocked(p: &Pipeline, k: u64, moved: u64) -> Sample {
+        use crate::waitfor::Activity;
+        let handles = [4, 1];
+        Sample {
+            at: Duration::from_millis(50 * k),
+            stages: p
+                .stages
+                .iter()
+                .zip(handles)
+                .map(|(s, h)| StageSample {
+                    activity: Activity::Writing { handle: Some(h) },
+                    bytes_out: Some(moved),
+                    bytes_in: Some(0),
+                    ..StageSample::bare(s.pid, W)
+                })
+                .collect(),
+            pipes: p
+                .pipes
+                .iter()
+                .map(|q| PipeSample {
+                    id: q.id,
+                    fill: Ok(CAP),
+                    capacity: Some(CAP),
+                })
+                .collect(),
+            buffering: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_cycle_blocked_in_two_looks_100ms_apart_is_a_deadlock() {
+        let p = cycle();
+        let mut t = Tracker::new(false);
+        t.add(&blocked(&p, 0, 0));
+        t.add(&blocked(&p, 1, 0));
+        // 50 ms apart: not yet.
+        assert_ne!(t.report(&p).bottleneck.kind, VerdictKind::Deadlock);
+        t.add(&blocked(&p, 2, 0));
+        let v = t.report(&p).bottleneck;
+        assert_eq!(v.kind, VerdictKind::Deadlock, "{}", v.reason);
+        assert_eq!(v.stage, None);
+        assert_eq!(v.findings[0].kind, DiagnosisKind::Deadlock);
+        assert_eq!(v.findings[0].pids(), [10, 11]);
+        // Killed: the stages exit, the pipes keep their bytes; the report still says so.
+        let mut gone = blocked(&p, 3, 0);
+        for s in &mut gone.stages {
+            *s = StageSample::bare(s.pid, StageState::Exited);
+        }
+        gone.pipes[0].fill = Err(FillMissing::Gone);
+        t.add(&gone);
+        assert_eq!(t.report(&p).bottleneck.kind, VerdictKind::Deadlock);
+    }
+
+    #[test]
+    fn bytes_moving_between_the_looks_is_no_deadlock() {
+        let p = cycle();
+        let mut t = Tracker::new(false);
+        for k in 0..6 {
+            t.add(&blocked(&p, k, k * 4096));
+        }
+        let v = t.report(&p).bottleneck;
+        assert_ne!(v.kind, VerdictKind::Deadlock, "{}", v.reason);
+        assert!(v.findings.is_empty());
     }
 }

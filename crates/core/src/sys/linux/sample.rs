@@ -18,11 +18,12 @@ use rustix::process::{Pid as RPid, PidfdFlags, PidfdGetfdFlags, pidfd_getfd, pid
 
 use super::mode_of_link;
 use crate::model::{Mode, Pid, ProcessSelector};
-use crate::parse::{self, FdLink, PipeWait};
+use crate::parse::{self, FdLink};
 use crate::sample::{
     Backend, Discovery, FillMissing, Pipe, PipeEnd, PipeSample, Pipeline, ProcEnds, Stage,
     StageSample, StageState, Target, connected,
 };
+use crate::waitfor::Activity;
 use crate::{Error, Result};
 
 /// What we keep per stage between samples.
@@ -81,6 +82,8 @@ pub(crate) struct Sampler {
     seen: HashMap<Pid, Stat>,
     /// The processes a [`Target::Connected`] discovery found last time.
     members: BTreeSet<Pid>,
+    /// The selectors that have matched a process at least once.
+    found: Vec<ProcessSelector>,
     /// fdinfo of the read ends measured, by pid and fd.
     fdinfo: HashMap<(Pid, u64), Reread>,
     /// What the last discovery found of each process, for one whose fds can no longer
@@ -97,6 +100,7 @@ impl Backend for Sampler {
             tracked: HashMap::new(),
             seen: HashMap::new(),
             members: BTreeSet::new(),
+            found: Vec::new(),
             fdinfo: HashMap::new(),
             known: HashMap::new(),
             tick: Duration::from_nanos(1_000_000_000 / hz),
@@ -127,11 +131,10 @@ impl Backend for Sampler {
         // The shell's stdin, stdout and stderr (not the pipes it is making for its
         // stages, which it holds for a moment between forks).
         let root = match target {
-            Target::Children(root) => proc_ends(*root, table.get(root).map(|s| s.ppid), None, true)
-                .map(|mut r| {
-                    r.ends.retain(|e| e.handle <= 2);
-                    r
-                }),
+            Target::Children(root) => proc_ends(*root, table.get(root), None, true).map(|mut r| {
+                r.ends.retain(|e| e.handle <= 2);
+                r
+            }),
             Target::Connected(_) => None,
         };
         self.known = procs.iter().map(|p| (p.pid, p.clone())).collect();
@@ -193,30 +196,23 @@ impl Backend for Sampler {
             t.exited = true;
             return out;
         }
-        out.state = match state {
-            b'R' => StageState::Running,
-            b'T' | b't' => StageState::Stopped,
+        out.activity = match state {
+            b'R' => Activity::Running,
+            b'T' | b't' => Activity::Stopped,
             _ => {
-                let wchan = t.wchan.read(|| format!("/proc/{pid}/wchan"), &mut buf);
-                let wait = wchan
-                    .filter(|w| !w.is_empty() && *w != b"0")
-                    .map(parse::wchan_pipe_wait);
-                match wait {
-                    // Asleep for its own reasons: a timer, a disk, a child.
-                    Some(None) => StageState::Waiting,
-                    // In a pipe (or wchan hidden): the system call says on which fd.
-                    _ => {
-                        let call = t
-                            .syscall
-                            .read(|| format!("/proc/{pid}/syscall"), &mut buf)
-                            .and_then(parse::syscall);
-                        let (state, fd) = blocked(call, wait.flatten(), stage);
-                        out.blocked_on = fd;
-                        state
-                    }
-                }
+                let call = t.syscall.read(|| format!("/proc/{pid}/syscall"), &mut buf);
+                let call = call.map(<[u8]>::to_vec);
+                let wchan = &mut t.wchan;
+                super::state::sleeping(pid, call.as_deref(), || {
+                    let mut b = [0u8; 128];
+                    wchan
+                        .read(|| format!("/proc/{pid}/wchan"), &mut b)
+                        .map(<[u8]>::to_vec)
+                })
+                .0
             }
         };
+        out.state = state_of(&out.activity, stage);
         out
     }
 
@@ -238,13 +234,13 @@ impl Sampler {
     /// The processes that may be stages. One found exiting (its command line and fds
     /// already gone) is left out, and taken out of `alive` too.
     fn candidates(
-        &self,
+        &mut self,
         target: &Target,
         table: &HashMap<Pid, Stat>,
         alive: &mut BTreeSet<Pid>,
     ) -> Result<Vec<ProcEnds>> {
-        let mut ends = |pid: Pid, ppid: Option<Pid>, always: bool| {
-            let e = proc_ends(pid, ppid, self.known.get(&pid), always);
+        let mut ends = |pid: Pid, always: bool| {
+            let e = proc_ends(pid, table.get(&pid), self.known.get(&pid), always);
             if e.is_none() && always {
                 alive.remove(&pid);
             }
@@ -263,14 +259,26 @@ impl Sampler {
                         }
                     }
                 }
-                if kids.is_empty() && table.contains_key(root) {
+                // The shell is a stage itself once it has replaced itself with the one
+                // command (`sh -c 'python3 x.py'`), whose children are then helpers.
+                let shell = || {
+                    let argv = fs::read(format!("/proc/{root}/cmdline")).unwrap_or_default();
+                    let mut words = argv.split(|&b| b == 0);
+                    let sh = words.next().is_some_and(|w| {
+                        w.rsplit(|&b| b == b'/')
+                            .next()
+                            .is_some_and(|n| n.ends_with(b"sh"))
+                    });
+                    sh && words.next() == Some(b"-c")
+                };
+                if table.contains_key(root) && (kids.is_empty() || !shell()) {
                     kids.push(*root);
                 }
                 kids.sort_unstable();
                 Ok(kids
                     .into_iter()
                     .filter(|pid| !matches!(table.get(pid).map(|s| s.state), Some(b'Z' | b'X')))
-                    .filter_map(|pid| ends(pid, table.get(&pid).map(|s| s.ppid), true))
+                    .filter_map(|pid| ends(pid, true))
                     .collect())
             }
             // The first time, names are matched and every process's fds are read; after
@@ -290,30 +298,43 @@ impl Sampler {
                 let all: Vec<ProcEnds> = pool
                     .into_iter()
                     .filter(|pid| table.contains_key(pid))
-                    .filter_map(|pid| ends(pid, table.get(&pid).map(|s| s.ppid), true))
+                    .filter_map(|pid| ends(pid, true))
                     .collect();
                 Ok(connected(&all, &seeds))
             }
             Target::Connected(selectors) => {
                 let mut seeds = Vec::new();
                 for sel in selectors {
+                    // A zombie is no member of anything: it has exited and holds no
+                    // pipe (a pipeline that just ended must not look like one stage).
                     let found: Vec<Pid> = table
                         .iter()
                         .filter(|(pid, st)| **pid != self.me && sel.matches(**pid, &st.comm))
+                        .filter(|(_, st)| !matches!(st.state, b'Z' | b'X' | b'x'))
                         .map(|(pid, _)| *pid)
                         .collect();
-                    if found.is_empty() && self.tracked.is_empty() {
+                    // Once found, a process that exits leaves an empty pipeline, no error.
+                    if found.is_empty() && !self.found.contains(sel) {
                         return Err(Error::InvalidInput(match sel {
                             ProcessSelector::Pid(p) => format!("no process with pid {p}"),
                             ProcessSelector::Name(n) => format!("no process named `{n}`"),
                         }));
                     }
+                    if !found.is_empty() && !self.found.contains(sel) {
+                        self.found.push(sel.clone());
+                    }
                     seeds.extend(found);
                 }
+                // A pipeline lives in one session (see `connected`): only the seeds'
+                // sessions are read, not the whole machine's fds.
+                let sessions: BTreeSet<Pid> = seeds
+                    .iter()
+                    .filter_map(|p| table.get(p).map(|s| s.session))
+                    .collect();
                 let all: Vec<ProcEnds> = table
                     .iter()
-                    .filter(|(pid, _)| **pid != self.me)
-                    .filter_map(|(&pid, st)| ends(pid, Some(st.ppid), seeds.contains(&pid)))
+                    .filter(|(pid, st)| **pid != self.me && sessions.contains(&st.session))
+                    .filter_map(|(&pid, _)| ends(pid, seeds.contains(&pid)))
                     .collect();
                 Ok(connected(&all, &seeds))
             }
@@ -414,36 +435,25 @@ pub(crate) fn measure(
     (fill.map_err(|e| missing(e.into())), capacity)
 }
 
-/// Which way a stage sleeping in a pipe (`wait`, from its wait channel; `None` when that
-/// is hidden) is blocked, and on which of its fds, from the system call it sleeps in: a
-/// read of one of its read ends is a blocked read, a write of one of its write ends a
-/// blocked write (system call numbers of this architecture).
-fn blocked(
-    call: Option<parse::Syscall>,
-    wait: Option<PipeWait>,
-    stage: &Stage,
-) -> (StageState, Option<u64>) {
-    let reads = [libc::SYS_read as u64, libc::SYS_readv as u64];
-    let writes = [libc::SYS_write as u64, libc::SYS_writev as u64];
+/// The state views show for a stage doing `activity`: a read or write counts as blocked
+/// on a pipe only when it is one of the stage's pipe ends (or the OS did not say which
+/// handle, only that it is a pipe); any other wait is the stage's own business.
+fn state_of(activity: &Activity, stage: &Stage) -> StageState {
     let holds =
         |fd: u64, f: fn(&PipeEnd) -> bool| stage.ends.iter().any(|e| e.handle == fd && f(e));
-    let from_call = match call {
-        Some(parse::Syscall::Call { nr, args: [fd, ..] }) => {
-            if reads.contains(&nr) && holds(fd, PipeEnd::reads) {
-                Some((StageState::BlockedRead, Some(fd)))
-            } else if writes.contains(&nr) && holds(fd, PipeEnd::writes) {
-                Some((StageState::BlockedWrite, Some(fd)))
-            } else {
-                None
-            }
+    match activity {
+        Activity::Running => StageState::Running,
+        Activity::Stopped => StageState::Stopped,
+        Activity::Zombie => StageState::Exited,
+        Activity::Reading { handle: None } => StageState::BlockedRead,
+        Activity::Reading { handle: Some(h) } if holds(*h, PipeEnd::reads) => {
+            StageState::BlockedRead
         }
-        _ => None,
-    };
-    match (from_call, wait) {
-        (Some(found), _) => found,
-        (None, Some(PipeWait::Read)) => (StageState::BlockedRead, None),
-        (None, Some(PipeWait::Write)) => (StageState::BlockedWrite, None),
-        (None, None) => (StageState::Waiting, None),
+        Activity::Writing { handle: None } => StageState::BlockedWrite,
+        Activity::Writing { handle: Some(h) } if holds(*h, PipeEnd::writes) => {
+            StageState::BlockedWrite
+        }
+        _ => StageState::Waiting,
     }
 }
 
@@ -453,6 +463,7 @@ struct Stat {
     comm: Vec<u8>,
     state: u8,
     ppid: Pid,
+    session: Pid,
     start: u64,
 }
 
@@ -463,6 +474,7 @@ impl Stat {
             comm: Vec::new(),
             state: b'?',
             ppid: 0,
+            session: 0,
             start: 0,
         }
     }
@@ -476,6 +488,7 @@ fn read_stat(pid: Pid) -> io::Result<Stat> {
         comm: st.comm.to_vec(),
         state: st.state,
         ppid: st.ppid,
+        session: st.session,
         start: st.start_ticks,
     })
 }
@@ -556,7 +569,7 @@ fn pipe_ends(pid: Pid) -> io::Result<Vec<PipeEnd>> {
 /// `known` of it before.
 fn proc_ends(
     pid: Pid,
-    ppid: Option<Pid>,
+    stat: Option<&Stat>,
     known: Option<&ProcEnds>,
     always: bool,
 ) -> Option<ProcEnds> {
@@ -584,7 +597,8 @@ fn proc_ends(
     }
     Some(ProcEnds {
         pid,
-        ppid,
+        ppid: stat.map(|s| s.ppid),
+        session: stat.map(|s| s.session),
         command,
         ends,
     })
@@ -600,6 +614,23 @@ fn list_pids() -> Result<Vec<Pid>> {
             Pid::try_from(parse::decimal(e.file_name().as_bytes())?).ok()
         })
         .collect())
+}
+
+/// Every live (not zombie) descendant of `root`, parents before their children.
+pub(crate) fn descendants(root: Pid) -> Result<Vec<Pid>> {
+    let table = proc_table(&mut HashMap::new())?;
+    let mut out = Vec::new();
+    let mut frontier = vec![root];
+    while let Some(p) = frontier.pop() {
+        for (&pid, st) in &table {
+            if st.ppid == p && pid != root && !out.contains(&pid) {
+                out.push(pid);
+                frontier.push(pid);
+            }
+        }
+    }
+    out.retain(|pid| !matches!(table.get(pid).map(|s| s.state), Some(b'Z' | b'X' | b'x')));
+    Ok(out)
 }
 
 /// Every visible process's stat, by pid. A pid already in `cache` is not read again (its
@@ -643,38 +674,23 @@ mod tests {
     }
 
     #[test]
-    fn the_system_call_names_the_fd_and_the_wait_channel_the_way() {
+    fn only_the_stages_own_pipe_ends_make_it_blocked() {
         let s = stage(&[(0, Mode::Read), (1, Mode::Write), (5, Mode::Write)]);
-        let call = |nr, fd| {
-            Some(parse::Syscall::Call {
-                nr,
-                args: [fd, 0, 0, 0, 0, 0],
-            })
-        };
-        let (read, write) = (libc::SYS_read as u64, libc::SYS_write as u64);
+        let reading = |h| Activity::Reading { handle: h };
+        let writing = |h| Activity::Writing { handle: h };
+        assert_eq!(state_of(&reading(Some(0)), &s), StageState::BlockedRead);
+        assert_eq!(state_of(&writing(Some(5)), &s), StageState::BlockedWrite);
+        // A read of fd 9, no pipe of the stage (a file, a socket): its own business.
+        assert_eq!(state_of(&reading(Some(9)), &s), StageState::Waiting);
+        // Writing fd 0, which it may only read: not a pipe write of its.
+        assert_eq!(state_of(&writing(Some(0)), &s), StageState::Waiting);
+        // The wait channel says a pipe, not which.
+        assert_eq!(state_of(&reading(None), &s), StageState::BlockedRead);
         assert_eq!(
-            blocked(call(read, 0), Some(PipeWait::Read), &s),
-            (StageState::BlockedRead, Some(0))
+            state_of(&Activity::WaitingForChild { child: Some(7) }, &s),
+            StageState::Waiting
         );
-        assert_eq!(
-            blocked(call(write, 5), Some(PipeWait::Write), &s),
-            (StageState::BlockedWrite, Some(5))
-        );
-        // A read of an fd that is no pipe end of the stage: the channel decides.
-        assert_eq!(
-            blocked(call(read, 9), Some(PipeWait::Read), &s),
-            (StageState::BlockedRead, None)
-        );
-        // wchan hidden, a read of fd 9 (no pipe): busy on its own.
-        assert_eq!(
-            blocked(call(read, 9), None, &s),
-            (StageState::Waiting, None)
-        );
-        assert_eq!(
-            blocked(None, Some(PipeWait::Write), &s),
-            (StageState::BlockedWrite, None)
-        );
-        assert_eq!(blocked(None, None, &s), (StageState::Waiting, None));
+        assert_eq!(state_of(&Activity::Unknown, &s), StageState::Waiting);
     }
 
     #[test]

@@ -111,14 +111,26 @@ pub(crate) fn partial_view() -> bool {
 /// What a sleeping `pid` waits for: its system call, or its wait channel where the
 /// call may not be read; unknown when neither may.
 fn asleep(pid: Pid) -> (Activity, Option<&'static str>) {
-    if let Ok(text) = fs::read(format!("/proc/{pid}/syscall")) {
-        match parse::syscall(&text) {
-            Some(Syscall::Call { nr, args }) => return in_call(pid, nr, args),
-            Some(Syscall::Running) => return (Activity::Running, None),
-            Some(Syscall::NotInSyscall) | None => {}
-        }
+    let syscall = fs::read(format!("/proc/{pid}/syscall")).ok();
+    sleeping(pid, syscall.as_deref(), || {
+        fs::read(format!("/proc/{pid}/wchan")).ok()
+    })
+}
+
+/// What a sleeping `pid` waits for, from the text of its `/proc/PID/syscall` (`None`
+/// when it may not be read) or else of its wait channel (`wchan`, read only when
+/// needed); the system call's name when known. Shared with the live sampler.
+pub(crate) fn sleeping(
+    pid: Pid,
+    syscall: Option<&[u8]>,
+    wchan: impl FnOnce() -> Option<Vec<u8>>,
+) -> (Activity, Option<&'static str>) {
+    match syscall.and_then(parse::syscall) {
+        Some(Syscall::Call { nr, args }) => return in_call(pid, nr, args),
+        Some(Syscall::Running) => return (Activity::Running, None),
+        Some(Syscall::NotInSyscall) | None => {}
     }
-    let Ok(wchan) = fs::read(format!("/proc/{pid}/wchan")) else {
+    let Some(wchan) = wchan() else {
         return (Activity::Unknown, None);
     };
     let activity = match parse::wchan_pipe_wait(&wchan) {

@@ -659,7 +659,6 @@ pub(crate) struct Spawned {
     /// Its id.
     pub(crate) pid: u32,
     /// The values its standard input, output and error have in it (0: none given).
-    #[cfg_attr(not(test), allow(dead_code))] // the sampler reads them from the PEB
     pub(crate) stdio: [u64; 3],
 }
 

@@ -7,9 +7,30 @@
 use std::os::windows::io::{AsHandle, AsRawHandle, OwnedHandle, RawHandle};
 use std::sync::atomic::{AtomicU32, Ordering};
 
+use std::sync::Mutex;
+
 use super::ffi;
 use crate::launch::command_line;
+use crate::model::{Mode, ObjectId};
+use crate::sample::{PipeEnd, ProcEnds};
 use crate::{Error, Pid, Result};
+
+/// Every stage this process started, with the ends it was given: the sampler counts them
+/// as stages even if they exit before it looks.
+static STARTED: Mutex<Vec<ProcEnds>> = Mutex::new(Vec::new());
+
+/// The stages this process started, with their pipe ends.
+pub(crate) fn started() -> Vec<ProcEnds> {
+    STARTED.lock().map(|s| s.clone()).unwrap_or_default()
+}
+
+/// The identity the handle scan gives the ends of our pipe `name`.
+fn our_pipe(name: &str) -> u64 {
+    super::sample::pipe_id(&ObjectId::Name(format!(
+        "{}{name}",
+        crate::parse_windows::NAMED_PIPE_DEVICE
+    )))
+}
 
 /// The pipe buffer of each joint, in bytes (a Linux pipe's default).
 pub(crate) const PIPE_SIZE: u32 = 64 << 10;
@@ -42,14 +63,16 @@ pub(crate) fn launch(stages: &[String]) -> Result<Launched> {
         std::io::stderr().as_raw_handle(),
     ];
     let mut started = Launched { stages: Vec::new() };
-    // The read end of the pipe before the stage being started.
+    // The read end of the pipe before the stage being started, and that pipe's name.
     let mut input: Option<OwnedHandle> = None;
+    let mut input_name: Option<String> = None;
     for (i, text) in stages.iter().enumerate() {
         let last = i + 1 == stages.len();
+        let name = (!last).then(pipe_name);
         let pipe = if last {
             None
         } else {
-            match ffi::create_named_pair(&pipe_name(), PIPE_SIZE) {
+            match ffi::create_named_pair(name.as_deref().unwrap_or_default(), PIPE_SIZE) {
                 Ok(p) => Some(p),
                 Err(e) => {
                     started.terminate(1);
@@ -61,7 +84,30 @@ pub(crate) fn launch(stages: &[String]) -> Result<Launched> {
         let stdout = pipe.as_ref().map_or(ours[1], |(_, w)| w.as_raw_handle());
         let line = command_line(text, &comspec);
         match ffi::spawn(&line, [stdin, stdout, ours[2]]) {
-            Ok(child) => started.stages.push((child, line)),
+            Ok(child) => {
+                let end = |name: &Option<String>, handle: u64, mode| {
+                    name.as_deref().map(|n| PipeEnd {
+                        pipe: our_pipe(n),
+                        handle,
+                        mode,
+                        stderr: false,
+                    })
+                };
+                let ends = [
+                    end(&input_name, child.stdio[0], Mode::Read),
+                    end(&name, child.stdio[1], Mode::Write),
+                ];
+                if let Ok(mut s) = STARTED.lock() {
+                    s.push(ProcEnds {
+                        pid: child.pid,
+                        ppid: Some(ffi::current_pid()),
+                        session: None,
+                        command: line.clone(),
+                        ends: ends.into_iter().flatten().collect(),
+                    });
+                }
+                started.stages.push((child, line));
+            }
             Err(e) => {
                 started.terminate(1);
                 return Err(Error::InvalidInput(format!(
@@ -74,6 +120,7 @@ pub(crate) fn launch(stages: &[String]) -> Result<Launched> {
         // The stage has its copies: ours of its input's read end and its output's write
         // end go now; the output's read end waits for the next stage.
         input = pipe.map(|(r, _w)| r);
+        input_name = name;
     }
     Ok(started)
 }
@@ -104,4 +151,16 @@ impl Launched {
             }
         }
     }
+}
+
+/// `STATUS_CONTROL_C_EXIT`: how a console program ends on Ctrl-C.
+const CONTROL_C_EXIT: u32 = 0xC000_013A;
+
+/// Ends `pid` as Ctrl-C would (see `crate::launch::interrupt`).
+pub(crate) fn interrupt(pid: Pid) -> Result<()> {
+    use windows_sys::Win32::System::Threading::PROCESS_TERMINATE;
+    let h = ffi::open_process(pid, PROCESS_TERMINATE)
+        .map_err(|e| Error::io("opening a stage to end it", Some(pid), None, e))?;
+    ffi::terminate(h.as_handle(), CONTROL_C_EXIT)
+        .map_err(|e| Error::io("ending a stage", Some(pid), None, e))
 }

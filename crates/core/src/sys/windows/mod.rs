@@ -12,7 +12,7 @@ mod pipe;
 pub(crate) mod sample;
 mod scan;
 
-pub(crate) use launch::{Launched, launch};
+pub(crate) use launch::{Launched, interrupt, launch};
 pub(crate) use named::named_pipes;
 pub(crate) use pipe::create_pipe;
 pub(crate) use scan::scan;

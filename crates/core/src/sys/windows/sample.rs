@@ -49,7 +49,7 @@ const PEEK_TIMEOUT: Duration = Duration::from_millis(100);
 const FULL: f64 = 0.875;
 
 /// A pipe's identity from its object: both ends of a pipe share it.
-fn pipe_id(object: &ObjectId) -> u64 {
+pub(crate) fn pipe_id(object: &ObjectId) -> u64 {
     match object {
         ObjectId::Address(a) => *a,
         ObjectId::Inode { ino, .. } => *ino,
@@ -226,6 +226,20 @@ impl Backend for Sampler {
                 self.members = procs.iter().map(|p| p.pid).collect();
             }
         }
+        if let Target::Children(root) = target {
+            if *root == self.me {
+                // Stages we started ourselves are stages even when they ended before a
+                // look found them (`dir` into a `findstr` that exits at once): their ends
+                // are known from their start.
+                for started in super::launch::started() {
+                    match procs.iter_mut().find(|p| p.pid == started.pid) {
+                        Some(p) if p.ends.is_empty() => p.ends = started.ends,
+                        Some(_) => {}
+                        None => procs.push(started),
+                    }
+                }
+            }
+        }
         self.known = procs.iter().map(|p| (p.pid, p.clone())).collect();
         Ok(Discovery {
             procs,
@@ -303,15 +317,13 @@ impl Backend for Sampler {
                 }
             })
         });
-        (out.state, out.blocked_on) = match act {
-            Activity::Running => (StageState::Running, None),
-            Activity::Suspended => (StageState::Stopped, None),
-            Activity::Waiting | Activity::Unknown => match (starved, held) {
-                (Some(e), _) => (StageState::BlockedRead, Some(e.handle)),
-                (None, Some(e)) => (StageState::BlockedWrite, Some(e.handle)),
-                (None, None) if act == Activity::Unknown && grew => (StageState::Running, None),
-                (None, None) => (StageState::Waiting, None),
-            },
+        (out.state, _) = state_of(act, starved.map(|e| e.handle), held.map(|e| e.handle), grew);
+        // The wait-for graph gets only what the threads say for sure: a blocked read or
+        // write inferred from the fills is a view state, not a fact to rest a finding on.
+        out.activity = match act {
+            Activity::Running => crate::waitfor::Activity::Running,
+            Activity::Suspended => crate::waitfor::Activity::Stopped,
+            Activity::Waiting | Activity::Unknown => crate::waitfor::Activity::Unknown,
         };
         out
     }
@@ -331,6 +343,26 @@ impl Backend for Sampler {
 }
 
 const SYNCHRONIZE: u32 = 0x0010_0000;
+
+/// A stage's state, and the handle it is blocked on, from what its threads say (`act`),
+/// the input end whose pipe is empty (`starved`), the output end whose pipe is full
+/// (`held`), and whether its CPU time grew since the last look. A thread's wait does not
+/// say on which pipe nor which way: the pipes do.
+fn state_of(
+    act: Activity,
+    starved: Option<u64>,
+    held: Option<u64>,
+    grew: bool,
+) -> (StageState, Option<u64>) {
+    match (act, starved, held) {
+        (Activity::Running, _, _) => (StageState::Running, None),
+        (Activity::Suspended, _, _) => (StageState::Stopped, None),
+        (_, Some(h), _) => (StageState::BlockedRead, Some(h)),
+        (_, None, Some(h)) => (StageState::BlockedWrite, Some(h)),
+        (Activity::Unknown, None, None) if grew => (StageState::Running, None),
+        _ => (StageState::Waiting, None),
+    }
+}
 
 fn missing(e: io::Error) -> FillMissing {
     match kind_of(&e) {
@@ -415,6 +447,7 @@ impl Sampler {
             out.push(ProcEnds {
                 pid: p.pid,
                 ppid: parent.get(&p.pid).copied().or(p.ppid),
+                session: None,
                 command: if command.trim().is_empty() {
                     p.name.clone()
                 } else {
@@ -529,6 +562,38 @@ impl Sampler {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn states_from_threads_and_pipes() {
+        use Activity as A;
+        use StageState as S;
+        // Windows: a thread on a CPU runs whatever its pipes hold; a waiting one is blocked
+        // on the pipe that explains it, reading first, or waits for its own reasons.
+        assert_eq!(
+            state_of(A::Running, Some(0), Some(4), false),
+            (S::Running, None)
+        );
+        assert_eq!(
+            state_of(A::Suspended, Some(0), None, true),
+            (S::Stopped, None)
+        );
+        assert_eq!(
+            state_of(A::Waiting, Some(0), Some(4), false),
+            (S::BlockedRead, Some(0))
+        );
+        assert_eq!(
+            state_of(A::Waiting, None, Some(4), false),
+            (S::BlockedWrite, Some(4))
+        );
+        assert_eq!(state_of(A::Waiting, None, None, true), (S::Waiting, None));
+        // Wine (threads say nothing): the same from the pipes, else CPU growth decides.
+        assert_eq!(
+            state_of(A::Unknown, Some(8), None, true),
+            (S::BlockedRead, Some(8))
+        );
+        assert_eq!(state_of(A::Unknown, None, None, true), (S::Running, None));
+        assert_eq!(state_of(A::Unknown, None, None, false), (S::Waiting, None));
+    }
 
     #[test]
     fn pipe_ids_pair_names_in_any_case_and_keep_addresses() {

@@ -390,3 +390,26 @@ fn launch_passes_the_last_stage_exit_code_and_names_a_stage_that_cannot_start() 
         "{err}"
     );
 }
+
+#[test]
+fn interrupt_ends_a_stage_as_ctrl_c_does() {
+    let (stdin_r, stdin_w) = ffi::create_pipe(false).unwrap();
+    let child = ffi::spawn(
+        "cmd.exe /d /c \"set /p x=\"",
+        [
+            stdin_r.as_raw_handle(),
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+        ],
+    )
+    .unwrap();
+    drop(stdin_r);
+    assert_eq!(
+        ffi::wait_process(child.process.as_handle(), 200).unwrap(),
+        None
+    );
+    crate::launch::interrupt(child.pid).unwrap();
+    let code = ffi::wait_process(child.process.as_handle(), 10_000).unwrap();
+    assert_eq!(code, Some(0xC000_013A), "STATUS_CONTROL_C_EXIT");
+    drop(stdin_w);
+}

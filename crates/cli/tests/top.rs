@@ -104,6 +104,9 @@ fn json_lists_the_busiest_pipe_first_with_its_true_writer_and_reader() {
         "{first}"
     );
     assert!(first["bytes_per_sec"].as_f64().unwrap() > 10e6, "{first}");
+    // Its fill is measured through cat's read end (a duplicate, nothing read).
+    assert_eq!(first["capacity"], 65536, "{first}");
+    assert!(first["fill"].as_u64().unwrap() <= 65536, "{first}");
     // The byte counts of one interval agree with the rate.
     let written = first["written"].as_f64().unwrap();
     let secs = last["interval_ms"].as_f64().unwrap() / 1e3;

@@ -265,6 +265,10 @@ pub struct PipeTraffic {
     pub writers: Vec<EndTraffic>,
     /// The ends that read (probe: in the interval; sampling: every read end).
     pub readers: Vec<EndTraffic>,
+    /// Bytes queued in it now, once measured ([`Traffic::measure_fill`]).
+    pub fill: Option<u64>,
+    /// Its capacity, once measured.
+    pub capacity: Option<u64>,
 }
 
 /// A pipe's text id, as [`crate::graph::Pipe::id`] gives it: `pipe:[8844]` for an
@@ -371,6 +375,8 @@ impl Traffic {
                 kind: p.kind,
                 written: p.written,
                 read: p.read,
+                fill: None,
+                capacity: None,
             })
             .collect();
         let mut waiting: Vec<EndTraffic> = delta
@@ -387,6 +393,25 @@ impl Traffic {
             waiting,
             dropped: delta.dropped,
             buffering: Vec::new(),
+        }
+    }
+
+    /// Measures the fill of the first `n` pipes (the ones shown), through a read-only
+    /// end of a reader (a duplicate closed at once: nothing is read). Where no reader's
+    /// end may be duplicated (no ptrace access), the fill stays unknown.
+    pub fn measure_fill(&mut self, n: usize) {
+        for p in self.pipes.iter_mut().take(n) {
+            let ObjectId::Inode { ino, .. } = p.pipe else {
+                continue;
+            };
+            if let Some((fill, capacity)) = p
+                .readers
+                .iter()
+                .find_map(|r| sys::pipe_fill(r.pid, r.handle, ino))
+            {
+                p.fill = Some(fill);
+                p.capacity = capacity;
+            }
         }
     }
 
@@ -543,6 +568,8 @@ fn sampled(counters: &mut BTreeMap<Pid, (u64, u64)>, elapsed: Duration) -> Resul
                 read: sum(&readers),
                 writers,
                 readers,
+                fill: None,
+                capacity: None,
             }
         })
         .collect();

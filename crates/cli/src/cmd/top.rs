@@ -169,6 +169,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             traffic.retain(&selectors);
         }
         sort.apply(&mut traffic.pipes);
+        // The pipes shown (a screenful in the UI) get their fill measured.
+        traffic.measure_fill(if tui.is_some() { 40 } else { args.limit });
         let at = started.elapsed();
         if let Some(t) = tui.as_mut() {
             t.draw_with(|f| render(f, &traffic, sort, at))?;
@@ -203,6 +205,15 @@ fn stop_flag() -> Arc<AtomicBool> {
 pub fn rate(bytes: u64, elapsed: Duration) -> String {
     let secs = elapsed.as_secs_f64().max(1e-3);
     format!("{}/s", size((bytes as f64 / secs).round() as u64))
+}
+
+/// `63K/64K`, or `?` when not measured.
+fn fill_text(p: &PipeTraffic) -> String {
+    match (p.fill, p.capacity) {
+        (Some(f), Some(c)) => format!("{}/{}", size(f), size(c)),
+        (Some(f), None) => size(f),
+        (None, _) => "?".into(),
+    }
 }
 
 /// `cat[4124]:0`.
@@ -262,9 +273,10 @@ fn write_plain(out: &mut impl Write, t: &Traffic, at: Duration, limit: usize) ->
             .unwrap_or_default();
         writeln!(
             out,
-            "  {:<22} {:>9}  {} → {}{wait}",
+            "  {:<22} {:>9} {:>9}  {} → {}{wait}",
             p.id(),
             rate(p.bytes(), t.elapsed),
+            fill_text(p),
             ends_text(&p.writers),
             ends_text(&p.readers),
         )?;
@@ -352,6 +364,7 @@ fn render(f: &mut ratatui::Frame<'_>, t: &Traffic, sort: Sort, at: Duration) {
         Row::new(vec![
             p.id(),
             rate(p.bytes(), t.elapsed),
+            fill_text(p),
             ends_text(&p.writers),
             ends_text(&p.readers),
             longest
@@ -364,13 +377,14 @@ fn render(f: &mut ratatui::Frame<'_>, t: &Traffic, sort: Sort, at: Duration) {
         [
             Constraint::Length(22),
             Constraint::Length(10),
+            Constraint::Length(10),
             Constraint::Percentage(25),
             Constraint::Percentage(25),
             Constraint::Fill(1),
         ],
     )
     .header(
-        Row::new(["PIPE", "RATE", "WRITERS", "READERS", "LONGEST WAIT"])
+        Row::new(["PIPE", "RATE", "FILL", "WRITERS", "READERS", "LONGEST WAIT"])
             .style(Style::new().add_modifier(Modifier::BOLD)),
     )
     .block(Block::new().borders(Borders::TOP).title(" busiest pipes "));

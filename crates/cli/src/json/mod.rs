@@ -1050,6 +1050,11 @@ pub struct TopPipe {
     pub read: u64,
     /// The larger of `written` and `read`, per second.
     pub bytes_per_sec: f64,
+    /// Bytes queued in it at the end of the interval, or `null` when not measured (no
+    /// reader's end could be duplicated).
+    pub fill: Option<u64>,
+    /// Its capacity in bytes, when measured.
+    pub capacity: Option<u64>,
     /// Its writing ends.
     pub writers: Vec<TopEnd>,
     /// Its reading ends.
@@ -1113,6 +1118,8 @@ impl TopSample {
                 written: p.written,
                 read: p.read,
                 bytes_per_sec: p.bytes() as f64 / secs,
+                fill: p.fill,
+                capacity: p.capacity,
                 writers: p.writers.iter().map(|e| end(e, id.clone())).collect(),
                 readers: p.readers.iter().map(|e| end(e, id.clone())).collect(),
                 id,

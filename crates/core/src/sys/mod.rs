@@ -50,3 +50,9 @@ pub(crate) fn user_known(_user: &str) -> Option<bool> {
 pub(crate) fn io_counters(_pid: crate::Pid) -> Option<(u64, u64)> {
     None
 }
+
+/// A pipe's fill and capacity through a process's read end, where the OS tells.
+#[cfg(not(target_os = "linux"))]
+pub(crate) fn pipe_fill(_pid: crate::Pid, _handle: u64, _ino: u64) -> Option<(u64, Option<u64>)> {
+    None
+}

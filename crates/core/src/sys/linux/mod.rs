@@ -49,7 +49,7 @@ use crate::model::{
 use crate::parse::{self, FdLink};
 use crate::{Error, ErrorKind, Result};
 
-pub(crate) use io_counters::io_counters;
+pub(crate) use io_counters::{io_counters, pipe_fill};
 pub(crate) use pipe::create_pipe;
 pub(crate) use state::{Prober, partial_view};
 pub(crate) use users::user_known;

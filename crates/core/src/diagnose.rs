@@ -105,10 +105,10 @@ pub fn observe(graph: &PipeGraph<'_>, opts: &ObserveOptions) -> LiveState {
             .filter(|&i| !graph.pipes[i].is_self_pipe())
             .collect(),
     };
-    let mut looker = Looker {
+    let looker = Looker {
         graph,
         chosen,
-        children: None,
+        children: std::sync::OnceLock::new(),
     };
     let mut state = LiveState {
         processes: BTreeMap::new(),
@@ -117,16 +117,38 @@ pub fn observe(graph: &PipeGraph<'_>, opts: &ObserveOptions) -> LiveState {
         looks: 1,
         partial_view: crate::sys::partial_view(),
     };
-    // First look: every holder, every chosen pipe.
+    // First look: every holder, every chosen pipe; the processes on a second thread
+    // while this one measures the pipes (the two share nothing).
     let mut holders: BTreeSet<Pid> = BTreeSet::new();
     for &i in &looker.chosen {
         holders.extend(graph.pipes[i].ends().map(|e| e.pid));
     }
-    for pid in holders {
-        looker.read(&mut prober, pid, &mut state.processes);
-    }
-    for &i in &looker.chosen {
-        state.fills[i] = Some(measure(&mut prober, &graph.pipes[i]));
+    let read_all = || {
+        let mut prober = crate::sys::Prober::new();
+        let mut out = BTreeMap::new();
+        for &pid in &holders {
+            looker.read(&mut prober, pid, &mut out);
+        }
+        out
+    };
+    let fills: Vec<(usize, PipeFill)> = std::thread::scope(|scope| {
+        let states = std::thread::Builder::new()
+            .name("pipescope-state".into())
+            .spawn_scoped(scope, read_all);
+        let fills = looker
+            .chosen
+            .iter()
+            .map(|&i| (i, measure(&mut prober, &graph.pipes[i])))
+            .collect();
+        // No thread to be had: read them here.
+        state.processes = match states {
+            Ok(h) => h.join().unwrap_or_else(|_| read_all()),
+            Err(_) => read_all(),
+        };
+        fills
+    });
+    for (i, f) in fills {
+        state.fills[i] = Some(f);
     }
     let first = waitfor::diagnose(&looker.look(&state));
     if first.is_empty() {
@@ -186,7 +208,7 @@ struct Looker<'g, 'a> {
     /// The pipes looked at, by graph index; the engine's pipe `k` is `chosen[k]`.
     chosen: Vec<usize>,
     /// Children by parent, from the snapshot, built when first needed.
-    children: Option<HashMap<Pid, Vec<Pid>>>,
+    children: std::sync::OnceLock<HashMap<Pid, Vec<Pid>>>,
 }
 
 impl Looker<'_, '_> {
@@ -195,7 +217,7 @@ impl Looker<'_, '_> {
     /// the one child a process waiting for "any child" has. A child waited for is read
     /// too.
     fn read(
-        &mut self,
+        &self,
         prober: &mut crate::sys::Prober,
         pid: Pid,
         into: &mut BTreeMap<Pid, ProcessState>,
@@ -243,9 +265,9 @@ impl Looker<'_, '_> {
         }
     }
 
-    fn children(&mut self) -> &HashMap<Pid, Vec<Pid>> {
+    fn children(&self) -> &HashMap<Pid, Vec<Pid>> {
         let graph = self.graph;
-        self.children.get_or_insert_with(|| {
+        self.children.get_or_init(|| {
             let mut m: HashMap<Pid, Vec<Pid>> = HashMap::new();
             for p in &graph.snapshot().processes {
                 if let Some(pp) = p.ppid {

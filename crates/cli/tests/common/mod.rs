@@ -180,9 +180,20 @@ pub fn pipescope_as_nobody(dir: &tempfile::TempDir) -> std::process::Command {
         return pipescope_process();
     }
     let exe = dir.path().join("pipescope");
-    std::fs::copy(BIN, &exe).unwrap();
-    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
-    std::fs::set_permissions(&exe, std::fs::Permissions::from_mode(0o755)).unwrap();
+    if !exe.exists() {
+        std::fs::copy(BIN, &exe).unwrap();
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+        std::fs::set_permissions(&exe, std::fs::Permissions::from_mode(0o755)).unwrap();
+        // A child another test thread forked while the copy was open for writing holds
+        // that fd until it execs, and until then the copy cannot run (ETXTBSY).
+        until(
+            "the copied binary to be executable",
+            || match std::process::Command::new(&exe).arg("--version").output() {
+                Err(e) if e.kind() == std::io::ErrorKind::ExecutableFileBusy => None,
+                _ => Some(()),
+            },
+        );
+    }
     let mut cmd = std::process::Command::new("setpriv");
     cmd.args(["--reuid=nobody", "--regid=nogroup", "--clear-groups", "--"])
         .arg(exe);

@@ -36,6 +36,9 @@ impl Prober {
         let (activity, syscall) = match st.state {
             b'R' => (Activity::Running, None),
             b'T' | b't' => (Activity::Stopped, None),
+            // A leader that exited while other threads run is a zombie that still holds
+            // its fds; what those threads do is not in its files.
+            b'Z' if st.threads > 1 => (Activity::Unknown, None),
             b'Z' | b'X' | b'x' => (Activity::Zombie, None),
             _ => asleep(pid),
         };

@@ -153,3 +153,65 @@ fn without_privilege_run_estimates_and_says_so() {
     );
     assert!(err.contains("figures: estimates"), "{err}");
 }
+
+#[test]
+fn watch_with_the_probe_counts_from_when_it_attached() {
+    if !is_root() {
+        return;
+    }
+    // A writer of one short line every 20 ms, read by cat.
+    let mut sh = Command::new("sh")
+        .args([
+            "-c",
+            "while :; do echo line; sleep 0.02; done | cat > /dev/null",
+        ])
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    let cat = loop {
+        let out = Command::new("pgrep")
+            .args(["-P", &sh.id().to_string(), "-x", "cat"])
+            .output()
+            .unwrap();
+        if let Some(p) = String::from_utf8_lossy(&out.stdout)
+            .split_whitespace()
+            .next()
+        {
+            break p.to_string();
+        }
+        assert!(std::time::Instant::now() < deadline, "cat did not start");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    let mut watch = common::pipescope_process()
+        .args(["watch", "--json", "--interval", "100ms", &cat])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let _ = Command::new("pkill")
+        .args(["-P", &sh.id().to_string()])
+        .status();
+    let _ = sh.kill();
+    let _ = sh.wait();
+    let out = watch.wait_with_output().unwrap();
+    let mut objects = json_lines(&out.stderr);
+    let r = objects.pop().unwrap();
+    assert_eq!(r["type"], "report", "{r}");
+    if !probe_here(&r) {
+        return;
+    }
+    let stages = r["stages"].as_array().unwrap();
+    let cat_stage = stages
+        .iter()
+        .find(|s| s["pid"].to_string() == cat)
+        .unwrap_or_else(|| panic!("{r}"));
+    // About 1.5 s of "line\n" every 20 ms: tens of lines, 5 bytes each, through its pipe.
+    let read = cat_stage["bytes_in"].as_u64().unwrap();
+    assert!(read >= 100 && read % 5 == 0, "{r}");
+    assert_eq!(
+        cat_stage["bytes_out"], 0,
+        "cat writes /dev/null, a file: {r}"
+    );
+    assert!(cat_stage["blocked_read"].as_f64().unwrap() > 0.5, "{r}");
+}

@@ -183,7 +183,7 @@ fn watch_with_the_probe_counts_from_when_it_attached() {
         assert!(std::time::Instant::now() < deadline, "cat did not start");
         std::thread::sleep(std::time::Duration::from_millis(20));
     };
-    let mut watch = common::pipescope_process()
+    let watch = common::pipescope_process()
         .args(["watch", "--json", "--interval", "100ms", &cat])
         .stderr(std::process::Stdio::piped())
         .spawn()
@@ -204,7 +204,7 @@ fn watch_with_the_probe_counts_from_when_it_attached() {
     let stages = r["stages"].as_array().unwrap();
     let cat_stage = stages
         .iter()
-        .find(|s| s["pid"].to_string() == cat)
+        .find(|s| s["pid"] == cat.parse::<u64>().unwrap())
         .unwrap_or_else(|| panic!("{r}"));
     // About 1.5 s of "line\n" every 20 ms: tens of lines, 5 bytes each, through its pipe.
     let read = cat_stage["bytes_in"].as_u64().unwrap();

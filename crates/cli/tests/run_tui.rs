@@ -308,3 +308,34 @@ fn sigterm_to_the_run_ui_ends_the_pipeline_restores_the_terminal_and_reports() {
         }
     }
 }
+
+#[test]
+fn closing_the_terminal_ends_the_run_ui_and_its_pipeline() {
+    require_tmux();
+    let dir = tempfile::tempdir().unwrap();
+    let pane = script(dir.path(), "run --", "sleep 100 | cat");
+    let tmux = Tmux::start("hangup", &pane).expect("tmux starts");
+    let pid = pane_pipescope(&tmux);
+    let screen = tmux.wait_for(|s| s.contains("q: detach") && s.contains("2 cat"));
+    assert!(screen.contains("2 cat"), "{screen}");
+    let mut pids = common::until("the pipeline's processes", || {
+        let d = common::descendants(pid);
+        (d.len() >= 3).then_some(d)
+    });
+    pids.push(pid);
+
+    // The window closes: the terminal hangs up under the running UI. (crossterm's own
+    // poll spins forever on a hung-up tty; pipescope used to wait for it, at full CPU.)
+    let _ = tmux.tmux(&["kill-server"]);
+    let deadline = Instant::now() + Duration::from_secs(15);
+    for p in pids {
+        while !common::gone(p) {
+            assert!(
+                Instant::now() < deadline,
+                "pid {p} ({}) still running after its terminal hung up",
+                common::comm(p)
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}

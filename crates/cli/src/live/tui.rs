@@ -207,7 +207,17 @@ impl Tui {
         self.active = false;
         self.stop.store(true, Ordering::Relaxed);
         if let Some(h) = self.input.take() {
-            let _ = h.join();
+            // The key reader sees `stop` within its 50 ms poll, except when the terminal
+            // has hung up: crossterm's poll then spins on the dead tty and never returns.
+            // Wait a moment, then leave it behind (it ends with the process) rather than
+            // hang the report and the exit on it.
+            let deadline = std::time::Instant::now() + Duration::from_millis(300);
+            while !h.is_finished() && std::time::Instant::now() < deadline {
+                thread::sleep(Duration::from_millis(5));
+            }
+            if h.is_finished() {
+                let _ = h.join();
+            }
         }
         restore();
     }
@@ -219,11 +229,81 @@ impl Drop for Tui {
     }
 }
 
+/// What the terminal has for the key reader within a timeout.
+#[cfg_attr(
+    not(unix),
+    expect(dead_code, reason = "only Unix polls the terminal itself")
+)]
+enum TerminalInput {
+    /// Nothing yet.
+    Quiet,
+    /// Input to read: ask crossterm with this timeout.
+    Ready(Duration),
+    /// The terminal hung up (its window or session closed).
+    HungUp,
+}
+
+/// Waits up to `timeout` for input on the terminal. On Unix the reader polls the tty
+/// itself first: crossterm's own poll spins forever, never returning, on a tty that hung
+/// up, which would keep pipescope from ever ending.
+#[cfg(unix)]
+fn terminal_input(timeout: Duration) -> TerminalInput {
+    use rustix::event::{PollFd, PollFlags, Timespec, poll};
+    use std::os::fd::AsFd;
+
+    let (stdin, stderr) = (io::stdin(), io::stderr());
+    // crossterm reads stdin when it is a terminal, else the controlling terminal, which
+    // is the one the view draws on (stderr).
+    let fd = if rustix::termios::isatty(&stdin) {
+        stdin.as_fd()
+    } else {
+        stderr.as_fd()
+    };
+    let mut fds = [PollFd::new(&fd, PollFlags::IN)];
+    let ts = Timespec {
+        tv_sec: 0,
+        tv_nsec: i64::from(timeout.subsec_nanos()),
+    };
+    match poll(&mut fds, Some(&ts)) {
+        Ok(0) => TerminalInput::Quiet,
+        Ok(_) => {
+            let r = fds[0].revents();
+            if r.intersects(PollFlags::HUP | PollFlags::ERR | PollFlags::NVAL) {
+                TerminalInput::HungUp
+            } else {
+                TerminalInput::Ready(Duration::ZERO)
+            }
+        }
+        Err(rustix::io::Errno::INTR) => TerminalInput::Quiet,
+        Err(_) => TerminalInput::HungUp,
+    }
+}
+
+/// Elsewhere crossterm's poll waits itself.
+#[cfg(not(unix))]
+fn terminal_input(timeout: Duration) -> TerminalInput {
+    TerminalInput::Ready(timeout)
+}
+
 fn read_keys(mut on_input: impl FnMut(Input) -> bool, stop: &AtomicBool, scroll: &Scroll) {
+    // Whether crossterm may hold events it read but did not hand out yet.
+    let mut pending = false;
     while !stop.load(Ordering::Relaxed) {
-        match event::poll(Duration::from_millis(50)) {
-            Ok(true) => {}
-            Ok(false) => continue,
+        let wait = if pending {
+            Duration::ZERO
+        } else {
+            match terminal_input(Duration::from_millis(50)) {
+                TerminalInput::HungUp => return,
+                TerminalInput::Quiet => continue,
+                TerminalInput::Ready(wait) => wait,
+            }
+        };
+        match event::poll(wait) {
+            Ok(true) => pending = true,
+            Ok(false) => {
+                pending = false;
+                continue;
+            }
             Err(_) => return,
         }
         let ev = match event::read() {

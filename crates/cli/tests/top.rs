@@ -380,3 +380,13 @@ fn a_line_buffered_grep_and_a_sort_are_not() {
     );
     assert_eq!(buffering_findings("sort"), Vec::<serde_json::Value>::new());
 }
+
+#[test]
+fn top_of_a_process_that_does_not_exist_is_an_error() {
+    // A name nothing runs under, and a pid beyond any in use: said at once, exit 2 —
+    // not a live view of a machine where nothing moves.
+    for p in ["psnosuchname", "999999999"] {
+        let line = common::fails_with_2(&["top", "--plain", "-p", p], "no process matches");
+        assert!(line.contains(p), "{line}");
+    }
+}

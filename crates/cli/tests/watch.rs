@@ -444,3 +444,36 @@ fn an_idle_pipeline_is_neither_deadlocked_nor_stuck() {
     }
     assert_eq!(lines.last().unwrap()["stages"].as_array().unwrap().len(), 2);
 }
+
+#[test]
+fn a_watch_whose_output_is_closed_ends_quietly() {
+    let mut sh = spawn("sleep 100 | cat");
+    let stages = wait_children(sh.id(), 2);
+    // The view's lines go to stderr: a reader that went away (`2>&1 | true`).
+    let mut watch = common::pipescope_process()
+        .args(["watch", "--plain", &stages[1].to_string()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(watch.stderr.take());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let status = loop {
+        if let Some(st) = watch.try_wait().unwrap() {
+            break Some(st);
+        }
+        if Instant::now() > deadline {
+            let _ = watch.kill();
+            let _ = watch.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let _ = sh.kill();
+    let _ = sh.wait();
+    for p in stages {
+        let _ = StdCommand::new("kill").arg(p.to_string()).status();
+    }
+    let status = status.expect("watch still running 10 s after its output closed");
+    assert_eq!(status.code(), Some(0), "{status:?}");
+}

@@ -107,11 +107,26 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let selectors: Vec<ProcessSelector> = args
         .process
         .iter()
-        .map(|s| match s.parse() {
-            Ok(pid) => ProcessSelector::Pid(pid),
-            Err(_) => ProcessSelector::Name(s.clone()),
-        })
+        .map(|s| ProcessSelector::from(s.as_str()))
         .collect();
+    if !selectors.is_empty() {
+        // As `handles` and `pipes`: a selector that names no process is a mistake, said
+        // at once rather than shown as a machine where nothing moves.
+        let snap = pipescope_core::scan(&pipescope_core::ScanOptions {
+            processes: selectors.clone(),
+            pipes_only: true,
+            ..pipescope_core::ScanOptions::default()
+        })?;
+        let named = |pid, name: &str| selectors.iter().any(|s| s.matches(pid, name.as_bytes()));
+        let seen = snap.processes.iter().any(|p| named(p.pid, &p.name))
+            || snap.errors.iter().any(|e| {
+                e.kind == pipescope_core::ErrorKind::PermissionDenied
+                    && named(e.pid, e.process.as_deref().unwrap_or(""))
+            });
+        if !seen {
+            anyhow::bail!("no process matches {}", args.process.join(", "));
+        }
+    }
     let (mut monitor, why) = TrafficMonitor::start(!args.no_probe);
     if monitor.source() == FlowSource::Sampling {
         let reason = match (&why, pipescope_core::flow::unavailable()) {

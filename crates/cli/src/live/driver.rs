@@ -349,7 +349,12 @@ impl Driver {
                 self.state.add(p, s);
                 // Plain and JSON lines are written for every sample; the UI coalesces.
                 if self.view.line(&self.state).is_err() {
-                    self.view = View::None; // a closed log must not end supervision
+                    // A closed log must not end supervision of a pipeline we run; a
+                    // watch with nowhere left to write ends, as a scan into `| head` does.
+                    self.view = View::None;
+                    if watching {
+                        return Ok(Step::Stop);
+                    }
                 }
                 Step::Redraw
             }

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::io::{self, BufWriter, Write};
 
 use anyhow::Context as _;
-use pipescope_core::{ErrorKind, Handle, ObjectId, Process, Scan, ScanError, ScanOptions};
+use pipescope_core::{Handle, ObjectId, Process, Scan, ScanError, ScanOptions};
 
 use crate::json::{self, ErrorJson, ProcessJson};
 use crate::out::{self, Align, Paint, Table};
@@ -71,7 +71,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         pipescope_core::scan_iter(&opts).context("scanning handles")?
     } else {
         let snap = pipescope_core::scan(&opts).context("scanning handles")?;
-        if snap.processes.is_empty() && snap.errors.iter().all(|e| e.kind == ErrorKind::Gone) {
+        if super::none_matched(&snap) {
             anyhow::bail!("no process matches {}", args.process.join(", "));
         }
         Scan::from(snap)

@@ -117,13 +117,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             pipes_only: true,
             ..pipescope_core::ScanOptions::default()
         })?;
-        let named = |pid, name: &str| selectors.iter().any(|s| s.matches(pid, name.as_bytes()));
-        let seen = snap.processes.iter().any(|p| named(p.pid, &p.name))
-            || snap.errors.iter().any(|e| {
-                e.kind == pipescope_core::ErrorKind::PermissionDenied
-                    && named(e.pid, e.process.as_deref().unwrap_or(""))
-            });
-        if !seen {
+        if super::none_matched(&snap) {
             anyhow::bail!("no process matches {}", args.process.join(", "));
         }
     }

@@ -245,7 +245,7 @@ fn detaches_on(how: &str) {
     stdout.read_line(&mut first).unwrap();
     assert!(first.contains("kernel probe, exact"), "{first}");
     let programs = programs_of(top.id());
-    assert_eq!(programs.len(), 3, "enter, exit, switch: {programs:?}");
+    assert_eq!(programs.len(), 2, "sys_exit, sched_switch: {programs:?}");
     assert!(
         programs.iter().all(|&id| loaded(id)),
         "{programs:?} loaded while top runs (bpftool's complaint above)"

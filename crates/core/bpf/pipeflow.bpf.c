@@ -2,21 +2,30 @@
 //
 // pipescope's kernel-side probe of pipe I/O (see src/sys/linux/flow.rs for the loader).
 //
-// Attached to the raw tracepoints raw_syscalls:sys_enter / sys_exit (by name: no tracefs,
-// no kprobes, no fentry needed) and, for the time a call sleeps, sched:sched_switch.
-// At entry to a syscall that moves pipe data, the fd is resolved in the kernel to its
-// struct file and inode (CO-RE reads of current->files->fdt->fd[fd], relocated against the
-// running kernel's BTF by the loader); calls on anything but a pipe or FIFO are dropped
-// there. At exit, the bytes the call returned are added to the counters of its end
-// (process, fd, pipe). Nothing is sent to user space per event: pipescope reads the ENDS
-// map each interval.
+// Two programs, on raw tracepoints (attached by name: no tracefs, kprobes or fentry):
+//
+// - raw_syscalls:sys_exit. When a call that moves pipe data returns, its syscall number
+//   and fd arguments are read from the task's saved registers, each fd is resolved in the
+//   kernel to its struct file and inode (CO-RE reads of current->files->fdt->fd[fd],
+//   relocated against the running kernel's BTF by the loader), and the bytes it returned
+//   are added to the counters of its end (process, fd, pipe). Calls on anything but a pipe
+//   or FIFO are dropped there.
+// - sched:sched_switch. When a task inside such a call is switched out to sleep, the time
+//   and its CPU counters are noted in task-local storage; the sleep is closed at its next
+//   sleep or at the call's end (see `slept`).
+//
+// There is no sys_enter program: every program on a syscall tracepoint runs for every
+// syscall on the machine, so the probe keeps to one, and does the least it can for calls
+// that are not pipe I/O. Nothing is sent to user space per event: pipescope reads the
+// ENDS map each interval, and the task storage of the threads it cares about.
 //
 // Regenerate the committed object with scripts/build-bpf (clang -target bpf); it is
 // licensed MIT OR GPL-2.0 so that the kernel allows the GPL-only helpers it calls
-// (bpf_probe_read_kernel).
+// (bpf_probe_read_kernel, bpf_task_pt_regs).
 
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
 
 #ifndef __x86_64__
 #error "the probe reads x86-64 syscall registers; build it with -D__x86_64__ for that target"
@@ -25,10 +34,10 @@
 // Only the fields the probe reads: CO-RE relocates each access to the running kernel's
 // layout (preserve_access_index), so these need not match any header.
 struct pt_regs {
-	unsigned long di;
-	unsigned long si;
 	unsigned long dx;
-	unsigned long r10;
+	unsigned long si;
+	unsigned long di;
+	unsigned long orig_ax;
 } __attribute__((preserve_access_index));
 
 struct fdtable {
@@ -40,9 +49,19 @@ struct files_struct {
 	struct fdtable *fdt;
 } __attribute__((preserve_access_index));
 
+struct sched_entity {
+	unsigned long long sum_exec_runtime;
+} __attribute__((preserve_access_index));
+
+struct sched_info {
+	unsigned long long run_delay;
+} __attribute__((preserve_access_index));
+
 struct task_struct {
-	int pid;
+	int tgid;
 	struct files_struct *files;
+	struct sched_entity se;
+	struct sched_info sched_info;
 } __attribute__((preserve_access_index));
 
 struct super_block {
@@ -58,13 +77,13 @@ struct inode {
 
 struct file {
 	unsigned int f_mode;
+	const void *f_op;
 	struct inode *f_inode;
 } __attribute__((preserve_access_index));
 
 #define S_IFMT 0170000
 #define S_IFIFO 0010000
 #define PIPEFS_MAGIC 0x50495045
-#define FMODE_READ 0x1
 #define FMODE_WRITE 0x2
 
 // x86-64 syscall numbers of the calls that move pipe data.
@@ -81,6 +100,7 @@ struct file {
 
 #define DIR_READ 0
 #define DIR_WRITE 1
+#define DIR_BY_MODE 2		// vmsplice: the end's open mode says which way
 
 // One end of a pipe: a process's fd on it. Mirrors `EndKey` in flow.rs.
 struct end_key {
@@ -95,21 +115,19 @@ struct end_key {
 struct end_val {
 	__u64 bytes[2];		// [DIR_READ], [DIR_WRITE]
 	__u64 calls[2];
-	__u64 call_ns[2];	// time inside the calls
 	__u64 wait_ns[2];	// time the calls slept (switched out, not preempted)
-	__u64 last_ns;		// bpf_ktime_get_ns() of the last call's end
 	char comm[16];		// the thread that made the first call
 };
 
-// A pipe syscall in progress on one thread.
-struct inflight {
-	__u64 start_ns;
-	__u64 off_ns;		// when it was switched out to sleep, 0 while on CPU
-	__u64 wait_ns;		// sleep so far
-	struct end_key end[2];
-	__u8 dir[2];
-	__u8 n;			// ends in use (0..2)
-	__u8 pad[5];
+// A thread asleep in a call that may move pipe data, in its task storage. Mirrors
+// `Sleeper` in flow.rs, which reads it for calls still in progress.
+struct sleeper {
+	__u64 off_ns;		// bpf_ktime_get_ns() when last switched out to sleep; 0: none
+	__u64 off_run;		// its se.sum_exec_runtime then
+	__u64 off_delay;	// its sched_info.run_delay then
+	__u64 wait_ns;		// sleep before that, in the same call
+	__s64 nr;		// the call
+	__s32 fd[2];		// its fd arguments, -1 when none
 };
 
 struct {
@@ -120,11 +138,11 @@ struct {
 } ENDS SEC(".maps");
 
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 16384);
-	__type(key, __u32);
-	__type(value, struct inflight);
-} INFLIGHT SEC(".maps");
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct sleeper);
+} SLEEPERS SEC(".maps");
 
 // [0]: calls on pipes not counted because a map was full.
 struct {
@@ -134,6 +152,16 @@ struct {
 	__type(value, __u64);
 } DROPPED SEC(".maps");
 
+// [0]: the pipefs super block, [1]: the file operations of pipes and FIFOs, each once
+// seen: then a file that is not a pipe is told by one comparison, and an anonymous pipe
+// from a FIFO by another. Array lookups are inlined by the verifier: no helper call.
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 2);
+	__type(key, __u32);
+	__type(value, __u64);
+} SEEN SEC(".maps");
+
 static __always_inline void count_drop(void)
 {
 	__u32 zero = 0;
@@ -142,20 +170,23 @@ static __always_inline void count_drop(void)
 		__sync_fetch_and_add(d, 1);
 }
 
-// The pipefs super block, once seen: telling an anonymous pipe from a FIFO is then one
-// comparison instead of two reads.
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, __u64);
-} PIPEFS SEC(".maps");
+// The probe copies the start of a struct file and of a struct inode with one helper call
+// each (helper calls are most of its cost) and takes the fields from the copy. A field's
+// offset is a CO-RE relocated constant: the verifier sees a constant, the check folds away.
+#define HEAD 128
+#define FIELD(buf, type, field, out)                                                      \
+	({                                                                                \
+		__u32 __off = bpf_core_field_offset(type, field);                         \
+		int __ok = __off + sizeof(out) <= HEAD;                                   \
+		if (__ok)                                                                 \
+			__builtin_memcpy(&(out), (buf) + (__off & (HEAD - 1)), sizeof(out)); \
+		__ok;                                                                     \
+	})
 
 // Resolves `fd` of the current process to a pipe end; returns 0 when it is not a pipe.
-// `task` is BTF-typed (bpf_get_current_task_btf): the walk to the fd array is made of
-// direct loads, cheaper than helper calls; the rest is read with bpf_probe_read_kernel.
-static __always_inline int pipe_end(struct task_struct *task, __u32 tgid, long fd,
-				    struct end_key *key, unsigned int *f_mode, int want_mode)
+// With `*dir` DIR_BY_MODE, sets it from the end's open mode.
+static __always_inline int pipe_end(struct task_struct *task, long fd, struct end_key *key,
+				    __u8 *dir)
 {
 	struct files_struct *files;
 	struct fdtable *fdt;
@@ -163,13 +194,17 @@ static __always_inline int pipe_end(struct task_struct *task, __u32 tgid, long f
 	struct file *file;
 	struct inode *inode;
 	struct super_block *sb;
+	const void *f_op;
 	unsigned short mode;
+	unsigned int f_mode;
 	unsigned long magic;
-	__u32 zero = 0;
-	__u64 *pipefs;
+	char head[HEAD];
+	__u32 k_sb = 0, k_fop = 1;
+	__u64 *seen_sb, *seen_fop;
 
 	if (fd < 0)
 		return 0;
+	// task is BTF-typed: the walk to the fd array is made of direct loads.
 	files = task->files;
 	if (!files)
 		return 0;
@@ -183,28 +218,36 @@ static __always_inline int pipe_end(struct task_struct *task, __u32 tgid, long f
 		return 0;
 	if (bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]) || !file)
 		return 0;
-	if (bpf_probe_read_kernel(&inode, sizeof(inode), &file->f_inode) || !inode)
+	if (bpf_probe_read_kernel(head, sizeof(head), file))
 		return 0;
-	if (bpf_probe_read_kernel(&mode, sizeof(mode), &inode->i_mode))
+	if (!FIELD(head, struct file, f_op, f_op) || !FIELD(head, struct file, f_inode, inode) ||
+	    !FIELD(head, struct file, f_mode, f_mode) || !inode)
 		return 0;
-	if ((mode & S_IFMT) != S_IFIFO)
+	seen_fop = bpf_map_lookup_elem(&SEEN, &k_fop);
+	seen_sb = bpf_map_lookup_elem(&SEEN, &k_sb);
+	if (!seen_fop || !seen_sb)
 		return 0;
-	if (bpf_probe_read_kernel(&key->ino, sizeof(key->ino), &inode->i_ino))
+	// Every pipe and FIFO has the same file operations (pipefifo_fops).
+	if (*seen_fop && *seen_fop != (__u64)f_op)
 		return 0;
-	if (want_mode && bpf_probe_read_kernel(f_mode, sizeof(*f_mode), &file->f_mode))
+	if (bpf_probe_read_kernel(head, sizeof(head), inode))
 		return 0;
-	if (bpf_probe_read_kernel(&sb, sizeof(sb), &inode->i_sb) || !sb)
+	if (!FIELD(head, struct inode, i_mode, mode) || (mode & S_IFMT) != S_IFIFO)
 		return 0;
-	pipefs = bpf_map_lookup_elem(&PIPEFS, &zero);
-	if (!pipefs)
+	if (!FIELD(head, struct inode, i_ino, key->ino) || !FIELD(head, struct inode, i_sb, sb) ||
+	    !sb)
 		return 0;
-	if (*pipefs != (__u64)sb) {
+	if (!*seen_fop)
+		*seen_fop = (__u64)f_op;
+	if (*dir == DIR_BY_MODE)
+		*dir = (f_mode & FMODE_WRITE) ? DIR_WRITE : DIR_READ;
+	if (*seen_sb != (__u64)sb) {
 		if (bpf_probe_read_kernel(&magic, sizeof(magic), &sb->s_magic))
 			return 0;
 		if (magic == PIPEFS_MAGIC)
-			*pipefs = (__u64)sb;
+			*seen_sb = (__u64)sb;
 	}
-	if (*pipefs == (__u64)sb) {
+	if (*seen_sb == (__u64)sb) {
 		key->dev = 0;
 		key->fifo = 0;
 	} else {
@@ -212,108 +255,89 @@ static __always_inline int pipe_end(struct task_struct *task, __u32 tgid, long f
 			return 0;
 		key->fifo = 1;
 	}
-	key->tgid = tgid;
+	key->tgid = task->tgid;
 	key->fd = (__u32)fd;
 	return 1;
 }
 
-static __always_inline void add_end(struct inflight *call, struct task_struct *task,
-				    __u32 tgid, long fd, int dir)
-{
-	unsigned int f_mode = 0;
-	__u8 i = call->n;
+// The registers a call's number and fd arguments are saved in (x86-64: contiguous in
+// struct pt_regs, from dx to orig_ax), copied with one helper call.
+struct args {
+	long dx, si, di, nr;
+};
 
-	if (i >= 2)
-		return;
-	if (!pipe_end(task, tgid, fd, &call->end[i & 1], &f_mode, dir < 0))
-		return;
-	if (dir < 0)		// vmsplice: the end's mode says which way
-		dir = (f_mode & FMODE_WRITE) ? DIR_WRITE : DIR_READ;
-	call->dir[i & 1] = dir;
-	call->n = i + 1;
+static __always_inline int read_args(struct pt_regs *regs, struct args *a)
+{
+	// CO-RE: the offsets of the four fields in the running kernel; one copy from dx.
+	__u32 dx = bpf_core_field_offset(struct pt_regs, dx);
+	if (bpf_core_field_offset(struct pt_regs, si) != dx + 8 ||
+	    bpf_core_field_offset(struct pt_regs, di) != dx + 16 ||
+	    bpf_core_field_offset(struct pt_regs, orig_ax) != dx + 24)
+		return 0;
+	return !bpf_probe_read_kernel(a, sizeof(*a), (char *)regs + dx);
 }
 
-SEC("raw_tracepoint/sys_enter")
-int pipeflow_enter(struct bpf_raw_tracepoint_args *ctx)
+// The fd arguments of call `a->nr` and the direction of each; 0 when it moves no pipe data.
+static __always_inline int pipe_call(struct args *a, long fd[2], __u8 dir[2])
 {
-	long id = (long)ctx->args[1];
-	struct pt_regs *regs = (struct pt_regs *)ctx->args[0];
-	long fd0, fd1;
-
-	switch (id) {
+	fd[1] = -1;
+	dir[0] = DIR_READ;
+	dir[1] = DIR_WRITE;
+	switch (a->nr) {
 	case NR_read:
 	case NR_readv:
 	case NR_preadv2:
+		fd[0] = (int)a->di;
+		return 1;
 	case NR_write:
 	case NR_writev:
 	case NR_pwritev2:
+		fd[0] = (int)a->di;
+		dir[0] = DIR_WRITE;
+		return 1;
 	case NR_vmsplice:
-		fd1 = -1;
-		break;
+		fd[0] = (int)a->di;
+		dir[0] = DIR_BY_MODE;
+		return 1;
 	case NR_splice:		// splice(fd_in, off_in, fd_out, ...)
-		if (bpf_probe_read_kernel(&fd1, sizeof(fd1), &regs->dx))
-			return 0;
-		break;
-	case NR_tee:		// tee(fd_in, fd_out, ...)
+		fd[0] = (int)a->di;
+		fd[1] = (int)a->dx;
+		return 1;
+	case NR_tee:		// tee(fd_in, fd_out, ...): only the pipe it fills is counted
+		fd[0] = (int)a->si;
+		dir[0] = DIR_WRITE;
+		return 1;
 	case NR_sendfile:	// sendfile(out_fd, in_fd, ...)
-		if (bpf_probe_read_kernel(&fd1, sizeof(fd1), &regs->si))
-			return 0;
-		break;
-	default:
-		return 0;
+		fd[0] = (int)a->di;
+		fd[1] = (int)a->si;
+		dir[0] = DIR_WRITE;
+		dir[1] = DIR_READ;
+		return 1;
 	}
-	if (bpf_probe_read_kernel(&fd0, sizeof(fd0), &regs->di))
-		return 0;
-	fd0 = (int)fd0;
-	fd1 = (int)fd1;
-
-	struct task_struct *task = bpf_get_current_task_btf();
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	__u32 tgid = pid_tgid >> 32;
-	__u32 tid = (__u32)pid_tgid;
-	struct inflight call = {};
-
-	switch (id) {
-	case NR_read:
-	case NR_readv:
-	case NR_preadv2:
-		add_end(&call, task, tgid, fd0, DIR_READ);
-		break;
-	case NR_write:
-	case NR_writev:
-	case NR_pwritev2:
-		add_end(&call, task, tgid, fd0, DIR_WRITE);
-		break;
-	case NR_vmsplice:
-		add_end(&call, task, tgid, fd0, -1);
-		break;
-	case NR_splice:
-		add_end(&call, task, tgid, fd0, DIR_READ);
-		add_end(&call, task, tgid, fd1, DIR_WRITE);
-		break;
-	case NR_tee:
-		// tee copies without consuming: only the pipe it fills is counted.
-		add_end(&call, task, tgid, fd1, DIR_WRITE);
-		break;
-	case NR_sendfile:
-		add_end(&call, task, tgid, fd0, DIR_WRITE);
-		add_end(&call, task, tgid, fd1, DIR_READ);
-		break;
-	}
-	if (!call.n)
-		return 0;
-	call.start_ns = bpf_ktime_get_ns();
-	if (bpf_map_update_elem(&INFLIGHT, &tid, &call, BPF_ANY))
-		count_drop();
 	return 0;
 }
 
-static __always_inline void account(struct inflight *call, int i, long ret, __u64 now)
+// The sleep since the thread was last switched out in this call: the time since, less
+// the time it ran or waited for a CPU since (the scheduler's own counters, exact at a
+// switch-out; at the call's end, the time it has run since it was last switched in is
+// not yet added to sum_exec_runtime, and so counts as sleep: the few microseconds of the
+// copy after the wake-up).
+static __always_inline __u64 slept(struct sleeper *s, struct task_struct *task, __u64 now)
 {
-	struct end_key *key = &call->end[i & 1];
-	int dir = call->dir[i & 1] & 1;
+	__u64 run = task->se.sum_exec_runtime;
+	__u64 delay = 0;
+	if (bpf_core_field_exists(task->sched_info))
+		delay = task->sched_info.run_delay;
+	__u64 span = now - s->off_ns;
+	__u64 busy = (run - s->off_run) + (delay - s->off_delay);
+	return busy < span ? span - busy : 0;
+}
+
+static __always_inline void account(struct end_key *key, int dir, long ret, __u64 wait)
+{
 	struct end_val *val = bpf_map_lookup_elem(&ENDS, key);
 
+	dir &= 1;
 	if (!val) {
 		struct end_val fresh = {};
 		bpf_get_current_comm(fresh.comm, sizeof(fresh.comm));
@@ -328,57 +352,85 @@ static __always_inline void account(struct inflight *call, int i, long ret, __u6
 	if (ret > 0)
 		__sync_fetch_and_add(&val->bytes[dir], ret);
 	__sync_fetch_and_add(&val->calls[dir], 1);
-	__sync_fetch_and_add(&val->call_ns[dir], now - call->start_ns);
-	if (call->wait_ns)
-		__sync_fetch_and_add(&val->wait_ns[dir], call->wait_ns);
-	val->last_ns = now;
+	if (wait)
+		__sync_fetch_and_add(&val->wait_ns[dir], wait);
 }
 
 SEC("raw_tracepoint/sys_exit")
 int pipeflow_exit(struct bpf_raw_tracepoint_args *ctx)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct inflight *call = bpf_map_lookup_elem(&INFLIGHT, &tid);
+	struct args a;
+	long fd[2];
+	__u8 dir[2];
 
-	if (!call)
+	// Every syscall on the machine comes here: those that move no pipe data leave after
+	// one helper call.
+	if (!read_args((struct pt_regs *)ctx->args[0], &a) || !pipe_call(&a, fd, dir))
 		return 0;
+	struct task_struct *task = bpf_get_current_task_btf();
+	long nr = a.nr;
 	long ret = (long)ctx->args[1];
-	__u64 now = bpf_ktime_get_ns();
-	if (call->n > 0)
-		account(call, 0, ret, now);
-	if (call->n > 1)
-		account(call, 1, ret, now);
-	bpf_map_delete_elem(&INFLIGHT, &tid);
+	__u64 wait = 0;
+	struct sleeper *s = bpf_task_storage_get(&SLEEPERS, task, 0, 0);
+	if (s && s->off_ns) {
+		if (s->nr == nr && s->fd[0] == fd[0] && s->fd[1] == fd[1])
+			wait = s->wait_ns + slept(s, task, bpf_ktime_get_ns());
+		s->off_ns = 0;
+		s->wait_ns = 0;
+	}
+	struct end_key ends[2];
+	__u8 n = 0;
+	if (pipe_end(task, fd[0], &ends[0], &dir[0])) {
+		account(&ends[0], dir[0], ret, wait);
+		n = 1;
+	}
+	if (fd[1] >= 0 && pipe_end(task, fd[1], &ends[1], &dir[1]))
+		account(&ends[1], dir[1], ret, n ? 0 : wait);
 	return 0;
 }
 
 // sched_switch(bool preempt, struct task_struct *prev, struct task_struct *next,
-//              unsigned int prev_state): `current` is still prev here.
+//              unsigned int prev_state): `current` is still prev here, and the scheduler
+// has just brought prev's sum_exec_runtime up to date.
 SEC("raw_tracepoint/sched_switch")
 int pipeflow_switch(struct bpf_raw_tracepoint_args *ctx)
 {
-	__u64 now = 0;
-	__u32 prev = (__u32)bpf_get_current_pid_tgid();
-	struct inflight *call = bpf_map_lookup_elem(&INFLIGHT, &prev);
-
 	// A task preempted, or still runnable, is not waiting on the pipe.
-	if (call && !ctx->args[0] && ctx->args[3] != 0) {
-		now = bpf_ktime_get_ns();
-		call->off_ns = now;
-	}
-
-	struct task_struct *next = (struct task_struct *)ctx->args[2];
-	int next_pid = 0;
-	if (bpf_probe_read_kernel(&next_pid, sizeof(next_pid), &next->pid))
+	if (ctx->args[0] || ctx->args[3] == 0)
 		return 0;
-	__u32 tid = (__u32)next_pid;
-	call = bpf_map_lookup_elem(&INFLIGHT, &tid);
-	if (call && call->off_ns) {
-		if (!now)
-			now = bpf_ktime_get_ns();
-		call->wait_ns += now - call->off_ns;
-		call->off_ns = 0;
-	}
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
+	struct args a = {
+		.dx = (long)regs->dx,
+		.si = (long)regs->si,
+		.di = (long)regs->di,
+		.nr = (long)regs->orig_ax,
+	};
+	long nr = a.nr;
+	long fd[2];
+	__u8 dir[2];
+
+	// A task asleep outside a syscall (a page fault) has no syscall number there, but a
+	// fault's error code could pass for one: the call and its fds are checked again at
+	// the call's end.
+	if (!pipe_call(&a, fd, dir))
+		return 0;
+	struct sleeper *s = bpf_task_storage_get(&SLEEPERS, task, 0,
+						 BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!s)
+		return 0;
+	__u64 now = bpf_ktime_get_ns();
+	if (s->off_ns && s->nr == nr && s->fd[0] == fd[0] && s->fd[1] == fd[1])
+		s->wait_ns += slept(s, task, now);	// an earlier sleep of the same call
+	else
+		s->wait_ns = 0;
+	s->nr = nr;
+	s->fd[0] = fd[0];
+	s->fd[1] = fd[1];
+	s->off_ns = now;
+	s->off_run = task->se.sum_exec_runtime;
+	if (bpf_core_field_exists(task->sched_info))
+		s->off_delay = task->sched_info.run_delay;
 	return 0;
 }
 

@@ -203,7 +203,6 @@ mod tests {
                 calls: write.1,
                 ..DirFlow::default()
             },
-            last_call: Duration::ZERO,
         }
     }
 

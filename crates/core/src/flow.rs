@@ -1,8 +1,8 @@
 //! Exact pipe traffic from the kernel: a [`FlowProbe`] counts, per pipe end (a process's
-//! handle on a pipe), the bytes read and written, the calls, the time spent in them and
-//! the time they slept waiting for data or for room.
+//! handle on a pipe), the bytes read and written, the calls, and the time they slept
+//! waiting for data or for room.
 //!
-//! On Linux the probe is an eBPF program on the syscall tracepoints (built with the `ebpf`
+//! On Linux the probe is an eBPF program on the syscall-exit and scheduler tracepoints (built with the `ebpf`
 //! feature; needs root or CAP_BPF + CAP_PERFMON, and the kernel's BTF). The counters live
 //! in kernel maps and are read with [`FlowProbe::read`]; nothing is sent per call. Where
 //! the probe cannot run, [`FlowProbe::attach`] fails with an error whose kind says why
@@ -25,24 +25,21 @@ pub struct DirFlow {
     pub bytes: u64,
     /// Calls made, failed ones included.
     pub calls: u64,
-    /// Time inside the calls.
-    pub call_time: Duration,
     /// Time the calls slept (switched out, not preempted): waiting for data to read or
-    /// for room to write.
+    /// for room to write. A call still asleep counts its sleep so far.
     pub wait_time: Duration,
 }
 
 impl DirFlow {
-    /// Whether a call was made or was in progress.
+    /// Whether a call was made, or one slept.
     pub fn active(&self) -> bool {
-        self.calls > 0 || !self.call_time.is_zero()
+        self.calls > 0 || !self.wait_time.is_zero()
     }
 
     fn minus(&self, earlier: &DirFlow) -> DirFlow {
         DirFlow {
             bytes: self.bytes.saturating_sub(earlier.bytes),
             calls: self.calls.saturating_sub(earlier.calls),
-            call_time: self.call_time.saturating_sub(earlier.call_time),
             wait_time: self.wait_time.saturating_sub(earlier.wait_time),
         }
     }
@@ -50,7 +47,6 @@ impl DirFlow {
     fn plus(&mut self, other: &DirFlow) {
         self.bytes += other.bytes;
         self.calls += other.calls;
-        self.call_time += other.call_time;
         self.wait_time += other.wait_time;
     }
 }
@@ -75,8 +71,6 @@ pub struct EndFlow {
     pub read: DirFlow,
     /// Writes into the pipe through this end.
     pub write: DirFlow,
-    /// When the last call on this end ended, on the probe's clock.
-    pub last_call: Duration,
 }
 
 /// The counters of every end the probe has seen, at one moment.
@@ -606,7 +600,6 @@ mod tests {
                 calls: u64::from(write > 0),
                 ..DirFlow::default()
             },
-            last_call: Duration::ZERO,
         }
     }
 

@@ -103,8 +103,10 @@ fn a_reader_waiting_on_an_empty_pipe_is_counted_as_waiting() {
         .stdout(Stdio::null())
         .spawn()
         .unwrap();
+    let started = std::time::Instant::now();
     assert!(writer.wait().unwrap().success());
     assert!(reader.wait().unwrap().success());
+    let lived = started.elapsed();
     let reading = probe.read().unwrap();
     let pipe = pipe_of(&reading, reader.id(), 0).expect("cat's fd 0 is seen");
     let (read, _) = reading.of(reader.id(), &pipe);
@@ -113,7 +115,43 @@ fn a_reader_waiting_on_an_empty_pipe_is_counted_as_waiting() {
         read.wait_time.as_millis() >= 450,
         "cat waited ~600 ms for data: {read:?}"
     );
-    assert!(read.wait_time <= read.call_time, "{read:?}");
+    assert!(read.wait_time <= lived, "waited {read:?}, lived {lived:?}");
+}
+
+#[test]
+fn a_read_still_asleep_shows_its_wait_so_far() {
+    let Some(mut probe) = probe() else { return };
+    // The writer says one line, then keeps the pipe open and silent for 3 s.
+    let mut writer = Command::new("sh")
+        .args(["-c", "echo a; exec sleep 3"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut reader = Command::new("cat")
+        .stdin(writer.stdout.take().unwrap())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let waited = |probe: &mut FlowProbe| {
+        let reading = probe.read().unwrap();
+        let pipe = pipe_of(&reading, reader.id(), 0)?;
+        Some(reading.of(reader.id(), &pipe).0)
+    };
+    std::thread::sleep(std::time::Duration::from_millis(800));
+    let first = waited(&mut probe).expect("cat's read is seen while it sleeps");
+    std::thread::sleep(std::time::Duration::from_millis(700));
+    let second = waited(&mut probe).expect("and again");
+    // Its second read has not returned: the sleep so far counts, and grows.
+    assert_eq!(second.bytes, 2, "{second:?}");
+    assert!(first.wait_time.as_millis() >= 500, "{first:?}");
+    let grew = second.wait_time.saturating_sub(first.wait_time);
+    assert!(
+        (550..=900).contains(&grew.as_millis()),
+        "asleep 700 ms between the readings: {first:?} then {second:?}"
+    );
+    writer.kill().unwrap();
+    writer.wait().unwrap();
+    reader.wait().unwrap();
 }
 
 #[test]
@@ -150,6 +188,15 @@ fn fifos_are_counted_with_their_device() {
     assert!(
         matches!(pipe, ObjectId::Inode { dev, .. } if dev != 0),
         "{pipe:?}"
+    );
+    // The same id as a scan gives it: the FIFO's own device and inode.
+    let st = rustix::fs::stat(&fifo).unwrap();
+    assert_eq!(
+        pipe,
+        ObjectId::Inode {
+            dev: st.st_dev,
+            ino: st.st_ino
+        }
     );
     let end = reading.ends.iter().find(|e| e.pid == writer.id()).unwrap();
     assert_eq!(end.kind, pipescope_core::PipeKind::Fifo);

@@ -1,7 +1,7 @@
 //! The eBPF pipe probe's loader (aya): loads the committed object built from
 //! `crates/core/bpf/pipeflow.bpf.c`, relocates it against the running kernel's BTF,
-//! attaches its three programs to the raw tracepoints `sys_enter`, `sys_exit` and
-//! `sched_switch`, and reads the `ENDS` map.
+//! attaches its two programs to the raw tracepoints `sys_exit` and `sched_switch`, and
+//! reads the `ENDS` map, and for calls still in progress, the `SLEEPERS` task storage.
 //!
 //! The links and maps are owned by [`Probe`] (aya closes their fds on drop); nothing is
 //! pinned, so the kernel detaches the programs when the last fd closes, also when the
@@ -10,10 +10,11 @@
 
 use std::error::Error as StdError;
 use std::io;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
 use std::path::Path;
 use std::time::Duration;
 
-use aya::maps::{Array, HashMap, MapData};
+use aya::maps::{Array, HashMap, Map, MapData};
 use aya::programs::RawTracePoint;
 use aya::{Ebpf, EbpfLoader, Pod};
 
@@ -32,6 +33,7 @@ struct EndKey {
     tgid: u32,
     fd: u32,
     ino: u64,
+    /// The kernel's `dev_t` of the FIFO's file system (major << 20 | minor), 0 for pipes.
     dev: u32,
     fifo: u32,
 }
@@ -42,43 +44,36 @@ struct EndKey {
 struct EndCounters {
     bytes: [u64; 2],
     calls: [u64; 2],
-    call_ns: [u64; 2],
     wait_ns: [u64; 2],
-    last_ns: u64,
     comm: [u8; 16],
 }
 
-/// `struct inflight` of the BPF program: a pipe call in progress on one thread.
+/// `struct sleeper` of the BPF program: a thread asleep in a call that may move pipe data.
 #[repr(C)]
-#[derive(Clone, Copy, Debug)]
-struct InFlight {
-    start_ns: u64,
+#[derive(Clone, Copy, Debug, Default)]
+struct Sleeper {
     off_ns: u64,
+    off_run: u64,
+    off_delay: u64,
     wait_ns: u64,
-    end: [EndKey; 2],
-    dir: [u8; 2],
-    n: u8,
-    pad: [u8; 5],
+    nr: i64,
+    fd: [i32; 2],
 }
 
 // The layouts the C program declares (checked at compile time, as the kernel checks the
 // sizes at map access).
 const _: () = assert!(size_of::<EndKey>() == 24);
 const _: () = assert!(std::mem::offset_of!(EndKey, ino) == 8);
-const _: () = assert!(size_of::<EndCounters>() == 88);
-const _: () = assert!(std::mem::offset_of!(EndCounters, comm) == 72);
+const _: () = assert!(size_of::<EndCounters>() == 64);
+const _: () = assert!(std::mem::offset_of!(EndCounters, comm) == 48);
+const _: () = assert!(size_of::<Sleeper>() == 48);
+const _: () = assert!(std::mem::offset_of!(Sleeper, fd) == 40);
 
-const _: () = assert!(size_of::<InFlight>() == 80);
-const _: () = assert!(std::mem::offset_of!(InFlight, dir) == 72);
-
-// SAFETY: `InFlight` is `repr(C)`, made of integers, bytes and `EndKey`s, with no padding
-// (80 bytes, checked above): every bit pattern is a valid value.
-unsafe impl Pod for InFlight {}
 // SAFETY: `EndKey` is `repr(C)`, made of integers only, with no padding (24 bytes, checked
 // above): every bit pattern is a valid value.
 unsafe impl Pod for EndKey {}
 // SAFETY: `EndCounters` is `repr(C)`, made of integers and bytes only, with no padding
-// (88 bytes, checked above): every bit pattern is a valid value.
+// (64 bytes, checked above): every bit pattern is a valid value.
 unsafe impl Pod for EndCounters {}
 
 /// The attached probe: the loaded object (programs, links, maps).
@@ -93,8 +88,7 @@ impl std::fmt::Debug for Probe {
 }
 
 /// The programs of the object and the raw tracepoints they attach to.
-const PROGRAMS: [(&str, &str); 3] = [
-    ("pipeflow_enter", "sys_enter"),
+const PROGRAMS: [(&str, &str); 2] = [
     ("pipeflow_exit", "sys_exit"),
     ("pipeflow_switch", "sched_switch"),
 ];
@@ -119,7 +113,10 @@ impl Probe {
                 ),
             ));
         }
+        // SLEEPERS is task storage, a map type aya creates but has no wrapper for: it is
+        // read with a raw lookup (`sleeper`).
         let mut ebpf = EbpfLoader::new()
+            .allow_unsupported_maps()
             .load(OBJECT)
             .map_err(|e| fail("loading the eBPF pipe probe", &e))?;
         for (name, tracepoint) in PROGRAMS {
@@ -169,74 +166,206 @@ impl Probe {
             // A late call of the exiting process may have recreated it: harmless either way.
             let _ = table.remove(&key);
         }
-        self.add_in_flight(&mut ends, at)?;
+        let live: Vec<u32> = names
+            .into_iter()
+            .filter_map(|(pid, name)| name.map(|_| pid))
+            .collect();
+        self.add_in_flight(&mut ends, &live, at)?;
+        ends.sort_by(|a, b| (a.pid, a.handle, &a.pipe).cmp(&(b.pid, b.handle, &b.pipe)));
         Ok(FlowReading { at, ends, dropped })
     }
-}
 
-impl Probe {
-    /// Adds the calls still in progress, so far: a reader asleep on an empty pipe for a
-    /// minute shows that minute now, not when its read returns. The counters stay
+    /// Adds the sleep so far of the calls still asleep on a pipe, in the processes that
+    /// have used pipes since the probe was attached: a reader asleep on an empty pipe for
+    /// a minute shows that minute now, not when its read returns. The counters stay
     /// monotonic (the call's final figures are larger).
-    fn add_in_flight(&self, ends: &mut Vec<EndFlow>, at: Duration) -> Result<()> {
-        let map = self
-            .ebpf
-            .map("INFLIGHT")
-            .ok_or_else(|| missing("INFLIGHT"))?;
-        let calls: HashMap<&MapData, u32, InFlight> =
-            HashMap::try_from(map).map_err(|e| fail("reading the eBPF pipe probe", &e))?;
+    fn add_in_flight(&self, ends: &mut Vec<EndFlow>, pids: &[u32], at: Duration) -> Result<()> {
+        let Some(Map::Unsupported(map)) = self.ebpf.map("SLEEPERS") else {
+            return Err(missing("SLEEPERS"));
+        };
         let now = u64::try_from(at.as_nanos()).unwrap_or(u64::MAX);
-        for (_, call) in calls.iter().flatten() {
-            let asleep = if call.off_ns != 0 {
-                now.saturating_sub(call.off_ns)
-            } else {
-                0
+        for &pid in pids {
+            let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+                continue;
             };
-            let inside = Duration::from_nanos(now.saturating_sub(call.start_ns));
-            let waited = Duration::from_nanos(call.wait_ns + asleep);
-            for i in 0..usize::from(call.n.min(2)) {
-                let key = &call.end[i];
-                let pipe = ObjectId::Inode {
-                    dev: u64::from(key.dev),
-                    ino: key.ino,
+            for tid in tasks
+                .flatten()
+                .filter_map(|t| t.file_name().to_str()?.parse().ok())
+            {
+                let Some(s) = sleeper(map.fd().as_fd(), pid, tid) else {
+                    continue;
                 };
-                let found = ends.iter().position(|e| {
-                    e.pid == key.tgid && e.handle == u64::from(key.fd) && e.pipe == pipe
-                });
-                let end = match found {
-                    Some(k) => &mut ends[k],
-                    None => {
-                        let Some(name) = comm_of(key.tgid) else {
-                            continue;
-                        };
-                        let mut fresh = end_flow(key, &EMPTY);
-                        fresh.comm = name;
-                        ends.push(fresh);
-                        ends.last_mut().expect("just pushed")
-                    }
+                if s.off_ns == 0 || s.off_ns > now {
+                    continue;
+                }
+                // Since it went to sleep: the time, less what it has run or waited for a
+                // CPU since (the scheduler's counters, as the program reads them).
+                let Some((run, delay)) = schedstat(pid, tid) else {
+                    continue;
                 };
-                let d = if call.dir[i] & 1 == 1 {
-                    &mut end.write
-                } else {
-                    &mut end.read
-                };
-                d.call_time += inside;
-                d.wait_time += waited;
+                let busy = run.saturating_sub(s.off_run) + delay.saturating_sub(s.off_delay);
+                let waited = s.wait_ns + (now - s.off_ns).saturating_sub(busy);
+                for (fd, writes) in call_ends(s.nr, s.fd, pid) {
+                    let Some((pipe, kind)) = pipe_at(pid, fd) else {
+                        continue;
+                    };
+                    let found = ends
+                        .iter()
+                        .position(|e| e.pid == pid && e.handle == u64::from(fd) && e.pipe == pipe);
+                    let end = match found {
+                        Some(k) => &mut ends[k],
+                        None => {
+                            let Some(name) = comm_of(pid) else { continue };
+                            ends.push(EndFlow {
+                                pid,
+                                handle: u64::from(fd),
+                                pipe,
+                                kind,
+                                comm: name,
+                                read: DirFlow::default(),
+                                write: DirFlow::default(),
+                            });
+                            ends.last_mut().expect("just pushed")
+                        }
+                    };
+                    let d = if writes {
+                        &mut end.write
+                    } else {
+                        &mut end.read
+                    };
+                    d.wait_time += Duration::from_nanos(waited);
+                    // One sleep, counted on the first pipe of a splice only.
+                    break;
+                }
             }
         }
-        ends.sort_by(|a, b| (a.pid, a.handle, &a.pipe).cmp(&(b.pid, b.handle, &b.pipe)));
         Ok(())
     }
 }
 
-const EMPTY: EndCounters = EndCounters {
-    bytes: [0; 2],
-    calls: [0; 2],
-    call_ns: [0; 2],
-    wait_ns: [0; 2],
-    last_ns: 0,
-    comm: [0; 16],
-};
+/// Thread `tid`'s entry in the SLEEPERS task storage: looked up by a pidfd of the thread
+/// (for a thread other than the main one, PIDFD_THREAD: Linux 6.9).
+fn sleeper(map: BorrowedFd<'_>, pid: u32, tid: u32) -> Option<Sleeper> {
+    const PIDFD_THREAD: u32 = libc::O_EXCL as u32;
+    let flags = if tid == pid {
+        rustix::process::PidfdFlags::empty()
+    } else {
+        rustix::process::PidfdFlags::from_bits_retain(PIDFD_THREAD)
+    };
+    let task = rustix::process::Pid::from_raw(i32::try_from(tid).ok()?)?;
+    let pidfd = rustix::process::pidfd_open(task, flags).ok()?;
+    let key: i32 = pidfd.as_raw_fd();
+    let mut value = Sleeper::default();
+    map_lookup(map, &key, &mut value).then_some(value)
+}
+
+/// BPF_MAP_LOOKUP_ELEM, for a map type aya does not wrap.
+fn map_lookup<K, V>(map: BorrowedFd<'_>, key: &K, value: &mut V) -> bool {
+    /// The part of `union bpf_attr` BPF_MAP_LOOKUP_ELEM reads.
+    #[repr(C)]
+    struct LookupAttr {
+        map_fd: u32,
+        pad: u32,
+        key: u64,
+        value: u64,
+        flags: u64,
+    }
+    const BPF_MAP_LOOKUP_ELEM: libc::c_long = 1;
+    let attr = LookupAttr {
+        map_fd: map.as_raw_fd() as u32,
+        pad: 0,
+        key: key as *const K as u64,
+        value: value as *mut V as u64,
+        flags: 0,
+    };
+    // SAFETY: `attr` is a valid BPF_MAP_LOOKUP_ELEM argument of the size passed; `key`
+    // and `value` point to live values of the map's key size (a pidfd, an int) and value
+    // size (`Sleeper`, checked against the program's layout at compile time), which the
+    // kernel reads and writes only during the call.
+    let r = unsafe {
+        libc::syscall(
+            libc::SYS_bpf,
+            BPF_MAP_LOOKUP_ELEM,
+            &attr as *const LookupAttr,
+            size_of::<LookupAttr>() as libc::c_uint,
+        )
+    };
+    r == 0
+}
+
+/// A thread's time on a CPU and waiting for one, in ns (`/proc/PID/task/TID/schedstat`:
+/// the same sum_exec_runtime and run_delay the program reads).
+fn schedstat(pid: u32, tid: u32) -> Option<(u64, u64)> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/task/{tid}/schedstat")).ok()?;
+    parse_schedstat(&text)
+}
+
+fn parse_schedstat(text: &str) -> Option<(u64, u64)> {
+    let mut fields = text.split_ascii_whitespace().map(|f| f.parse::<u64>().ok());
+    Some((fields.next()??, fields.next()??))
+}
+
+// x86-64 syscall numbers of the calls that move pipe data, as the program knows them.
+const NR_READ: i64 = libc::SYS_read;
+const NR_WRITE: i64 = libc::SYS_write;
+const NR_READV: i64 = libc::SYS_readv;
+const NR_WRITEV: i64 = libc::SYS_writev;
+const NR_SENDFILE: i64 = libc::SYS_sendfile;
+const NR_SPLICE: i64 = libc::SYS_splice;
+const NR_TEE: i64 = libc::SYS_tee;
+const NR_VMSPLICE: i64 = libc::SYS_vmsplice;
+const NR_PREADV2: i64 = libc::SYS_preadv2;
+const NR_PWRITEV2: i64 = libc::SYS_pwritev2;
+
+/// The fds call `nr` (with the program's fd arguments `fd`) works on, and whether it
+/// writes into each (as the program's `pipe_call` sees them).
+fn call_ends(nr: i64, fd: [i32; 2], pid: u32) -> Vec<(u32, bool)> {
+    let ends: &[(i32, bool)] = match nr {
+        NR_READ | NR_READV | NR_PREADV2 => &[(fd[0], false)],
+        NR_WRITE | NR_WRITEV | NR_PWRITEV2 | NR_TEE => &[(fd[0], true)],
+        NR_SPLICE => &[(fd[0], false), (fd[1], true)],
+        NR_SENDFILE => &[(fd[0], true), (fd[1], false)],
+        NR_VMSPLICE => {
+            let writes = opened_for_writing(pid, fd[0]).unwrap_or(false);
+            return u32::try_from(fd[0])
+                .map(|f| vec![(f, writes)])
+                .unwrap_or_default();
+        }
+        _ => &[],
+    };
+    ends.iter()
+        .filter_map(|&(f, w)| Some((u32::try_from(f).ok()?, w)))
+        .collect()
+}
+
+/// Whether `pid`'s `fd` is open for writing (its fdinfo flags).
+fn opened_for_writing(pid: u32, fd: i32) -> Option<bool> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/fdinfo/{fd}")).ok()?;
+    let flags = text.lines().find_map(|l| l.strip_prefix("flags:"))?.trim();
+    let flags = u32::from_str_radix(flags, 8).ok()?;
+    Some(flags & (libc::O_ACCMODE as u32) != libc::O_RDONLY as u32)
+}
+
+/// The pipe `pid`'s `fd` is on, with the ids the program gives it.
+fn pipe_at(pid: u32, fd: u32) -> Option<(ObjectId, PipeKind)> {
+    let path = format!("/proc/{pid}/fd/{fd}");
+    let link = std::fs::read_link(&path).ok()?;
+    let link = link.to_string_lossy();
+    if let Some(ino) = link
+        .strip_prefix("pipe:[")
+        .and_then(|r| r.strip_suffix(']'))
+        .and_then(|n| n.parse().ok())
+    {
+        return Some((ObjectId::Inode { dev: 0, ino }, PipeKind::Anonymous));
+    }
+    let st = rustix::fs::stat(path.as_str()).ok()?;
+    let fifo = ObjectId::Inode {
+        dev: st.st_dev,
+        ino: st.st_ino,
+    };
+    (rustix::fs::FileType::from_raw_mode(st.st_mode) == rustix::fs::FileType::Fifo)
+        .then_some((fifo, PipeKind::Fifo))
+}
 
 /// The short name of process `pid`, or `None` when it is gone.
 fn comm_of(pid: u32) -> Option<String> {
@@ -245,11 +374,16 @@ fn comm_of(pid: u32) -> Option<String> {
         .map(|c| c.trim_end_matches('\n').to_string())
 }
 
+/// A kernel `dev_t` (major in the top 12 bits, minor in the low 20) as user space
+/// encodes it (what stat and the scan give).
+fn user_dev(kernel: u32) -> u64 {
+    rustix::fs::makedev(kernel >> 20, kernel & 0xf_ffff)
+}
+
 fn end_flow(key: &EndKey, v: &EndCounters) -> EndFlow {
     let dir = |i: usize| DirFlow {
         bytes: v.bytes[i],
         calls: v.calls[i],
-        call_time: Duration::from_nanos(v.call_ns[i]),
         wait_time: Duration::from_nanos(v.wait_ns[i]),
     };
     let len = v.comm.iter().position(|&b| b == 0).unwrap_or(v.comm.len());
@@ -257,7 +391,7 @@ fn end_flow(key: &EndKey, v: &EndCounters) -> EndFlow {
         pid: key.tgid,
         handle: u64::from(key.fd),
         pipe: ObjectId::Inode {
-            dev: u64::from(key.dev),
+            dev: if key.fifo != 0 { user_dev(key.dev) } else { 0 },
             ino: key.ino,
         },
         kind: if key.fifo != 0 {
@@ -268,7 +402,6 @@ fn end_flow(key: &EndKey, v: &EndCounters) -> EndFlow {
         comm: String::from_utf8_lossy(&v.comm[..len]).into_owned(),
         read: dir(0),
         write: dir(1),
-        last_call: Duration::from_nanos(v.last_ns),
     }
 }
 

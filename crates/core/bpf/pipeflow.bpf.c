@@ -58,6 +58,7 @@ struct sched_info {
 } __attribute__((preserve_access_index));
 
 struct task_struct {
+	int pid;
 	int tgid;
 	struct files_struct *files;
 	struct sched_entity se;
@@ -144,6 +145,17 @@ struct {
 	__type(value, struct sleeper);
 } SLEEPERS SEC(".maps");
 
+// How many threads whose tid falls in each slot (tid % 4096) are asleep in a call that may
+// move pipe data: a call that returns while its slot is 0 did not sleep, and needs no
+// lookup of its task storage (an inlined array access instead of a helper call).
+#define PENDING_SLOTS 4096
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, PENDING_SLOTS);
+	__type(key, __u32);
+	__type(value, __u32);
+} PENDING SEC(".maps");
+
 // [0]: calls on pipes not counted because a map was full.
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -171,8 +183,8 @@ static __always_inline void count_drop(void)
 }
 
 // The probe copies the start of a struct file and of a struct inode with one helper call
-// each (helper calls are most of its cost) and takes the fields from the copy. A field's
-// offset is a CO-RE relocated constant: the verifier sees a constant, the check folds away.
+// each and takes the fields from the copy. A field's offset is a CO-RE relocated
+// constant: the verifier sees a constant, the check folds away.
 #define HEAD 128
 #define FIELD(buf, type, field, out)                                                      \
 	({                                                                                \
@@ -183,34 +195,27 @@ static __always_inline void count_drop(void)
 		__ok;                                                                     \
 	})
 
-// Resolves `fd` of the current process to a pipe end; returns 0 when it is not a pipe.
-// With `*dir` DIR_BY_MODE, sets it from the end's open mode.
-static __always_inline int pipe_end(struct task_struct *task, long fd, struct end_key *key,
-				    __u8 *dir)
+// What `pipe_end` learns of a file.
+struct seen_file {
+	__u64 f_op;
+	__u64 sb;
+	__u64 ino;
+	unsigned int f_mode;
+	unsigned short i_mode;
+};
+
+// Finds what `pipe_end` needs of `fd`'s file: the fd array entry and the heads of the
+// file and the inode, copied by three helper calls. (Direct loads, cheaper, would need a
+// BTF-typed pointer to the file; the fd array only yields a plain address.) Returns 0
+// when it is not a pipe or FIFO.
+static __always_inline int walk(struct fdtable *fdt, long fd, struct seen_file *f,
+				       __u64 fop)
 {
-	struct files_struct *files;
-	struct fdtable *fdt;
 	struct file **fds;
 	struct file *file;
 	struct inode *inode;
-	struct super_block *sb;
-	const void *f_op;
-	unsigned short mode;
-	unsigned int f_mode;
-	unsigned long magic;
 	char head[HEAD];
-	__u32 k_sb = 0, k_fop = 1;
-	__u64 *seen_sb, *seen_fop;
 
-	if (fd < 0)
-		return 0;
-	// task is BTF-typed: the walk to the fd array is made of direct loads.
-	files = task->files;
-	if (!files)
-		return 0;
-	fdt = files->fdt;
-	if (!fdt)
-		return 0;
 	if (fd >= fdt->max_fds)
 		return 0;
 	fds = fdt->fd;
@@ -220,34 +225,60 @@ static __always_inline int pipe_end(struct task_struct *task, long fd, struct en
 		return 0;
 	if (bpf_probe_read_kernel(head, sizeof(head), file))
 		return 0;
-	if (!FIELD(head, struct file, f_op, f_op) || !FIELD(head, struct file, f_inode, inode) ||
-	    !FIELD(head, struct file, f_mode, f_mode) || !inode)
+	if (!FIELD(head, struct file, f_op, f->f_op) || !FIELD(head, struct file, f_inode, inode) ||
+	    !FIELD(head, struct file, f_mode, f->f_mode) || !inode)
+		return 0;
+	if (fop && f->f_op != fop)
+		return 0;
+	if (bpf_probe_read_kernel(head, sizeof(head), inode))
+		return 0;
+	if (!FIELD(head, struct inode, i_mode, f->i_mode) || (f->i_mode & S_IFMT) != S_IFIFO)
+		return 0;
+	if (!FIELD(head, struct inode, i_ino, f->ino) || !FIELD(head, struct inode, i_sb, f->sb))
+		return 0;
+	return 1;
+}
+
+// Resolves `fd` of the current process to a pipe end; returns 0 when it is not a pipe.
+// With `*dir` DIR_BY_MODE, sets it from the end's open mode.
+static __always_inline int pipe_end(struct task_struct *task, long fd, struct end_key *key,
+				    __u8 *dir)
+{
+	struct files_struct *files;
+	struct fdtable *fdt;
+	struct super_block *sb;
+	struct seen_file f = {};
+	unsigned long magic;
+	__u32 k_sb = 0, k_fop = 1;
+	__u64 *seen_sb, *seen_fop;
+
+	if (fd < 0)
+		return 0;
+	// task is BTF-typed: the walk to the fd table is made of direct loads.
+	files = task->files;
+	if (!files)
+		return 0;
+	fdt = files->fdt;
+	if (!fdt)
 		return 0;
 	seen_fop = bpf_map_lookup_elem(&SEEN, &k_fop);
 	seen_sb = bpf_map_lookup_elem(&SEEN, &k_sb);
 	if (!seen_fop || !seen_sb)
 		return 0;
-	// Every pipe and FIFO has the same file operations (pipefifo_fops).
-	if (*seen_fop && *seen_fop != (__u64)f_op)
-		return 0;
-	if (bpf_probe_read_kernel(head, sizeof(head), inode))
-		return 0;
-	if (!FIELD(head, struct inode, i_mode, mode) || (mode & S_IFMT) != S_IFIFO)
-		return 0;
-	if (!FIELD(head, struct inode, i_ino, key->ino) || !FIELD(head, struct inode, i_sb, sb) ||
-	    !sb)
+	if (!walk(fdt, fd, &f, *seen_fop) || !f.sb)
 		return 0;
 	if (!*seen_fop)
-		*seen_fop = (__u64)f_op;
+		*seen_fop = f.f_op;
 	if (*dir == DIR_BY_MODE)
-		*dir = (f_mode & FMODE_WRITE) ? DIR_WRITE : DIR_READ;
-	if (*seen_sb != (__u64)sb) {
+		*dir = (f.f_mode & FMODE_WRITE) ? DIR_WRITE : DIR_READ;
+	sb = (struct super_block *)f.sb;
+	if (*seen_sb != f.sb) {
 		if (bpf_probe_read_kernel(&magic, sizeof(magic), &sb->s_magic))
 			return 0;
 		if (magic == PIPEFS_MAGIC)
-			*seen_sb = (__u64)sb;
+			*seen_sb = f.sb;
 	}
-	if (*seen_sb == (__u64)sb) {
+	if (*seen_sb == f.sb) {
 		key->dev = 0;
 		key->fifo = 0;
 	} else {
@@ -255,6 +286,7 @@ static __always_inline int pipe_end(struct task_struct *task, long fd, struct en
 			return 0;
 		key->fifo = 1;
 	}
+	key->ino = f.ino;
 	key->tgid = task->tgid;
 	key->fd = (__u32)fd;
 	return 1;
@@ -371,12 +403,17 @@ int pipeflow_exit(struct bpf_raw_tracepoint_args *ctx)
 	long nr = a.nr;
 	long ret = (long)ctx->args[1];
 	__u64 wait = 0;
-	struct sleeper *s = bpf_task_storage_get(&SLEEPERS, task, 0, 0);
-	if (s && s->off_ns) {
-		if (s->nr == nr && s->fd[0] == fd[0] && s->fd[1] == fd[1])
-			wait = s->wait_ns + slept(s, task, bpf_ktime_get_ns());
-		s->off_ns = 0;
-		s->wait_ns = 0;
+	__u32 slot = (__u32)task->pid % PENDING_SLOTS;
+	__u32 *pending = bpf_map_lookup_elem(&PENDING, &slot);
+	if (pending && *pending) {
+		struct sleeper *s = bpf_task_storage_get(&SLEEPERS, task, 0, 0);
+		if (s && s->off_ns) {
+			if (s->nr == nr && s->fd[0] == fd[0] && s->fd[1] == fd[1])
+				wait = s->wait_ns + slept(s, task, bpf_ktime_get_ns());
+			s->off_ns = 0;
+			s->wait_ns = 0;
+			__sync_fetch_and_add(pending, (__u32)-1);	// clang 14 has no BPF atomic sub
+		}
 	}
 	struct end_key ends[2];
 	__u8 n = 0;
@@ -420,10 +457,17 @@ int pipeflow_switch(struct bpf_raw_tracepoint_args *ctx)
 	if (!s)
 		return 0;
 	__u64 now = bpf_ktime_get_ns();
-	if (s->off_ns && s->nr == nr && s->fd[0] == fd[0] && s->fd[1] == fd[1])
+	if (s->off_ns && s->nr == nr && s->fd[0] == fd[0] && s->fd[1] == fd[1]) {
 		s->wait_ns += slept(s, task, now);	// an earlier sleep of the same call
-	else
+	} else {
 		s->wait_ns = 0;
+		if (!s->off_ns) {
+			__u32 slot = (__u32)task->pid % PENDING_SLOTS;
+			__u32 *pending = bpf_map_lookup_elem(&PENDING, &slot);
+			if (pending)
+				__sync_fetch_and_add(pending, 1);
+		}
+	}
 	s->nr = nr;
 	s->fd[0] = fd[0];
 	s->fd[1] = fd[1];

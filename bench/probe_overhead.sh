@@ -9,11 +9,13 @@
 #   probe  pipescope's probe, attached by a background `pipescope top -i 1s` (its reading
 #          costs are part of the figure).
 #
-# Workloads:
+# First, the cost per call: bench/probe_floor/calls.c times getppid (no fd), a 4 KiB read
+# of /dev/zero (not a pipe) and 4 KiB pipe writes and reads, the three ways; the steadiest
+# figure here. Then the workloads:
 #  1. big writes: head -c $SIZE /dev/zero | cat | cat | cat > /dev/null  (goal: at most
 #     2% throughput lost);
 #  2. small writes: dd bs=4k count=$COUNT if=/dev/zero | dd bs=4k of=/dev/null  ($COUNT
-#     writes and reads of 4 KiB; goal: at most 5% lost).
+#     writes and reads of 4 KiB, each dd pinned to a CPU of its own; goal: at most 5% lost).
 # For each: median wall time and CPU time (user+sys of the pipeline), the throughput lost
 # against bare, and the probe's cost beyond the floor.
 #
@@ -33,6 +35,11 @@ IDLE=${IDLE:-30}
 BIN=${BIN:-target/release/pipescope}
 BIG="head -c $SIZE /dev/zero | cat | cat | cat > /dev/null"
 SMALL="dd if=/dev/zero bs=4k count=$COUNT status=none | dd of=/dev/null bs=4k status=none"
+# With two CPUs or more, the two dd run pinned to two of them: left to the scheduler,
+# whether they share a CPU changes their speed threefold from run to run.
+if [ "$(nproc)" -ge 2 ]; then
+  SMALL="taskset -c 0 dd if=/dev/zero bs=4k count=$COUNT status=none | taskset -c 1 dd of=/dev/null bs=4k status=none"
+fi
 
 if [ "$(id -u)" -ne 0 ]; then
   echo "probe_overhead: run as root (the probe needs CAP_BPF and CAP_PERFMON)" >&2
@@ -63,6 +70,7 @@ if ! { clang -target bpf -O2 -I/usr/include/"$(gcc -dumpmachine)" \
   FLOOR=""
   echo "floor: skipped (building it needs clang and libbpf-dev): $(head -1 "$tmp/build.log")"
 fi
+gcc -O2 -o "$tmp/calls" bench/probe_floor/calls.c
 
 median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { m = int((NR + 1) / 2); if (NR % 2) print v[m]; else printf "%.3f\n", (v[m] + v[m + 1]) / 2 }'; }
 
@@ -137,7 +145,37 @@ bench() {
   fi
 }
 
+# per_call: ns per syscall (bench/probe_floor/calls.c), median over $RUNS rounds of the
+# three ways, and what the floor and the probe add to each kind of call.
+per_call() {
+  local i mode g r p
+  local -A gs rs ps
+  local modes="bare${FLOOR:+ floor} probe"
+  for i in $(seq 1 "$RUNS"); do
+    for mode in $modes; do
+      attach "$mode"
+      read -r g r p < <("$tmp/calls")
+      detach
+      gs[$mode]+=" $g"; rs[$mode]+=" $r"; ps[$mode]+=" $p"
+    done
+  done
+  local -A mg mr mp
+  for mode in $modes; do
+    # shellcheck disable=SC2086
+    mg[$mode]=$(median ${gs[$mode]}); mr[$mode]=$(median ${rs[$mode]}); mp[$mode]=$(median ${ps[$mode]})
+    printf 'per call      %-5s getppid %4.0f ns   read of /dev/zero %4.0f ns   pipe write or read %4.0f ns\n' \
+      "$mode" "${mg[$mode]}" "${mr[$mode]}" "${mp[$mode]}"
+  done
+  for mode in $modes; do
+    [ "$mode" = bare ] && continue
+    printf 'per call      %-5s adds   %+4.0f ns                    %+4.0f ns                     %+4.0f ns\n' "$mode" \
+      "$(( ${mg[$mode]%.*} - ${mg[bare]%.*} ))" "$(( ${mr[$mode]%.*} - ${mr[bare]%.*} ))" "$(( ${mp[$mode]%.*} - ${mp[bare]%.*} ))"
+  done
+}
+
 echo "== probe overhead, $(nproc) CPUs, kernel $(uname -r), RUNS=$RUNS"
+echo "per call: bench/probe_floor/calls.c (best of 3 rounds of 300,000 calls each)"
+per_call
 echo "big:   $BIG"
 bench "big writes" "$BIG"
 echo "small: $SMALL"

@@ -137,6 +137,33 @@ fn p_limits_to_the_pipes_of_one_process() {
     }
 }
 
+/// Whether this build has the probe decides what `top` may say: built with the `ebpf`
+/// feature (the default), never that it was built without; built without it
+/// (`scripts/test` tests that build too), that, in one line, and estimates.
+#[test]
+fn a_build_without_the_probe_says_so_and_estimates() {
+    let out = pipescope()
+        .args(["top", "--json", "-n", "1", "-i", "100ms"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    let without = "this pipescope was built without the eBPF probe (cargo feature `ebpf`)";
+    if cfg!(feature = "ebpf") {
+        assert!(!err.contains(without), "{err}");
+        return;
+    }
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.starts_with("pipescope: estimating from sampling") && err.contains(without),
+        "{err}"
+    );
+    let lines = json_lines(&out.stdout);
+    assert_eq!(lines.len(), 1);
+    assert_eq!(lines[0]["source"], "sampling");
+    assert_eq!(lines[0]["exact"], false);
+}
+
 #[test]
 fn without_privilege_it_estimates_and_says_so_in_one_line() {
     if !is_root() {

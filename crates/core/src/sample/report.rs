@@ -587,37 +587,49 @@ pub fn verdict(stages: &[StageReport], pipes: &[PipeReport]) -> Verdict {
     } else {
         why.push(format!("running {}% of the time", pct(s.running)));
     }
+    // Each pipe's evidence is said as it was weighed: the fill, or its writer (reader)
+    // blocked, whichever is stronger. (A fill measured in one sample of many — a reader
+    // that reopened its end — must not speak over a writer blocked all along.)
     if let Some((p, _)) = strongest(inputs(best), &pressure_of) {
-        match p.full {
-            Some(f) => why.push(format!("its input pipe full {}% of the time", pct(f))),
-            None => {
-                if let Some((w, ws)) = p.writers.iter().filter_map(|&w| Some((w, live(w)?))).next()
-                {
-                    why.push(format!(
-                        "stage {} blocked writing to it {}% of the time",
-                        w + 1,
-                        pct(ws.blocked_write)
-                    ));
-                }
+        let writer = p
+            .writers
+            .iter()
+            .filter_map(|&w| Some((w, live(w)?.blocked_write)))
+            .max_by(|a, b| a.1.total_cmp(&b.1));
+        match (p.full, writer) {
+            (Some(f), Some((_, b))) if f >= b => {
+                why.push(format!("its input pipe full {}% of the time", pct(f)))
             }
+            (Some(f), None) => why.push(format!("its input pipe full {}% of the time", pct(f))),
+            (_, Some((w, b))) => why.push(format!(
+                "stage {} blocked writing to it {}% of the time",
+                w + 1,
+                pct(b)
+            )),
+            (None, None) => {}
         }
     }
     if let Some((p, _)) = strongest(outputs(best), &starve_of) {
-        match p.empty {
-            Some(e) => why.push(format!(
+        let reader = p
+            .readers
+            .iter()
+            .filter_map(|&r| Some((r, live(r)?.blocked_read)))
+            .max_by(|a, b| a.1.total_cmp(&b.1));
+        match (p.empty, reader) {
+            (Some(e), Some((_, b))) if e >= b => why.push(format!(
                 "its output pipe nearly empty {}% of the time",
                 pct(e)
             )),
-            None => {
-                if let Some((r, rs)) = p.readers.iter().filter_map(|&r| Some((r, live(r)?))).next()
-                {
-                    why.push(format!(
-                        "stage {} blocked reading from it {}% of the time",
-                        r + 1,
-                        pct(rs.blocked_read)
-                    ));
-                }
-            }
+            (Some(e), None) => why.push(format!(
+                "its output pipe nearly empty {}% of the time",
+                pct(e)
+            )),
+            (_, Some((r, b))) => why.push(format!(
+                "stage {} blocked reading from it {}% of the time",
+                r + 1,
+                pct(b)
+            )),
+            (None, None) => {}
         }
     }
     Verdict {
@@ -826,6 +838,15 @@ mod tests {
 
     /// Feeds `n` samples where stage `i` is in `states[i]` and pipe `j` holds `fills[j]`.
     fn feed(states: [StageState; 3], fills: [Option<u64>; 2], n: u32) -> Report {
+        feed_with(states, |_| fills, n)
+    }
+
+    /// As `feed`, with the fills of sample `k` given by `fills_at(k)`.
+    fn feed_with(
+        states: [StageState; 3],
+        fills_at: impl Fn(u32) -> [Option<u64>; 2],
+        n: u32,
+    ) -> Report {
         let p = three_stage();
         let mut t = Tracker::new(true);
         for k in 0..n {
@@ -851,7 +872,7 @@ mod tests {
             let pipes = p
                 .pipes
                 .iter()
-                .zip(fills)
+                .zip(fills_at(k))
                 .map(|(pp, f)| PipeSample {
                     id: pp.id,
                     fill: f.ok_or(FillMissing::Denied("EPERM".into())),
@@ -909,6 +930,25 @@ mod tests {
         );
         assert!(r.pipes[0].missing.as_deref().unwrap().contains("denied"));
         assert_eq!(r.pipes[0].fill_avg, None);
+    }
+
+    #[test]
+    fn a_fill_measured_once_does_not_speak_over_a_writer_blocked_all_along() {
+        // The reader reopened its input read-write after the first sample: that pipe's
+        // fill (empty, then) was measured once; its writer was blocked writing throughout.
+        let r = feed_with(
+            [W, Zz, R],
+            |k| [if k == 0 { Some(0) } else { None }, Some(0)],
+            50,
+        );
+        assert_eq!(r.bottleneck.stage, Some(1), "{}", r.bottleneck.reason);
+        assert_eq!(r.pipes[0].samples, 1);
+        let reason = &r.bottleneck.reason;
+        assert!(
+            reason.contains("stage 1 blocked writing to it 100%"),
+            "{reason}"
+        );
+        assert!(!reason.contains("input pipe full"), "{reason}");
     }
 
     #[test]

@@ -79,6 +79,41 @@ unsafe impl Pod for EndCounters {}
 /// The attached probe: the loaded object (programs, links, maps).
 pub(crate) struct Probe {
     ebpf: Ebpf,
+    /// The threads whose task storage is looked up for calls still asleep, kept from one
+    /// reading to the next (each reading then costs one lookup per thread, and a schedstat
+    /// read per thread asleep).
+    threads: Threads,
+}
+
+/// The threads of the processes that used pipes, by process.
+#[derive(Default)]
+struct Threads {
+    by_pid: std::collections::HashMap<u32, ProcessThreads>,
+}
+
+struct ProcessThreads {
+    /// When its thread list was read (re-read each second: threads come and go rarely).
+    listed: std::time::Instant,
+    threads: Vec<Thread>,
+}
+
+struct Thread {
+    tid: u32,
+    /// Its pidfd: the key of its task storage.
+    pidfd: std::os::fd::OwnedFd,
+    /// Its `/proc/PID/task/TID/schedstat`, opened once.
+    schedstat: Option<std::fs::File>,
+    /// The sleep seen last (its `off_ns`) and the ends it resolved to.
+    last: Option<(u64, Vec<InFlightEnd>)>,
+}
+
+/// An end a sleeping call works on.
+#[derive(Clone)]
+struct InFlightEnd {
+    fd: u32,
+    writes: bool,
+    pipe: ObjectId,
+    kind: PipeKind,
 }
 
 impl std::fmt::Debug for Probe {
@@ -132,7 +167,10 @@ impl Probe {
                 .attach(tracepoint)
                 .map_err(|e| fail("attaching the eBPF pipe probe", &e))?;
         }
-        Ok(Probe { ebpf })
+        Ok(Probe {
+            ebpf,
+            threads: Threads::default(),
+        })
     }
 
     pub(crate) fn read(&mut self) -> Result<FlowReading> {
@@ -143,17 +181,26 @@ impl Probe {
                 Array::try_from(map).map_err(|e| fail("reading the eBPF pipe probe", &e))?;
             dropped.get(&0, 0).unwrap_or(0)
         };
+        // The whole table in a few batch lookups (Linux 5.6), else entry by entry (two
+        // syscalls each). An entry deleted by another reader between two steps of the
+        // entry-by-entry walk just ends it early for this round; it was read before.
+        let batch = match self.ebpf.map("ENDS") {
+            Some(Map::HashMap(data)) => lookup_all(data.fd().as_fd()),
+            _ => None,
+        };
         let map = self.ebpf.map_mut("ENDS").ok_or_else(|| missing("ENDS"))?;
         let mut table: HashMap<&mut MapData, EndKey, EndCounters> =
             HashMap::try_from(map).map_err(|e| fail("reading the eBPF pipe probe", &e))?;
+        let entries: Vec<(EndKey, EndCounters)> = match batch {
+            Some(all) => all,
+            None => table.iter().flatten().collect(),
+        };
         let mut ends = Vec::new();
         let mut gone = Vec::new();
-        // An entry deleted by another reader between two steps of the walk just ends it
-        // early for this round; it was read before.
         // The process's name (its main thread's), read once per process; the thread name
         // the probe kept is the fallback for processes already gone.
         let mut names: std::collections::HashMap<u32, Option<String>> = Default::default();
-        for (key, value) in table.iter().flatten() {
+        for (key, value) in entries {
             let name = names.entry(key.tgid).or_insert_with(|| comm_of(key.tgid));
             let mut end = end_flow(&key, &value);
             match name {
@@ -179,73 +226,108 @@ impl Probe {
     /// have used pipes since the probe was attached: a reader asleep on an empty pipe for
     /// a minute shows that minute now, not when its read returns. The counters stay
     /// monotonic (the call's final figures are larger).
-    fn add_in_flight(&self, ends: &mut Vec<EndFlow>, pids: &[u32], at: Duration) -> Result<()> {
+    fn add_in_flight(&mut self, ends: &mut Vec<EndFlow>, pids: &[u32], at: Duration) -> Result<()> {
         let Some(Map::Unsupported(map)) = self.ebpf.map("SLEEPERS") else {
             return Err(missing("SLEEPERS"));
         };
         let now = u64::try_from(at.as_nanos()).unwrap_or(u64::MAX);
+        self.threads.by_pid.retain(|pid, _| pids.contains(pid));
         for &pid in pids {
-            let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
-                continue;
-            };
-            for tid in tasks
-                .flatten()
-                .filter_map(|t| t.file_name().to_str()?.parse().ok())
-            {
-                let Some(s) = sleeper(map.fd().as_fd(), pid, tid) else {
-                    continue;
-                };
-                if s.off_ns == 0 || s.off_ns > now {
+            let process = self
+                .threads
+                .by_pid
+                .entry(pid)
+                .or_insert_with(|| ProcessThreads {
+                    listed: std::time::Instant::now(),
+                    threads: list_threads(pid, Vec::new()),
+                });
+            if process.listed.elapsed() >= Duration::from_secs(1) {
+                process.listed = std::time::Instant::now();
+                process.threads = list_threads(pid, std::mem::take(&mut process.threads));
+            }
+            for thread in &mut process.threads {
+                let mut s = Sleeper::default();
+                if !map_lookup(map.fd().as_fd(), &thread.pidfd.as_raw_fd(), &mut s)
+                    || s.off_ns == 0
+                    || s.off_ns > now
+                {
                     continue;
                 }
                 // Since it went to sleep: the time, less what it has run or waited for a
                 // CPU since (the scheduler's counters, as the program reads them).
-                let Some((run, delay)) = schedstat(pid, tid) else {
+                let Some((run, delay)) = thread.schedstat.as_mut().and_then(read_schedstat) else {
                     continue;
                 };
                 let busy = run.saturating_sub(s.off_run) + delay.saturating_sub(s.off_delay);
                 let waited = s.wait_ns + (now - s.off_ns).saturating_sub(busy);
-                for (fd, writes) in call_ends(s.nr, s.fd, pid) {
-                    let Some((pipe, kind)) = pipe_at(pid, fd) else {
-                        continue;
-                    };
-                    let found = ends
-                        .iter()
-                        .position(|e| e.pid == pid && e.handle == u64::from(fd) && e.pipe == pipe);
-                    let end = match found {
-                        Some(k) => &mut ends[k],
-                        None => {
-                            let Some(name) = comm_of(pid) else { continue };
-                            ends.push(EndFlow {
-                                pid,
-                                handle: u64::from(fd),
-                                pipe,
-                                kind,
-                                comm: name,
-                                read: DirFlow::default(),
-                                write: DirFlow::default(),
-                            });
-                            ends.last_mut().expect("just pushed")
-                        }
-                    };
-                    let d = if writes {
-                        &mut end.write
-                    } else {
-                        &mut end.read
-                    };
-                    d.wait_time += Duration::from_nanos(waited);
-                    // One sleep, counted on the first pipe of a splice only.
-                    break;
-                }
+                let call_ends = match &thread.last {
+                    Some((off, e)) if *off == s.off_ns => e.clone(),
+                    _ => {
+                        let e = resolve_call(s.nr, s.fd, pid);
+                        thread.last = Some((s.off_ns, e.clone()));
+                        e
+                    }
+                };
+                // One sleep, counted on the first pipe of a splice only.
+                let Some(c) = call_ends.first() else { continue };
+                let found = ends
+                    .iter()
+                    .position(|e| e.pid == pid && e.handle == u64::from(c.fd) && e.pipe == c.pipe);
+                let end = match found {
+                    Some(k) => &mut ends[k],
+                    None => {
+                        let Some(name) = comm_of(pid) else { continue };
+                        ends.push(EndFlow {
+                            pid,
+                            handle: u64::from(c.fd),
+                            pipe: c.pipe.clone(),
+                            kind: c.kind,
+                            comm: name,
+                            read: DirFlow::default(),
+                            write: DirFlow::default(),
+                        });
+                        ends.last_mut().expect("just pushed")
+                    }
+                };
+                let d = if c.writes {
+                    &mut end.write
+                } else {
+                    &mut end.read
+                };
+                d.wait_time += Duration::from_nanos(waited);
             }
         }
         Ok(())
     }
 }
 
-/// Thread `tid`'s entry in the SLEEPERS task storage: looked up by a pidfd of the thread
-/// (for a thread other than the main one, PIDFD_THREAD: Linux 6.9).
-fn sleeper(map: BorrowedFd<'_>, pid: u32, tid: u32) -> Option<Sleeper> {
+/// The threads of `pid`, keeping those of `known` still there (their pidfds and files).
+fn list_threads(pid: u32, mut known: Vec<Thread>) -> Vec<Thread> {
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return Vec::new();
+    };
+    let mut threads = Vec::new();
+    for tid in tasks
+        .flatten()
+        .filter_map(|t| t.file_name().to_str()?.parse::<u32>().ok())
+    {
+        if let Some(k) = known.iter().position(|t| t.tid == tid) {
+            threads.push(known.swap_remove(k));
+        } else if let Some(pidfd) = pidfd_of(pid, tid) {
+            threads.push(Thread {
+                tid,
+                pidfd,
+                schedstat: std::fs::File::open(format!("/proc/{pid}/task/{tid}/schedstat")).ok(),
+                last: None,
+            });
+        }
+    }
+    threads
+}
+
+/// A pidfd of thread `tid` of `pid` (for a thread other than the main one, PIDFD_THREAD:
+/// Linux 6.9).
+fn pidfd_of(pid: u32, tid: u32) -> Option<std::os::fd::OwnedFd> {
     const PIDFD_THREAD: u32 = libc::O_EXCL as u32;
     let flags = if tid == pid {
         rustix::process::PidfdFlags::empty()
@@ -253,10 +335,102 @@ fn sleeper(map: BorrowedFd<'_>, pid: u32, tid: u32) -> Option<Sleeper> {
         rustix::process::PidfdFlags::from_bits_retain(PIDFD_THREAD)
     };
     let task = rustix::process::Pid::from_raw(i32::try_from(tid).ok()?)?;
-    let pidfd = rustix::process::pidfd_open(task, flags).ok()?;
-    let key: i32 = pidfd.as_raw_fd();
-    let mut value = Sleeper::default();
-    map_lookup(map, &key, &mut value).then_some(value)
+    rustix::process::pidfd_open(task, flags).ok()
+}
+
+/// The pipe ends call `nr` with fd arguments `fd` works on in `pid`, as the program's
+/// `pipe_call` sees them.
+fn resolve_call(nr: i64, fd: [i32; 2], pid: u32) -> Vec<InFlightEnd> {
+    call_ends(nr, fd, pid)
+        .into_iter()
+        .filter_map(|(fd, writes)| {
+            let (pipe, kind) = pipe_at(pid, fd)?;
+            Some(InFlightEnd {
+                fd,
+                writes,
+                pipe,
+                kind,
+            })
+        })
+        .collect()
+}
+
+/// Every entry of the ENDS hash by BPF_MAP_LOOKUP_BATCH (aya 0.13 has no batch calls);
+/// `None` where the kernel has no batch lookup, or it fails.
+fn lookup_all(map: BorrowedFd<'_>) -> Option<Vec<(EndKey, EndCounters)>> {
+    /// The part of `union bpf_attr` the BPF_MAP_*_BATCH commands read.
+    #[repr(C)]
+    struct BatchAttr {
+        in_batch: u64,
+        out_batch: u64,
+        keys: u64,
+        values: u64,
+        count: u32,
+        map_fd: u32,
+        elem_flags: u64,
+        flags: u64,
+    }
+    const BPF_MAP_LOOKUP_BATCH: libc::c_long = 24;
+    const CHUNK: usize = 1024;
+    let zero_key = EndKey {
+        tgid: 0,
+        fd: 0,
+        ino: 0,
+        dev: 0,
+        fifo: 0,
+    };
+    let mut keys = vec![zero_key; CHUNK];
+    let empty = EndCounters {
+        bytes: [0; 2],
+        calls: [0; 2],
+        wait_ns: [0; 2],
+        comm: [0; 16],
+    };
+    let mut values = vec![empty; CHUNK];
+    let mut all = Vec::new();
+    // The position in the hash's buckets: a u32 for a hash map (room for more).
+    let (mut token_in, mut token_out) = (0u64, 0u64);
+    let mut first = true;
+    loop {
+        let attr = BatchAttr {
+            in_batch: if first {
+                0
+            } else {
+                &token_in as *const u64 as u64
+            },
+            out_batch: &mut token_out as *mut u64 as u64,
+            keys: keys.as_mut_ptr() as u64,
+            values: values.as_mut_ptr() as u64,
+            count: CHUNK as u32,
+            map_fd: map.as_raw_fd() as u32,
+            elem_flags: 0,
+            flags: 0,
+        };
+        // SAFETY: `attr` is a valid BPF_MAP_LOOKUP_BATCH argument of the size passed;
+        // `keys` and `values` hold `count` elements of the map's key and value sizes
+        // (`EndKey`, `EndCounters`: the program's layouts, checked at compile time), and
+        // the batch tokens are 8 bytes, more than the 4 a hash map's take; the kernel
+        // writes them and `attr.count` only during the call.
+        let r = unsafe {
+            libc::syscall(
+                libc::SYS_bpf,
+                BPF_MAP_LOOKUP_BATCH,
+                &attr as *const BatchAttr,
+                size_of::<BatchAttr>() as libc::c_uint,
+            )
+        };
+        let done = r != 0 && io::Error::last_os_error().raw_os_error() == Some(libc::ENOENT);
+        if r != 0 && !done {
+            return None;
+        }
+        let n = (attr.count as usize).min(CHUNK);
+        all.extend(keys[..n].iter().copied().zip(values[..n].iter().copied()));
+        if done {
+            return Some(all);
+        }
+        token_in = token_out;
+        first = false;
+    }
 }
 
 /// BPF_MAP_LOOKUP_ELEM, for a map type aya does not wrap.
@@ -293,11 +467,14 @@ fn map_lookup<K, V>(map: BorrowedFd<'_>, key: &K, value: &mut V) -> bool {
     r == 0
 }
 
-/// A thread's time on a CPU and waiting for one, in ns (`/proc/PID/task/TID/schedstat`:
-/// the same sum_exec_runtime and run_delay the program reads).
-fn schedstat(pid: u32, tid: u32) -> Option<(u64, u64)> {
-    let text = std::fs::read_to_string(format!("/proc/{pid}/task/{tid}/schedstat")).ok()?;
-    parse_schedstat(&text)
+/// A thread's time on a CPU and waiting for one, in ns, from its open
+/// `/proc/PID/task/TID/schedstat` (the same sum_exec_runtime and run_delay the program
+/// reads), re-read from the start.
+fn read_schedstat(file: &mut std::fs::File) -> Option<(u64, u64)> {
+    use std::os::unix::fs::FileExt;
+    let mut buf = [0u8; 128];
+    let n = file.read_at(&mut buf, 0).ok()?;
+    parse_schedstat(std::str::from_utf8(&buf[..n]).ok()?)
 }
 
 fn parse_schedstat(text: &str) -> Option<(u64, u64)> {
@@ -478,4 +655,41 @@ fn fail(what: &'static str, e: &(dyn StdError + 'static)) -> Error {
         message.push('…');
     }
     Error::io(what, None, None, io::Error::new(kind, message))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn schedstat_gives_run_time_and_run_delay() {
+        assert_eq!(
+            parse_schedstat("5839202 68021 12\n"),
+            Some((5_839_202, 68_021))
+        );
+        assert_eq!(parse_schedstat("12\n"), None);
+        assert_eq!(parse_schedstat(""), None);
+    }
+
+    #[test]
+    fn a_kernel_dev_t_reads_as_stat_gives_it() {
+        // major 8, minor 1 (/dev/sda1): the kernel keeps 8 << 20 | 1.
+        assert_eq!(user_dev(8 << 20 | 1), rustix::fs::makedev(8, 1));
+        // A minor above 255 (tmpfs, overlay: 0:300).
+        assert_eq!(user_dev(300), rustix::fs::makedev(0, 300));
+    }
+
+    #[test]
+    fn each_call_names_the_ends_it_moves_data_through() {
+        assert_eq!(call_ends(NR_READ, [3, -1], 0), vec![(3, false)]);
+        assert_eq!(call_ends(NR_WRITEV, [1, -1], 0), vec![(1, true)]);
+        assert_eq!(call_ends(NR_SPLICE, [0, 1], 0), vec![(0, false), (1, true)]);
+        assert_eq!(
+            call_ends(NR_SENDFILE, [1, 5], 0),
+            vec![(1, true), (5, false)]
+        );
+        assert_eq!(call_ends(NR_TEE, [4, -1], 0), vec![(4, true)]);
+        assert_eq!(call_ends(libc::SYS_getpid, [0, -1], 0), vec![]);
+        assert_eq!(call_ends(NR_READ, [-1, -1], 0), vec![]);
+    }
 }

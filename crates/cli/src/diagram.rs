@@ -1,12 +1,17 @@
 //! Diagrams of the pipe graph: Graphviz DOT and Mermaid. Processes are nodes, each pipe is
 //! an edge from every writer to every reader labelled with the pipe and both fds; a pipe
-//! that lost a side ends at a small node saying so. Findings are drawn in red.
+//! that lost a side ends at a small node saying so. Findings are drawn in red: the
+//! graph's own (a stray write end, a lost side) and those of the live state (a deadlock,
+//! an orphaned writer, a stopped reader or writer), whose processes say their part under
+//! their name and whose pipes are red; a parent in a deadlock waiting for its child gets
+//! an edge of its own.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::{self, Write};
 
 use pipescope_core::Pid;
 use pipescope_core::graph::{FindingKind, Pipe, PipeEnd, PipeGraph, handle_label};
+use pipescope_core::waitfor::{Diagnosis, DiagnosisKind, WaitOn};
 
 use crate::out::escape_str as escape;
 
@@ -24,8 +29,67 @@ struct Stub {
     label: String,
 }
 
+/// A process node: its id, its label, whether a live finding names it.
+struct Node {
+    pid: Pid,
+    label: String,
+    red: bool,
+}
+
+/// What the live findings add to the drawing.
+#[derive(Default)]
+struct Marks {
+    /// Each process's part in a finding, in the order met.
+    parts: BTreeMap<Pid, Vec<&'static str>>,
+    /// The pipes a finding concerns, by id.
+    pipes: BTreeSet<String>,
+    /// Deadlocked parents waiting for a child to exit: (parent, child).
+    child_waits: BTreeSet<(Pid, Pid)>,
+}
+
+impl Marks {
+    fn of(diagnoses: &[&Diagnosis]) -> Marks {
+        let mut m = Marks::default();
+        let mut part = |pid: Pid, what: &'static str| {
+            let parts = m.parts.entry(pid).or_default();
+            if !parts.contains(&what) {
+                parts.push(what);
+            }
+        };
+        for d in diagnoses {
+            let (waiting, holding) = match d.kind {
+                DiagnosisKind::Deadlock => ("deadlock", ""),
+                DiagnosisKind::OrphanWriter => ("waits for EOF", "orphaned writer"),
+                DiagnosisKind::StoppedReader => ("blocked writing", "stopped reader"),
+                DiagnosisKind::StoppedWriter => ("blocked reading", "stopped writer"),
+            };
+            for w in &d.waits {
+                part(w.pid, waiting);
+            }
+            for w in &d.behind {
+                part(w.pid, "stuck behind the deadlock");
+            }
+            for h in d.holders.iter().filter(|_| !holding.is_empty()) {
+                part(h.pid, holding);
+            }
+            for w in d.waits.iter().chain(&d.behind) {
+                if let WaitOn::Child { child } = w.on {
+                    m.child_waits.insert((w.pid, child));
+                }
+            }
+            m.pipes.extend(d.pipes.iter().map(|p| p.id.clone()));
+        }
+        m
+    }
+}
+
 /// Processes, edges and stubs of `pipes`, in a stable order.
-fn layout(g: &PipeGraph<'_>, pipes: &[&Pipe]) -> (Vec<(Pid, String)>, Vec<Edge>, Vec<Stub>) {
+fn layout(
+    g: &PipeGraph<'_>,
+    pipes: &[&Pipe],
+    diagnoses: &[&Diagnosis],
+) -> (Vec<Node>, Vec<Edge>, Vec<Stub>) {
+    let marks = Marks::of(diagnoses);
     let mut pids = BTreeSet::new();
     let mut edges = Vec::new();
     let mut stubs = Vec::new();
@@ -41,6 +105,7 @@ fn layout(g: &PipeGraph<'_>, pipes: &[&Pipe]) -> (Vec<(Pid, String)>, Vec<Edge>,
             pipescope_core::PipeKind::Anonymous => id.clone(),
             _ => format!("{id} {}", crate::out::escape(p.name.as_bytes())),
         };
+        let live = marks.pipes.contains(&id);
         let lost = p.has(FindingKind::NoReader)
             || p.has(FindingKind::NoWriter)
             || p.has(FindingKind::HiddenHolder);
@@ -61,7 +126,7 @@ fn layout(g: &PipeGraph<'_>, pipes: &[&Pipe]) -> (Vec<(Pid, String)>, Vec<Edge>,
                         handle_label(w.handle),
                         handle_label(r.handle)
                     ),
-                    red: extra(p, w),
+                    red: live || extra(p, w),
                 });
             }
         }
@@ -99,9 +164,31 @@ fn layout(g: &PipeGraph<'_>, pipes: &[&Pipe]) -> (Vec<(Pid, String)>, Vec<Edge>,
             }
         }
     }
+    for &(parent, child) in &marks.child_waits {
+        pids.insert(parent);
+        pids.insert(child);
+        edges.push(Edge {
+            from: node(parent),
+            to: node(child),
+            label: "waits for it to exit".to_string(),
+            red: true,
+        });
+    }
     let procs = pids
         .into_iter()
-        .map(|pid| (pid, format!("{pid} {}", escape(g.process_name(pid)))))
+        .map(|pid| {
+            let mut label = format!("{pid} {}", escape(g.process_name(pid)));
+            let parts = marks.parts.get(&pid);
+            for part in parts.into_iter().flatten() {
+                label.push('\n');
+                label.push_str(part);
+            }
+            Node {
+                pid,
+                label,
+                red: parts.is_some(),
+            }
+        })
         .collect();
     (procs, edges, stubs)
 }
@@ -114,15 +201,25 @@ fn dot_str(s: &str) -> String {
         .replace('\n', "\\n")
 }
 
-/// Writes `pipes` as a Graphviz digraph.
-pub fn dot(g: &PipeGraph<'_>, pipes: &[&Pipe], out: &mut impl Write) -> io::Result<()> {
-    let (procs, edges, stubs) = layout(g, pipes);
+/// Writes `pipes` as a Graphviz digraph, with the live findings `diagnoses`.
+pub fn dot(
+    g: &PipeGraph<'_>,
+    pipes: &[&Pipe],
+    diagnoses: &[&Diagnosis],
+    out: &mut impl Write,
+) -> io::Result<()> {
+    let (procs, edges, stubs) = layout(g, pipes, diagnoses);
     writeln!(out, "digraph pipes {{")?;
     writeln!(out, "  rankdir=LR;")?;
     writeln!(out, "  node [shape=box, fontname=\"monospace\"];")?;
     writeln!(out, "  edge [fontname=\"monospace\", fontsize=10];")?;
-    for (pid, label) in &procs {
-        writeln!(out, "  p{pid} [label=\"{}\"];", dot_str(label))?;
+    for n in &procs {
+        let red = if n.red {
+            ", color=red, fontcolor=red"
+        } else {
+            ""
+        };
+        writeln!(out, "  p{} [label=\"{}\"{red}];", n.pid, dot_str(&n.label))?;
     }
     for s in &stubs {
         writeln!(
@@ -167,13 +264,19 @@ fn mermaid_str(s: &str) -> String {
     out
 }
 
-/// Writes `pipes` as a Mermaid flowchart.
-pub fn mermaid(g: &PipeGraph<'_>, pipes: &[&Pipe], out: &mut impl Write) -> io::Result<()> {
-    let (procs, edges, stubs) = layout(g, pipes);
+/// Writes `pipes` as a Mermaid flowchart, with the live findings `diagnoses`.
+pub fn mermaid(
+    g: &PipeGraph<'_>,
+    pipes: &[&Pipe],
+    diagnoses: &[&Diagnosis],
+    out: &mut impl Write,
+) -> io::Result<()> {
+    let (procs, edges, stubs) = layout(g, pipes, diagnoses);
     writeln!(out, "flowchart LR")?;
     writeln!(out, "  classDef finding stroke:red,color:red")?;
-    for (pid, label) in &procs {
-        writeln!(out, "  p{pid}[\"{}\"]", mermaid_str(label))?;
+    for n in &procs {
+        let class = if n.red { ":::finding" } else { "" };
+        writeln!(out, "  p{}[\"{}\"]{class}", n.pid, mermaid_str(&n.label))?;
     }
     for s in &stubs {
         writeln!(out, "  {}([\"{}\"]):::finding", s.id, mermaid_str(&s.label))?;
@@ -246,7 +349,14 @@ mod tests {
         }
     }
 
-    fn render(f: fn(&PipeGraph<'_>, &[&Pipe], &mut Vec<u8>) -> io::Result<()>) -> String {
+    /// `dot` or `mermaid`.
+    type Draw = fn(&PipeGraph<'_>, &[&Pipe], &[&Diagnosis], &mut Vec<u8>) -> io::Result<()>;
+
+    fn render(f: Draw) -> String {
+        render_with(f, &[])
+    }
+
+    fn render_with(f: Draw, diagnoses: &[&Diagnosis]) -> String {
         let snap = sample();
         let g = PipeGraph::build(
             &snap,
@@ -257,7 +367,7 @@ mod tests {
         );
         let pipes: Vec<&Pipe> = g.pipes.iter().collect();
         let mut out = Vec::new();
-        f(&g, &pipes, &mut out).unwrap();
+        f(&g, &pipes, diagnoses, &mut out).unwrap();
         String::from_utf8(out).unwrap()
     }
 
@@ -292,6 +402,84 @@ mod tests {
             )),
             "{dot}"
         );
+    }
+
+    /// make (10) and tee (11) deadlocked on pipe:[5], make also waiting for its child 13.
+    fn deadlock() -> Diagnosis {
+        use pipescope_core::waitfor::{PipeEvidence, Wait};
+        Diagnosis {
+            kind: DiagnosisKind::Deadlock,
+            waits: vec![
+                Wait {
+                    pid: 10,
+                    on: WaitOn::Write { handle: 1, pipe: 0 },
+                    waits_for: vec![11],
+                },
+                Wait {
+                    pid: 11,
+                    on: WaitOn::Read { handle: 0, pipe: 0 },
+                    waits_for: vec![10],
+                },
+            ],
+            behind: vec![Wait {
+                pid: 10,
+                on: WaitOn::Child { child: 13 },
+                waits_for: vec![13],
+            }],
+            holders: Vec::new(),
+            pipes: vec![PipeEvidence {
+                pipe: 0,
+                id: "pipe:[5]".to_string(),
+                fill: Some(65536),
+                capacity: Some(65536),
+            }],
+            message: String::new(),
+        }
+    }
+
+    #[test]
+    fn live_findings_name_each_process_part_and_redden_their_pipes() {
+        let d = deadlock();
+        let dot = render_with(dot, &[&d]);
+        assert!(
+            dot.contains(
+                "p10 [label=\"10 make\\ndeadlock\\nstuck behind the deadlock\", color=red"
+            ),
+            "{dot}"
+        );
+        assert!(
+            dot.contains("p11 [label=\"11 tee \\\"x\\\"\\ndeadlock\", color=red"),
+            "{dot}"
+        );
+        // The daemon is no part of it.
+        assert!(dot.contains("p12 [label=\"12 daemon\"];"), "{dot}");
+        assert!(
+            dot.contains(&format!(
+                "p10 -> p11 [label=\"pipe:[5]\\n{} → {}\", color=red",
+                handle_label(1),
+                handle_label(0)
+            )),
+            "{dot}"
+        );
+        // pipe:[6] is not in the finding.
+        assert!(
+            dot.contains(&format!(
+                "p10 -> s1 [label=\"{}\", color=red",
+                handle_label(4)
+            )),
+            "{dot}"
+        );
+        assert!(
+            dot.contains("p10 -> p13 [label=\"waits for it to exit\", color=red"),
+            "{dot}"
+        );
+        let m = render_with(mermaid, &[&d]);
+        assert!(
+            m.contains("p10[\"10 make<br/>deadlock<br/>stuck behind the deadlock\"]:::finding"),
+            "{m}"
+        );
+        assert!(m.contains("p12[\"12 daemon\"]\n"), "{m}");
+        assert!(m.contains("p10 -->|\"waits for it to exit\"| p13"), "{m}");
     }
 
     #[test]

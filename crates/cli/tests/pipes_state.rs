@@ -332,6 +332,33 @@ p.stdin.write(b"x" * 10_000_000)
         text.contains("deadlock\x1b[0m: the same as under pipe:["),
         "{text}"
     );
+    // The diagrams draw it: both processes in red, saying so, their two pipes in red.
+    let out = pipescope()
+        .args(["pipes", "-p", &cat.to_string(), "--dot"])
+        .output()
+        .unwrap();
+    let dot = String::from_utf8(out.stdout).unwrap();
+    for pid in [py, cat] {
+        let node = dot
+            .lines()
+            .find(|l| l.trim_start().starts_with(&format!("p{pid} [label=")))
+            .unwrap_or_else(|| panic!("no node for {pid}: {dot}"));
+        assert!(node.contains("\\ndeadlock\", color=red"), "{node}");
+    }
+    let red_pipes = dot
+        .lines()
+        .filter(|l| l.contains(" -> ") && l.contains("pipe:[") && l.contains("color=red"))
+        .count();
+    assert_eq!(red_pipes, 2, "{dot}");
+    let out = pipescope()
+        .args(["pipes", "-p", &cat.to_string(), "--mermaid"])
+        .output()
+        .unwrap();
+    let mermaid = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        mermaid.contains(&format!("p{cat}[\"{cat} cat<br/>deadlock\"]:::finding")),
+        "{mermaid}"
+    );
 }
 
 /// The warning in Python's `Popen.wait()` docs: the parent waits for the child to exit

@@ -175,9 +175,9 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     } else if args.dot || args.mermaid {
         let pipes: Vec<&Pipe> = shown.iter().map(|&i| &graph.pipes[i]).collect();
         if args.dot {
-            diagram::dot(&graph, &pipes, &mut out)?;
+            diagram::dot(&graph, &pipes, &diagnoses, &mut out)?;
         } else {
-            diagram::mermaid(&graph, &pipes, &mut out)?;
+            diagram::mermaid(&graph, &pipes, &diagnoses, &mut out)?;
         }
     } else {
         table(

@@ -461,14 +461,6 @@ mod tests {
             )),
             "{dot}"
         );
-        // pipe:[6] is not in the finding.
-        assert!(
-            dot.contains(&format!(
-                "p10 -> s1 [label=\"{}\", color=red",
-                handle_label(4)
-            )),
-            "{dot}"
-        );
         assert!(
             dot.contains("p10 -> p13 [label=\"waits for it to exit\", color=red"),
             "{dot}"

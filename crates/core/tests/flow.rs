@@ -32,6 +32,21 @@ fn probe() -> Option<FlowProbe> {
     }
 }
 
+/// `sh -c SCRIPT | cat > /dev/null`, started: (sh, cat).
+fn sh_into_cat(script: &str) -> (std::process::Child, std::process::Child) {
+    let mut writer = Command::new("sh")
+        .args(["-c", script])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let reader = Command::new("cat")
+        .stdin(writer.stdout.take().unwrap())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    (writer, reader)
+}
+
 fn pipe_of(reading: &FlowReading, pid: u32, handle: u64) -> Option<ObjectId> {
     reading
         .ends
@@ -93,16 +108,7 @@ fn counts_a_known_transfer_to_the_byte_while_others_write_files() {
 fn a_reader_waiting_on_an_empty_pipe_is_counted_as_waiting() {
     let Some(mut probe) = probe() else { return };
     // The writer sleeps 300 ms between two short lines; the reader waits for each.
-    let mut writer = Command::new("sh")
-        .args(["-c", "echo a; sleep 0.3; echo b; sleep 0.3; echo c"])
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut reader = Command::new("cat")
-        .stdin(writer.stdout.take().unwrap())
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
+    let (mut writer, mut reader) = sh_into_cat("echo a; sleep 0.3; echo b; sleep 0.3; echo c");
     let started = std::time::Instant::now();
     assert!(writer.wait().unwrap().success());
     assert!(reader.wait().unwrap().success());
@@ -122,16 +128,7 @@ fn a_reader_waiting_on_an_empty_pipe_is_counted_as_waiting() {
 fn a_read_still_asleep_shows_its_wait_so_far() {
     let Some(mut probe) = probe() else { return };
     // The writer says one line, then keeps the pipe open and silent for 3 s.
-    let mut writer = Command::new("sh")
-        .args(["-c", "echo a; exec sleep 3"])
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut reader = Command::new("cat")
-        .stdin(writer.stdout.take().unwrap())
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
+    let (mut writer, mut reader) = sh_into_cat("echo a; exec sleep 3");
     let waited = |probe: &mut FlowProbe| {
         let reading = probe.read().unwrap();
         let pipe = pipe_of(&reading, reader.id(), 0)?;

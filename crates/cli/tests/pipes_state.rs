@@ -532,6 +532,20 @@ fn a_stopped_writer_is_named() {
     signal(sleep, rustix::process::Signal::CONT);
 }
 
+/// The reader's main thread only joins a worker thread that reads the pipe (main in
+/// futex, the read in another thread): the finding is still made, and names the fd read.
+#[test]
+fn a_read_in_another_thread_is_seen() {
+    let script = "sleep 1000 | python3 -c 'import sys, threading; \
+                  t = threading.Thread(target=sys.stdin.buffer.read); t.start(); t.join()'";
+    let (_sh, sleep, py) = two_stages(script, ["sleep", "python3"]);
+    signal(sleep, rustix::process::Signal::STOP);
+    let (d, _) = wait_for_diagnosis(py, "stopped-writer");
+    assert_eq!(waits(&d), vec![(py, "read".to_string(), Some(0))], "{d}");
+    assert_eq!(d["holders"][0]["pid"].as_u64(), Some(u64::from(sleep)));
+    signal(sleep, rustix::process::Signal::CONT);
+}
+
 /// Runs `pipes -p PID --json` a few times; asserts no diagnosis names `pids` and no pipe
 /// of theirs carries a wait-for finding. Returns the last document.
 fn assert_quiet(pid: u32, pids: &[u32]) -> Value {

@@ -40,7 +40,20 @@ impl Prober {
             // its fds; what those threads do is not in its files.
             b'Z' if st.threads > 1 => (Activity::Unknown, None),
             b'Z' | b'X' | b'x' => (Activity::Zombie, None),
-            _ => asleep(pid),
+            _ => match asleep(pid) {
+                // A main thread parked in futex (joining its workers, or waiting on a
+                // condition they signal): what the process waits for is in the other
+                // threads — one reading a pipe, or a reaper in waitpid (Java's
+                // Process.waitFor, a Rust or Python thread reading a child's output).
+                (Activity::Sleeping { .. }, Some("futex")) if st.threads > 1 => other_threads(pid)
+                    .unwrap_or((
+                        Activity::Sleeping {
+                            reason: Some("futex".to_string()),
+                        },
+                        Some("futex"),
+                    )),
+                a => a,
+            },
         };
         // A process that is not its session's leader was started inside that session;
         // a parent in another session is not the one that started it (setsid makes a
@@ -106,6 +119,44 @@ pub(crate) fn partial_view() -> bool {
     }
     // No namespace link to read: a pid in several namespaces says it is nested.
     fs::read("/proc/self/status").is_ok_and(|t| parse::nspid(&t).len() > 1)
+}
+
+/// The most telling thing another thread of `pid` is asleep in: a pipe read or write,
+/// else a wait for a child; `None` when none is. Looks at the first 128 threads.
+fn other_threads(pid: Pid) -> Option<(Activity, Option<&'static str>)> {
+    let mut child = None;
+    for entry in fs::read_dir(format!("/proc/{pid}/task"))
+        .ok()?
+        .flatten()
+        .take(128)
+    {
+        let Some(tid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|t| t.parse::<Pid>().ok())
+        else {
+            continue;
+        };
+        if tid == pid {
+            continue;
+        }
+        let asleep = fs::read(format!("/proc/{pid}/task/{tid}/stat"))
+            .ok()
+            .is_some_and(|t| parse::stat(&t).is_some_and(|st| matches!(st.state, b'S' | b'D')));
+        if !asleep {
+            continue;
+        }
+        let syscall = fs::read(format!("/proc/{pid}/task/{tid}/syscall")).ok();
+        let found = sleeping(pid, syscall.as_deref(), || {
+            fs::read(format!("/proc/{pid}/task/{tid}/wchan")).ok()
+        });
+        match found.0 {
+            Activity::Reading { .. } | Activity::Writing { .. } => return Some(found),
+            Activity::WaitingForChild { .. } if child.is_none() => child = Some(found),
+            _ => {}
+        }
+    }
+    child
 }
 
 /// What a sleeping `pid` waits for: its system call, or its wait channel where the

@@ -107,9 +107,10 @@ fn counts_a_known_transfer_to_the_byte_while_others_write_files() {
 #[test]
 fn a_reader_waiting_on_an_empty_pipe_is_counted_as_waiting() {
     let Some(mut probe) = probe() else { return };
-    // The writer sleeps 300 ms between two short lines; the reader waits for each.
-    let (mut writer, mut reader) = sh_into_cat("echo a; sleep 0.3; echo b; sleep 0.3; echo c");
+    // The writer sleeps 300 ms between two short lines; the reader waits for each. Its
+    // waits cannot add up to more than its life, which starts after `started`.
     let started = std::time::Instant::now();
+    let (mut writer, mut reader) = sh_into_cat("echo a; sleep 0.3; echo b; sleep 0.3; echo c");
     assert!(writer.wait().unwrap().success());
     assert!(reader.wait().unwrap().success());
     let lived = started.elapsed();

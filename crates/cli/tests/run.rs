@@ -342,3 +342,47 @@ p.stdin.write(b\"x\" * 10_000_000)\n";
     );
     assert_eq!(r["bottleneck"]["kind"], "deadlock", "{r}");
 }
+
+/// Sampling (no probe): a stage whose main thread only joins the worker thread that
+/// reads its input is blocked reading, not asleep for reasons of its own.
+#[test]
+fn a_stage_reading_in_a_worker_thread_is_blocked_reading_when_sampled() {
+    // The interpreter itself, not a launcher script (pyenv's shims are bash).
+    let python = std::process::Command::new("python3")
+        .args(["-c", "import sys; print(sys.executable)"])
+        .output()
+        .unwrap();
+    let python = String::from_utf8(python.stdout).unwrap();
+    let pipeline = format!(
+        "{{ echo a; sleep 1.2; echo b; }} | {} -c 'import sys, threading; \
+         t = threading.Thread(target=sys.stdin.buffer.read); t.start(); t.join()'",
+        python.trim()
+    );
+    let out = pipescope()
+        .args([
+            "run",
+            "--json",
+            "--no-probe",
+            "--interval",
+            "30ms",
+            "--",
+            &pipeline,
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r = json_lines(&out.stderr).last().unwrap().clone();
+    assert_eq!(r["type"], "report", "{r}");
+    let st = r["stages"].as_array().unwrap();
+    let reader = st.last().unwrap();
+    assert!(
+        reader["command"].as_str().unwrap().contains("threading"),
+        "{reader}"
+    );
+    assert!(reader["blocked_read"].as_f64().unwrap() > 0.6, "{reader}");
+    assert!(reader["waiting"].as_f64().unwrap() < 0.3, "{reader}");
+}

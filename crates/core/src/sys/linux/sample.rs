@@ -176,12 +176,12 @@ impl Backend for Sampler {
             .stat
             .read(|| format!("/proc/{pid}/stat"), &mut buf)
             .and_then(parse::stat)
-            .map(|s| (s.state, s.utime, s.stime, s.start_ticks))
+            .map(|s| (s.state, s.utime, s.stime, s.start_ticks, s.threads))
         else {
             t.exited = true;
             return out;
         };
-        let (state, utime, stime, start) = st;
+        let (state, utime, stime, start, threads) = st;
         if t.start.is_some_and(|s| s != start) {
             t.exited = true;
             return out;
@@ -203,13 +203,20 @@ impl Backend for Sampler {
                 let call = t.syscall.read(|| format!("/proc/{pid}/syscall"), &mut buf);
                 let call = call.map(<[u8]>::to_vec);
                 let wchan = &mut t.wchan;
-                super::state::sleeping(pid, call.as_deref(), || {
+                let (activity, call) = super::state::sleeping(pid, call.as_deref(), || {
                     let mut b = [0u8; 128];
                     wchan
                         .read(|| format!("/proc/{pid}/wchan"), &mut b)
                         .map(<[u8]>::to_vec)
-                })
-                .0
+                });
+                // As in `pipes`: a main thread parked in futex speaks for the threads it
+                // waits on (pigz, xz -T, a reader thread).
+                match call {
+                    Some("futex") if threads > 1 => {
+                        super::state::other_threads(pid).map_or(activity, |(a, _)| a)
+                    }
+                    _ => activity,
+                }
             }
         };
         out.state = state_of(&out.activity, stage);

@@ -123,7 +123,7 @@ pub(crate) fn partial_view() -> bool {
 
 /// The most telling thing another thread of `pid` is asleep in: a pipe read or write,
 /// else a wait for a child; `None` when none is. Looks at the first 128 threads.
-fn other_threads(pid: Pid) -> Option<(Activity, Option<&'static str>)> {
+pub(crate) fn other_threads(pid: Pid) -> Option<(Activity, Option<&'static str>)> {
     let mut child = None;
     for entry in fs::read_dir(format!("/proc/{pid}/task"))
         .ok()?

@@ -590,46 +590,47 @@ pub fn verdict(stages: &[StageReport], pipes: &[PipeReport]) -> Verdict {
     // Each pipe's evidence is said as it was weighed: the fill, or its writer (reader)
     // blocked, whichever is stronger. (A fill measured in one sample of many — a reader
     // that reopened its end — must not speak over a writer blocked all along.)
-    if let Some((p, _)) = strongest(inputs(best), &pressure_of) {
-        let writer = p
-            .writers
+    enum Evidence {
+        /// The pipe's own share of samples (full, or nearly empty).
+        Pipe(f64),
+        /// A stage on its other side, and its blocked share.
+        Stage(usize, f64),
+    }
+    let stronger = |share: Option<f64>, stages: &[usize], blocked: fn(&StageReport) -> f64| {
+        let stage = stages
             .iter()
-            .filter_map(|&w| Some((w, live(w)?.blocked_write)))
+            .filter_map(|&i| Some((i, blocked(live(i)?))))
             .max_by(|a, b| a.1.total_cmp(&b.1));
-        match (p.full, writer) {
-            (Some(f), Some((_, b))) if f >= b => {
+        match (share, stage) {
+            (Some(f), s) if s.is_none_or(|(_, b)| f >= b) => Some(Evidence::Pipe(f)),
+            (_, s) => s.map(|(i, b)| Evidence::Stage(i, b)),
+        }
+    };
+    if let Some((p, _)) = strongest(inputs(best), &pressure_of) {
+        match stronger(p.full, &p.writers, |s| s.blocked_write) {
+            Some(Evidence::Pipe(f)) => {
                 why.push(format!("its input pipe full {}% of the time", pct(f)))
             }
-            (Some(f), None) => why.push(format!("its input pipe full {}% of the time", pct(f))),
-            (_, Some((w, b))) => why.push(format!(
+            Some(Evidence::Stage(w, b)) => why.push(format!(
                 "stage {} blocked writing to it {}% of the time",
                 w + 1,
                 pct(b)
             )),
-            (None, None) => {}
+            None => {}
         }
     }
     if let Some((p, _)) = strongest(outputs(best), &starve_of) {
-        let reader = p
-            .readers
-            .iter()
-            .filter_map(|&r| Some((r, live(r)?.blocked_read)))
-            .max_by(|a, b| a.1.total_cmp(&b.1));
-        match (p.empty, reader) {
-            (Some(e), Some((_, b))) if e >= b => why.push(format!(
+        match stronger(p.empty, &p.readers, |s| s.blocked_read) {
+            Some(Evidence::Pipe(e)) => why.push(format!(
                 "its output pipe nearly empty {}% of the time",
                 pct(e)
             )),
-            (Some(e), None) => why.push(format!(
-                "its output pipe nearly empty {}% of the time",
-                pct(e)
-            )),
-            (_, Some((r, b))) => why.push(format!(
+            Some(Evidence::Stage(r, b)) => why.push(format!(
                 "stage {} blocked reading from it {}% of the time",
                 r + 1,
                 pct(b)
             )),
-            (None, None) => {}
+            None => {}
         }
     }
     Verdict {

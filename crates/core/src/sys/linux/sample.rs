@@ -203,20 +203,13 @@ impl Backend for Sampler {
                 let call = t.syscall.read(|| format!("/proc/{pid}/syscall"), &mut buf);
                 let call = call.map(<[u8]>::to_vec);
                 let wchan = &mut t.wchan;
-                let (activity, call) = super::state::sleeping(pid, call.as_deref(), || {
+                let main = super::state::sleeping(pid, call.as_deref(), || {
                     let mut b = [0u8; 128];
                     wchan
                         .read(|| format!("/proc/{pid}/wchan"), &mut b)
                         .map(<[u8]>::to_vec)
                 });
-                // As in `pipes`: a main thread parked in futex speaks for the threads it
-                // waits on (pigz, xz -T, a reader thread).
-                match call {
-                    Some("futex") if threads > 1 => {
-                        super::state::other_threads(pid).map_or(activity, |(a, _)| a)
-                    }
-                    _ => activity,
-                }
+                super::state::for_the_process(pid, threads, main).0
             }
         };
         out.state = state_of(&out.activity, stage);

@@ -40,20 +40,7 @@ impl Prober {
             // its fds; what those threads do is not in its files.
             b'Z' if st.threads > 1 => (Activity::Unknown, None),
             b'Z' | b'X' | b'x' => (Activity::Zombie, None),
-            _ => match asleep(pid) {
-                // A main thread parked in futex (joining its workers, or waiting on a
-                // condition they signal): what the process waits for is in the other
-                // threads — one reading a pipe, or a reaper in waitpid (Java's
-                // Process.waitFor, a Rust or Python thread reading a child's output).
-                (Activity::Sleeping { .. }, Some("futex")) if st.threads > 1 => other_threads(pid)
-                    .unwrap_or((
-                        Activity::Sleeping {
-                            reason: Some("futex".to_string()),
-                        },
-                        Some("futex"),
-                    )),
-                a => a,
-            },
+            _ => for_the_process(pid, st.threads, asleep(pid)),
         };
         // A process that is not its session's leader was started inside that session;
         // a parent in another session is not the one that started it (setsid makes a
@@ -121,9 +108,27 @@ pub(crate) fn partial_view() -> bool {
     fs::read("/proc/self/status").is_ok_and(|t| parse::nspid(&t).len() > 1)
 }
 
+/// What a process whose main thread sleeps as `main` waits for. A main thread parked in
+/// futex (joining its workers, or waiting on a condition they signal) speaks for its
+/// other `threads`: one reading or writing a pipe, or a reaper in waitpid (Java's
+/// Process.waitFor, pigz, a Rust or Python thread reading a child's output), stands for
+/// the process. Used by `pipes`' look and by the live sampler alike.
+pub(crate) fn for_the_process(
+    pid: Pid,
+    threads: u32,
+    main: (Activity, Option<&'static str>),
+) -> (Activity, Option<&'static str>) {
+    match main {
+        (Activity::Sleeping { .. }, Some("futex")) if threads > 1 => {
+            other_threads(pid).unwrap_or(main)
+        }
+        main => main,
+    }
+}
+
 /// The most telling thing another thread of `pid` is asleep in: a pipe read or write,
 /// else a wait for a child; `None` when none is. Looks at the first 128 threads.
-pub(crate) fn other_threads(pid: Pid) -> Option<(Activity, Option<&'static str>)> {
+fn other_threads(pid: Pid) -> Option<(Activity, Option<&'static str>)> {
     let mut child = None;
     for entry in fs::read_dir(format!("/proc/{pid}/task"))
         .ok()?

@@ -213,9 +213,9 @@ impl Probe {
             // A late call of the exiting process may have recreated it: harmless either way.
             let _ = table.remove(&key);
         }
-        let live: Vec<u32> = names
+        let live: std::collections::HashMap<u32, String> = names
             .into_iter()
-            .filter_map(|(pid, name)| name.map(|_| pid))
+            .filter_map(|(pid, name)| Some((pid, name?)))
             .collect();
         self.add_in_flight(&mut ends, &live, at)?;
         ends.sort_by(|a, b| (a.pid, a.handle, &a.pipe).cmp(&(b.pid, b.handle, &b.pipe)));
@@ -226,13 +226,19 @@ impl Probe {
     /// have used pipes since the probe was attached: a reader asleep on an empty pipe for
     /// a minute shows that minute now, not when its read returns. The counters stay
     /// monotonic (the call's final figures are larger).
-    fn add_in_flight(&mut self, ends: &mut Vec<EndFlow>, pids: &[u32], at: Duration) -> Result<()> {
+    /// `live`: the processes still there, with their names, as `read` found them.
+    fn add_in_flight(
+        &mut self,
+        ends: &mut Vec<EndFlow>,
+        live: &std::collections::HashMap<u32, String>,
+        at: Duration,
+    ) -> Result<()> {
         let Some(Map::Unsupported(map)) = self.ebpf.map("SLEEPERS") else {
             return Err(missing("SLEEPERS"));
         };
         let now = u64::try_from(at.as_nanos()).unwrap_or(u64::MAX);
-        self.threads.by_pid.retain(|pid, _| pids.contains(pid));
-        for &pid in pids {
+        self.threads.by_pid.retain(|pid, _| live.contains_key(pid));
+        for (&pid, name) in live {
             let process = self
                 .threads
                 .by_pid
@@ -276,13 +282,12 @@ impl Probe {
                 let end = match found {
                     Some(k) => &mut ends[k],
                     None => {
-                        let Some(name) = comm_of(pid) else { continue };
                         ends.push(EndFlow {
                             pid,
                             handle: u64::from(c.fd),
                             pipe: c.pipe.clone(),
                             kind: c.kind,
-                            comm: name,
+                            comm: name.clone(),
                             read: DirFlow::default(),
                             write: DirFlow::default(),
                         });

@@ -12,8 +12,15 @@ use common::{SLOW, json_lines, pipescope};
 
 /// Runs `pipescope run --json` and returns the final report object.
 fn report(pipeline: &str, interval: &str) -> Value {
+    report_with(&[], pipeline, interval)
+}
+
+/// As `report`, with `options` for `run` before the pipeline.
+fn report_with(options: &[&str], pipeline: &str, interval: &str) -> Value {
     let out = pipescope()
-        .args(["run", "--json", "--interval", interval, "--", pipeline])
+        .args(["run", "--json", "--interval", interval])
+        .args(options)
+        .args(["--", pipeline])
         .output()
         .unwrap();
     assert!(
@@ -358,25 +365,7 @@ fn a_stage_reading_in_a_worker_thread_is_blocked_reading_when_sampled() {
          t = threading.Thread(target=sys.stdin.buffer.read); t.start(); t.join()'",
         python.trim()
     );
-    let out = pipescope()
-        .args([
-            "run",
-            "--json",
-            "--no-probe",
-            "--interval",
-            "30ms",
-            "--",
-            &pipeline,
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let r = json_lines(&out.stderr).last().unwrap().clone();
-    assert_eq!(r["type"], "report", "{r}");
+    let r = report_with(&["--no-probe"], &pipeline, "30ms");
     let st = r["stages"].as_array().unwrap();
     let reader = st.last().unwrap();
     assert!(

@@ -169,6 +169,17 @@ pub fn fdinfo_flags(text: &[u8]) -> Option<u32> {
         .and_then(|v| octal(trim(v)))
 }
 
+/// A thread's time on a CPU and time waiting for one, in ns: the first two fields of
+/// `/proc/PID/task/TID/schedstat` (the scheduler's `sum_exec_runtime` and
+/// `sched_info.run_delay`).
+pub fn schedstat(text: &[u8]) -> Option<(u64, u64)> {
+    let mut fields = text
+        .split(|b| b.is_ascii_whitespace())
+        .filter(|f| !f.is_empty())
+        .map(|f| std::str::from_utf8(f).ok()?.parse::<u64>().ok());
+    Some((fields.next()??, fields.next()??))
+}
+
 /// The fields pipescope uses from `/proc/PID/stat`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Stat<'a> {
@@ -389,6 +400,13 @@ fn trim(s: &[u8]) -> &[u8] {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn schedstat_gives_run_time_and_run_delay() {
+        assert_eq!(schedstat(b"5839202 68021 12\n"), Some((5_839_202, 68_021)));
+        assert_eq!(schedstat(b"12\n"), None);
+        assert_eq!(schedstat(b""), None);
+    }
 
     #[test]
     fn fd_links_of_every_shape() {

@@ -479,12 +479,7 @@ fn read_schedstat(file: &mut std::fs::File) -> Option<(u64, u64)> {
     use std::os::unix::fs::FileExt;
     let mut buf = [0u8; 128];
     let n = file.read_at(&mut buf, 0).ok()?;
-    parse_schedstat(std::str::from_utf8(&buf[..n]).ok()?)
-}
-
-fn parse_schedstat(text: &str) -> Option<(u64, u64)> {
-    let mut fields = text.split_ascii_whitespace().map(|f| f.parse::<u64>().ok());
-    Some((fields.next()??, fields.next()??))
+    crate::parse::schedstat(&buf[..n])
 }
 
 // x86-64 syscall numbers of the calls that move pipe data, as the program knows them.
@@ -522,9 +517,8 @@ fn call_ends(nr: i64, fd: [i32; 2], pid: u32) -> Vec<(u32, bool)> {
 
 /// Whether `pid`'s `fd` is open for writing (its fdinfo flags).
 fn opened_for_writing(pid: u32, fd: i32) -> Option<bool> {
-    let text = std::fs::read_to_string(format!("/proc/{pid}/fdinfo/{fd}")).ok()?;
-    let flags = text.lines().find_map(|l| l.strip_prefix("flags:"))?.trim();
-    let flags = u32::from_str_radix(flags, 8).ok()?;
+    let text = std::fs::read(format!("/proc/{pid}/fdinfo/{fd}")).ok()?;
+    let flags = crate::parse::fdinfo_flags(&text)?;
     Some(flags & (libc::O_ACCMODE as u32) != libc::O_RDONLY as u32)
 }
 
@@ -532,11 +526,8 @@ fn opened_for_writing(pid: u32, fd: i32) -> Option<bool> {
 fn pipe_at(pid: u32, fd: u32) -> Option<(ObjectId, PipeKind)> {
     let path = format!("/proc/{pid}/fd/{fd}");
     let link = std::fs::read_link(&path).ok()?;
-    let link = link.to_string_lossy();
-    if let Some(ino) = link
-        .strip_prefix("pipe:[")
-        .and_then(|r| r.strip_suffix(']'))
-        .and_then(|n| n.parse().ok())
+    if let crate::parse::FdLink::Pipe(ino) =
+        crate::parse::fd_link(std::os::unix::ffi::OsStrExt::as_bytes(link.as_os_str()))
     {
         return Some((ObjectId::Inode { dev: 0, ino }, PipeKind::Anonymous));
     }
@@ -665,16 +656,6 @@ fn fail(what: &'static str, e: &(dyn StdError + 'static)) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn schedstat_gives_run_time_and_run_delay() {
-        assert_eq!(
-            parse_schedstat("5839202 68021 12\n"),
-            Some((5_839_202, 68_021))
-        );
-        assert_eq!(parse_schedstat("12\n"), None);
-        assert_eq!(parse_schedstat(""), None);
-    }
 
     #[test]
     fn a_kernel_dev_t_reads_as_stat_gives_it() {
